@@ -1,0 +1,119 @@
+//! The one error type every provider operation returns.
+
+use serde::{Deserialize, Serialize};
+
+/// An error from a provider. Messages say what went wrong and never contain secret values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProviderError {
+    /// The secret or version does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// A secret with that name exists already.
+    #[error("already exists: {0}")]
+    AlreadyExists(String),
+    /// The backend refused the credentials or the permission.
+    #[error("access denied: {0}")]
+    AccessDenied(String),
+    /// A name, option or value the backend does not accept.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// A concurrent change or a state that forbids the operation.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The backend asked callers to slow down.
+    #[error("throttled: {message}")]
+    Throttled {
+        /// What the backend said.
+        message: String,
+        /// How long to wait before retrying.
+        retry_after_ms: Option<u64>,
+    },
+    /// The backend could not be reached or failed.
+    #[error("backend unavailable: {0}")]
+    Unavailable(String),
+    /// The provider does not support the operation.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    /// The manager's settings are wrong.
+    #[error("configuration error: {0}")]
+    Configuration(String),
+    /// Anything else.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// The kind of a [`ProviderError`], without its message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorKind {
+    /// See [`ProviderError::NotFound`].
+    NotFound,
+    /// See [`ProviderError::AlreadyExists`].
+    AlreadyExists,
+    /// See [`ProviderError::AccessDenied`].
+    AccessDenied,
+    /// See [`ProviderError::InvalidArgument`].
+    InvalidArgument,
+    /// See [`ProviderError::Conflict`].
+    Conflict,
+    /// See [`ProviderError::Throttled`].
+    Throttled,
+    /// See [`ProviderError::Unavailable`].
+    Unavailable,
+    /// See [`ProviderError::Unsupported`].
+    Unsupported,
+    /// See [`ProviderError::Configuration`].
+    Configuration,
+    /// See [`ProviderError::Other`].
+    Other,
+}
+
+impl ProviderError {
+    /// The error's kind.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::AlreadyExists(_) => ErrorKind::AlreadyExists,
+            Self::AccessDenied(_) => ErrorKind::AccessDenied,
+            Self::InvalidArgument(_) => ErrorKind::InvalidArgument,
+            Self::Conflict(_) => ErrorKind::Conflict,
+            Self::Throttled { .. } => ErrorKind::Throttled,
+            Self::Unavailable(_) => ErrorKind::Unavailable,
+            Self::Unsupported(_) => ErrorKind::Unsupported,
+            Self::Configuration(_) => ErrorKind::Configuration,
+            Self::Other(_) => ErrorKind::Other,
+        }
+    }
+
+    /// The message without the kind's prefix.
+    pub fn message(&self) -> &str {
+        match self {
+            Self::NotFound(m)
+            | Self::AlreadyExists(m)
+            | Self::AccessDenied(m)
+            | Self::InvalidArgument(m)
+            | Self::Conflict(m)
+            | Self::Unavailable(m)
+            | Self::Unsupported(m)
+            | Self::Configuration(m)
+            | Self::Other(m) => m,
+            Self::Throttled { message, .. } => message,
+        }
+    }
+
+    /// Whether retrying later may succeed (throttling and unavailability).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Throttled { .. } | Self::Unavailable(_))
+    }
+
+    /// A `NotFound` for a named secret.
+    pub fn not_found(name: &str) -> Self {
+        Self::NotFound(format!("secret '{name}' does not exist"))
+    }
+
+    /// An `Unsupported` for an operation this provider does not declare.
+    pub fn unsupported(operation: &str) -> Self {
+        Self::Unsupported(format!("this provider does not support '{operation}'"))
+    }
+}

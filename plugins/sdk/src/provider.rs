@@ -1,0 +1,112 @@
+//! The trait a plugin implements, and its settings.
+
+use keyway_types::{
+    Capabilities, DeleteMode, ListPage, ListRequest, ProviderError, Secret, SecretMetadata, SecretValue, Timestamp,
+    UpdateRequest, VersionInfo, VersionSelector, WriteOptions,
+};
+use serde::de::DeserializeOwned;
+
+/// The result of every provider operation.
+pub type Result<T, E = ProviderError> = std::result::Result<T, E>;
+
+/// A manager's settings for this plugin, as the host passes them: a JSON
+/// object already checked against the plugin's manifest.
+#[derive(Clone)]
+pub struct Settings {
+    raw: serde_json::Value,
+}
+
+impl Settings {
+    /// Wraps settings given as JSON text.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let raw = serde_json::from_str(text)
+            .map_err(|err| ProviderError::Configuration(format!("settings are not a JSON object: {err}")))?;
+        Ok(Self { raw })
+    }
+
+    /// Deserializes the settings into the plugin's own type; use
+    /// `#[serde(deny_unknown_fields)]` on it so typos are reported.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T> {
+        T::deserialize(&self.raw).map_err(|err| ProviderError::Configuration(format!("invalid settings: {err}")))
+    }
+
+    /// The raw JSON value.
+    pub fn as_json(&self) -> &serde_json::Value {
+        &self.raw
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Settings can hold credentials: show only the field names.
+        let keys: Vec<&str> = self.raw.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+        f.debug_struct("Settings").field("fields", &keys).finish()
+    }
+}
+
+/// A secret backend. Every operation but [`Provider::open`] and
+/// [`Provider::capabilities`] has a default body answering `unsupported`;
+/// implement the ones you declare in [`Capabilities`].
+///
+/// One value serves one manager; the host may open several per manager to
+/// serve concurrent calls, so keep shared state in the backend.
+pub trait Provider: Sized + 'static {
+    /// Opens a connection from the manager's settings.
+    fn open(settings: Settings) -> Result<Self>;
+
+    /// What this connection supports.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Reads a secret's value and metadata.
+    fn get(&self, name: &str, selector: &VersionSelector) -> Result<Secret> {
+        let _ = (name, selector);
+        Err(ProviderError::unsupported("get"))
+    }
+
+    /// Reads several secrets' latest versions; one result per name, in order.
+    fn get_many(&self, names: &[String]) -> Vec<Result<Secret>> {
+        names.iter().map(|name| self.get(name, &VersionSelector::Latest)).collect()
+    }
+
+    /// Reads metadata only. The default reads the whole secret and drops the
+    /// value; override it when the backend has a cheaper call, and declare `probe`.
+    fn describe(&self, name: &str, selector: &VersionSelector) -> Result<SecretMetadata> {
+        self.get(name, selector).map(|secret| secret.metadata)
+    }
+
+    /// Creates a secret, or a new version of an existing one with `overwrite`.
+    fn create(&self, name: &str, value: SecretValue, options: &WriteOptions) -> Result<SecretMetadata> {
+        let _ = (name, value, options);
+        Err(ProviderError::unsupported("create"))
+    }
+
+    /// Changes a secret's value (as a new version) and/or attributes.
+    fn update(&self, name: &str, request: UpdateRequest) -> Result<SecretMetadata> {
+        let _ = (name, request);
+        Err(ProviderError::unsupported("update"))
+    }
+
+    /// Deletes a secret; returns when a recoverable deletion becomes permanent.
+    fn delete(&self, name: &str, mode: DeleteMode) -> Result<Option<Timestamp>> {
+        let _ = (name, mode);
+        Err(ProviderError::unsupported("delete"))
+    }
+
+    /// Recovers a deleted secret.
+    fn restore(&self, name: &str) -> Result<SecretMetadata> {
+        let _ = name;
+        Err(ProviderError::unsupported("restore"))
+    }
+
+    /// Lists secrets' metadata, one page at a time.
+    fn list(&self, request: &ListRequest) -> Result<ListPage> {
+        let _ = request;
+        Err(ProviderError::unsupported("list"))
+    }
+
+    /// Lists a secret's versions, newest first.
+    fn versions(&self, name: &str) -> Result<Vec<VersionInfo>> {
+        let _ = name;
+        Err(ProviderError::unsupported("versions"))
+    }
+}
