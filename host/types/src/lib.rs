@@ -10,10 +10,12 @@
 //! - [`metadata`]: [`SecretMetadata`], [`Secret`], [`VersionSelector`], [`VersionInfo`].
 //! - [`request`]: options of the write, delete and list operations.
 //! - [`capabilities`]: [`Capabilities`], what a provider supports.
+//! - [`credentials`]: [`CredentialProvider`], how the host resolves AWS credentials and access tokens.
 //! - [`error`]: [`ProviderError`] and its [`ErrorKind`].
 //! - `wit_convert`: the `wit_conversions!` macro both binding sides use.
 
 pub mod capabilities;
+pub mod credentials;
 pub mod error;
 pub mod metadata;
 pub mod request;
@@ -21,6 +23,7 @@ pub mod value;
 mod wit_convert;
 
 pub use capabilities::{Capabilities, Operation};
+pub use credentials::{AccessToken, AwsCredentials, BoxFuture, CredentialProvider, NoCredentials};
 pub use error::{ErrorKind, ProviderError};
 pub use metadata::{Secret, SecretMetadata, Tags, Timestamp, VersionInfo, VersionSelector, VersionState};
 pub use request::{DeleteMode, ListPage, ListRequest, UpdateRequest, WriteOptions};
