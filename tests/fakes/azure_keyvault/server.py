@@ -1,0 +1,296 @@
+"""A fake Azure Key Vault (secrets) with its Entra ID token endpoint, over HTTPS.
+
+Run `python3 server.py --port 0 --cert-dir DIR`: it generates a test CA and a server certificate
+in DIR, listens on 127.0.0.1 and prints one line `READY {"port": .., "ca": .., "url": ..}` when it
+accepts connections. Everything is served on that one port:
+
+- the vault API under `/secrets` and `/deletedsecrets` (bearer token required; a request without
+  one gets the service's 401 `WWW-Authenticate: Bearer authorization=.., resource=..` challenge);
+- the token endpoint `POST /{tenant}/oauth2/v2.0/token` and the OpenID discovery document;
+- test controls under `/_fake/` (no authentication): `throttle`, `fail`, `config`,
+  `revoke-tokens`, `grant-token`, `reset`, `stats`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import ssl
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from identity import VAULT_RESOURCE, Identity, TokenError, TokenIssuer  # noqa: E402
+from rest import Rest  # noqa: E402
+from vault import Vault, VaultError  # noqa: E402
+
+
+class Faults:
+    """Injected failures: the next N vault requests answer 429 (with Retry-After) or a 5xx."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.throttle_left = 0
+        self.retry_after = 1
+        self.fail_left = 0
+        self.fail_status = 503
+        self.stats = {"vault_requests": 0, "throttled": 0, "failed": 0, "challenges": 0}
+
+    def next_fault(self) -> tuple[int, dict[str, str], VaultError] | None:
+        with self.lock:
+            self.stats["vault_requests"] += 1
+            if self.throttle_left > 0:
+                self.throttle_left -= 1
+                self.stats["throttled"] += 1
+                error = VaultError(
+                    429, "Throttled", "Request was not allowed because of throttling. Retry after the time in "
+                    "the Retry-After header."
+                )
+                return 429, {"Retry-After": str(self.retry_after)}, error
+            if self.fail_left > 0:
+                self.fail_left -= 1
+                self.stats["failed"] += 1
+                error = VaultError(self.fail_status, "ServiceUnavailable", "The service is temporarily unavailable.")
+                return self.fail_status, {}, error
+        return None
+
+
+class FakeKeyVault:
+    """The whole fake; `start()` serves it from a background thread."""
+
+    def __init__(self, identity: Identity | None = None, cert_dir: Path | None = None, port: int = 0,
+                 plain_http: bool = False) -> None:
+        self.identity = identity or Identity()
+        self.vault = Vault()
+        self.rest = Rest(self.vault)
+        self.tokens = TokenIssuer(self.identity)
+        self.faults = Faults()
+        self.ca_path: Path | None = None
+        fake = self
+
+        class Handler(_Handler):
+            app = fake
+
+        self.server = _Server(("127.0.0.1", port), Handler)
+        self.server.daemon_threads = True
+        self.scheme = "http"
+        if not plain_http:
+            if cert_dir is None:
+                raise ValueError("HTTPS needs a cert_dir for the generated test CA")
+            from certs import generate  # imported here: plain HTTP needs no `cryptography`
+
+            pki = generate(Path(cert_dir))
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(pki.server_cert, pki.server_key)
+            self.server.socket = context.wrap_socket(
+                self.server.socket, server_side=True, do_handshake_on_connect=False
+            )
+            self.ca_path = pki.ca_cert
+            self.scheme = "https"
+        self.port = self.server.server_address[1]
+        self.thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://127.0.0.1:{self.port}"
+
+    def start(self) -> "FakeKeyVault":
+        self.thread = threading.Thread(target=self.server.serve_forever, name="fake-keyvault", daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # -- test controls -----------------------------------------------------------------------
+
+    def control(self, action: str, body: dict) -> tuple[int, dict | None]:
+        faults = self.faults
+        if action == "throttle":
+            with faults.lock:
+                faults.throttle_left = int(body.get("count", 1))
+                faults.retry_after = int(body.get("retry_after", 1))
+        elif action == "fail":
+            with faults.lock:
+                faults.fail_left = int(body.get("count", 1))
+                faults.fail_status = int(body.get("status", 503))
+        elif action == "config":
+            vault = self.vault
+            with vault.lock:
+                vault.purge_protection = bool(body.get("purge_protection", vault.purge_protection))
+                vault.lag_seconds = float(body.get("lag_ms", vault.lag_seconds * 1000)) / 1000
+                vault.retention_days = int(body.get("retention_days", vault.retention_days))
+            if "token_lifetime" in body:
+                self.identity.token_lifetime = int(body["token_lifetime"])
+        elif action == "revoke-tokens":
+            self.tokens.revoke_all()
+        elif action == "grant-token":
+            token = self.tokens.grant(body.get("audience", VAULT_RESOURCE), body.get("lifetime"))
+            return 200, {"access_token": token}
+        elif action == "reset":
+            self.vault.reset()
+            with faults.lock:
+                faults.throttle_left = faults.fail_left = 0
+        elif action == "stats":
+            with faults.lock:
+                stats = dict(faults.stats, throttle_left=faults.throttle_left, fail_left=faults.fail_left)
+            return 200, dict(stats, token_requests=self.tokens.requests)
+        else:
+            return 404, {"error": {"code": "NotFound", "message": f"unknown control {action}"}}
+        return 200, {"ok": True}
+
+
+class _Server(ThreadingHTTPServer):
+    verbose = False
+
+    def handle_error(self, request, client_address) -> None:
+        # Clients that drop the connection or fail the TLS handshake are not the fake's problem.
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, ssl.SSLError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "FakeKeyVault/1.0"
+    app: FakeKeyVault
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
+        # Request lines only (never bodies), and only when asked for.
+        if getattr(self.server, "verbose", False):
+            sys.stderr.write("fake-keyvault: " + (format % args) + "\n")
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().strip().split(b";")[0], 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status: int, payload: dict | None, headers: dict[str, str] | None = None) -> None:
+        body = b"" if payload is None else json.dumps(payload).encode()
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if payload is not None:
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("x-ms-keyvault-service-version", "1.9.0.0")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _base(self) -> str:
+        return f"{self.app.scheme}://{self.headers.get('Host', f'127.0.0.1:{self.app.port}')}"
+
+    def _dispatch(self) -> None:
+        try:
+            raw = self._read_body()
+        except (ValueError, OSError):
+            self._send(400, {"error": {"code": "BadRequest", "message": "unreadable body"}})
+            return
+        url = urlsplit(self.path)
+        query = dict(parse_qsl(url.query, keep_blank_values=True))
+        parts = [unquote(p) for p in url.path.split("/")[1:]]
+        try:
+            if parts and parts[0] == "_fake":
+                body = json.loads(raw) if raw else {}
+                status, payload = self.app.control(parts[1] if len(parts) > 1 else "", body)
+                self._send(status, payload)
+            elif parts and parts[0] in ("secrets", "deletedsecrets"):
+                self._vault(parts, query, raw)
+            elif len(parts) == 4 and parts[1:] == ["oauth2", "v2.0", "token"] and self.command == "POST":
+                form = dict(parse_qsl(raw.decode(), keep_blank_values=True))
+                try:
+                    self._send(200, self.app.tokens.issue(parts[0], form), {"Cache-Control": "no-store"})
+                except TokenError as err:
+                    self._send(err.status, err.payload)
+            elif len(parts) == 4 and parts[1:] == ["v2.0", ".well-known", "openid-configuration"]:
+                self._send(200, self.app.tokens.discovery(self._base(), parts[0]))
+            else:
+                self._send(404, {"error": {"code": "NotFound", "message": f"no route for {url.path}"}})
+        except (ValueError, TypeError) as err:
+            self._send(400, {"error": {"code": "BadParameter", "message": f"invalid request: {err}"}})
+
+    def _vault(self, parts: list[str], query: dict[str, str], raw: bytes) -> None:
+        app = self.app
+        # A trailing empty segment (`/secrets/name/`) addresses the latest version.
+        if len(parts) >= 2 and parts[-1] == "":
+            parts = parts[:-1]
+        problem = app.tokens.check(self.headers.get("Authorization"))
+        if problem is not None:
+            with app.faults.lock:
+                app.faults.stats["challenges"] += 1
+            tenant = app.identity.tenant_id
+            challenge = (
+                f'Bearer authorization="https://login.microsoftonline.com/{tenant}", '
+                f'resource="{VAULT_RESOURCE}"'
+            )
+            self._send(401, {"error": {"code": "Unauthorized", "message": problem}},
+                       {"WWW-Authenticate": challenge})
+            return
+        fault = app.faults.next_fault()
+        if fault is not None:
+            status, headers, error = fault
+            self._send(status, error.body(), headers)
+            return
+        try:
+            body = json.loads(raw) if raw else None
+            if body is not None and not isinstance(body, dict):
+                raise VaultError(400, "BadParameter", "The request body must be a JSON object.")
+            status, payload = app.rest.handle(self.command, self._base(), parts, query, body)
+        except json.JSONDecodeError:
+            status, payload = 400, VaultError(400, "BadParameter", "The request body is not valid JSON.").body()
+        except VaultError as err:
+            status, payload = err.status, err.body()
+        self._send(status, payload)
+
+    do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = _dispatch
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
+    parser.add_argument("--cert-dir", type=Path, help="where to write the test CA and server certificate")
+    parser.add_argument("--plain-http", action="store_true", help="serve plain HTTP (no TLS)")
+    parser.add_argument("--tenant-id", default=Identity.tenant_id)
+    parser.add_argument("--client-id", default=Identity.client_id)
+    parser.add_argument("--client-secret", default=Identity.client_secret)
+    parser.add_argument("--federated-token", default=None, help="accept this workload-identity assertion")
+    parser.add_argument("--token-lifetime", type=int, default=Identity.token_lifetime)
+    parser.add_argument("--lag-ms", type=int, default=0, help="delay before a deletion or recovery completes")
+    parser.add_argument("--purge-protection", action="store_true")
+    parser.add_argument("--throttle", type=int, default=0, help="answer the first N vault requests with 429")
+    parser.add_argument("--verbose", action="store_true", help="log request lines to stderr")
+    args = parser.parse_args()
+    if not args.plain_http and args.cert_dir is None:
+        parser.error("--cert-dir is required unless --plain-http")
+    identity = Identity(args.tenant_id, args.client_id, args.client_secret, args.federated_token, args.token_lifetime)
+    fake = FakeKeyVault(identity, args.cert_dir, args.port, args.plain_http)
+    fake.server.verbose = args.verbose
+    fake.vault.lag_seconds = args.lag_ms / 1000
+    fake.vault.purge_protection = args.purge_protection
+    fake.faults.throttle_left = args.throttle
+    ready = {"port": fake.port, "url": fake.url, "ca": str(fake.ca_path) if fake.ca_path else None}
+    print("READY " + json.dumps(ready), flush=True)
+    try:
+        fake.server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake.server.server_close()
+
+
+if __name__ == "__main__":
+    main()
