@@ -1,1 +1,58 @@
-//! placeholder
+//! keyway's plugin runtime: loads provider plugins (WebAssembly components of
+//! `keyway:provider@0.1.0`) into a wasmtime sandbox and calls them.
+//!
+//! A [`Runtime`] owns one wasmtime engine with the pooling allocator and an
+//! epoch ticker. [`Runtime::load_plugin`] compiles a component once (or loads
+//! it from the on-disk cache of precompiled artifacts) and checks its
+//! [`PluginManifest`]. [`Runtime::connect`] validates a manager's settings
+//! against the manifest and returns a [`Connection`], which serves concurrent
+//! calls from a pool of warm instances. Every instance runs in a sandbox: no
+//! environment, no files except a granted data directory, no sockets, HTTP
+//! only to allowed hosts, a memory cap and a deadline per call.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), keyway_runtime::RuntimeError> {
+//! use keyway_runtime::{ConnectionConfig, Runtime, RuntimeConfig};
+//! use keyway_types::VersionSelector;
+//!
+//! let runtime = Runtime::new(RuntimeConfig::default())?;
+//! let plugin = runtime.load_plugin_file("plugins/memory.wasm".as_ref())?;
+//! let connection = runtime.connect(&plugin, "test", ConnectionConfig::default()).await?;
+//! let secret = connection.get("db/password", &VersionSelector::Latest).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Layout
+//! - [`runtime`]: [`Runtime`] and [`RuntimeConfig`]: the engine, epoch ticker and loading.
+//! - [`compile_cache`]: precompiled artifacts on disk, keyed by content hash and engine.
+//! - [`manifest`]: [`PluginManifest`] and settings validation.
+//! - [`plugin`]: [`Plugin`], a loaded, pre-instantiated component.
+//! - [`connection`]: [`Connection`], a manager's calls into its plugin, and [`ConnectionConfig`].
+//! - [`pool`]: the pool of warm instances behind a connection.
+//! - [`sandbox`]: the per-instance host state: WASI context, limits, log budget.
+//! - [`egress`]: [`EgressPolicy`], which hosts a plugin may reach, and the HTTP client that enforces it.
+//! - [`host_api`]: the contract's `host` imports (logging, credentials).
+//! - [`error`]: [`RuntimeError`] and [`CallError`].
+//! - `bindings` (private): the generated bindings of the contract.
+
+mod bindings;
+pub mod compile_cache;
+pub mod connection;
+pub mod egress;
+pub mod error;
+pub mod host_api;
+pub mod manifest;
+pub mod plugin;
+pub mod pool;
+pub mod runtime;
+pub mod sandbox;
+
+pub use connection::{Connection, ConnectionConfig, Limits};
+pub use egress::EgressPolicy;
+pub use error::{CallError, RuntimeError};
+pub use manifest::{PluginManifest, SettingKind, SettingSpec};
+pub use plugin::Plugin;
+pub use runtime::{Runtime, RuntimeConfig};
+
+/// The contract version this runtime serves.
+pub const CONTRACT: &str = "keyway:provider@0.1.0";

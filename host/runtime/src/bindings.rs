@@ -1,0 +1,16 @@
+//! The generated host bindings of `keyway:provider@0.1.0`. Private: the rest
+//! of the crate converts to and from `keyway_types`.
+
+wasmtime::component::bindgen!({
+    path: "../../wit/provider@0.1.0",
+    world: "secret-provider",
+    imports: { default: async },
+    exports: { default: async },
+});
+
+pub use exports::keyway::provider::provider::Guest as ProviderExports;
+pub use keyway::provider::host;
+pub use keyway::provider::types;
+
+keyway_types::wit_conversions!(crate::bindings::keyway::provider::types);
+pub use wit_convert::*;

@@ -1,0 +1,515 @@
+//! A manager's connection to its plugin: validated settings, sandbox grants,
+//! limits, and the async calls of the contract.
+
+use crate::bindings::{self, *};
+use crate::egress::EgressPolicy;
+use crate::error::{CallError, RuntimeError};
+use crate::plugin::Plugin;
+use crate::pool::{Instance, InstanceFactory, InstancePool};
+use crate::runtime::Runtime;
+use crate::sandbox::LogBudget;
+use keyway_types::{
+    BoxFuture, Capabilities, CredentialProvider, DeleteMode, ListPage, ListRequest, NoCredentials, Operation,
+    ProviderError, Secret, SecretMetadata, SecretValue, Timestamp, UpdateRequest, VersionInfo, VersionSelector,
+    WriteOptions,
+};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Resource limits of one manager's plugin instances.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Wall-clock deadline of one call, including the plugin's HTTP waits.
+    pub call_timeout: Duration,
+    /// Linear memory cap of one instance, in bytes.
+    pub memory_bytes: usize,
+    /// The most instances serving this manager at once.
+    pub max_instances: u32,
+    /// The largest secret value accepted from the plugin, in bytes.
+    pub max_value_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            call_timeout: Duration::from_secs(30),
+            memory_bytes: 64 << 20,
+            max_instances: 8,
+            max_value_bytes: 1 << 20,
+        }
+    }
+}
+
+/// What a manager grants its plugin.
+#[derive(Clone)]
+pub struct ConnectionConfig {
+    /// The plugin's settings (checked against its manifest).
+    pub settings: serde_json::Value,
+    /// Hosts allowed besides the manifest's defaults and the settings' URLs.
+    pub egress: Vec<String>,
+    /// Whether to add the manifest's default egress hosts.
+    pub manifest_egress: bool,
+    /// A directory preopened as `/data` for plugins that declare `data_dir`.
+    pub data_dir: Option<PathBuf>,
+    /// Resource limits.
+    pub limits: Limits,
+    /// Credentials the host resolves for the plugin.
+    pub credentials: Arc<dyn CredentialProvider>,
+}
+
+impl Default for ConnectionConfig {
+    fn default() -> Self {
+        Self {
+            settings: serde_json::Value::Object(serde_json::Map::new()),
+            egress: Vec::new(),
+            manifest_egress: true,
+            data_dir: None,
+            limits: Limits::default(),
+            credentials: Arc::new(NoCredentials),
+        }
+    }
+}
+
+impl std::fmt::Debug for ConnectionConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Settings can hold credentials: show only their names.
+        let fields: Vec<&str> =
+            self.settings.as_object().map(|m| m.keys().map(String::as_str).collect()).unwrap_or_default();
+        f.debug_struct("ConnectionConfig")
+            .field("settings", &fields)
+            .field("egress", &self.egress)
+            .field("data_dir", &self.data_dir)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A manager's live connection to its plugin. Cheap to clone; calls run concurrently.
+#[derive(Clone)]
+pub struct Connection {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    manager: String,
+    plugin: Arc<Plugin>,
+    pool: InstancePool,
+    capabilities: Capabilities,
+    limits: Limits,
+    egress: Arc<EgressPolicy>,
+    write_lock: Option<tokio::sync::Mutex<()>>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("manager", &self.inner.manager)
+            .field("plugin", &self.inner.plugin.name())
+            .finish_non_exhaustive()
+    }
+}
+
+type CallFn<T> = dyn for<'a> FnOnce(&'a mut Instance) -> BoxFuture<'a, wasmtime::Result<T>> + Send;
+
+impl Runtime {
+    /// Opens `manager`'s connection to `plugin`: validates the settings against the
+    /// manifest, builds the egress allowlist, opens a first instance (so bad settings
+    /// fail now) and reads the capabilities.
+    pub async fn connect(
+        &self,
+        plugin: &Arc<Plugin>,
+        manager: &str,
+        config: ConnectionConfig,
+    ) -> Result<Connection, RuntimeError> {
+        let manifest = plugin.manifest();
+        manifest.validate(manager, &config.settings)?;
+        let mut egress = EgressPolicy::deny_all();
+        if config.manifest_egress {
+            manifest.egress.iter().for_each(|host| {
+                egress.allow(host);
+            });
+        }
+        manifest.egress_urls(&config.settings).into_iter().for_each(|url| {
+            egress.allow(url);
+        });
+        config.egress.iter().for_each(|host| {
+            egress.allow(host);
+        });
+        let data_dir = if manifest.data_dir {
+            let dir = config.data_dir.clone().ok_or_else(|| RuntimeError::Settings {
+                manager: manager.into(),
+                field: "data_dir".into(),
+                problem: format!("is required: plugin '{}' keeps its data in a directory", manifest.name),
+            })?;
+            create_private_dir(&dir).map_err(|err| RuntimeError::Settings {
+                manager: manager.into(),
+                field: "data_dir".into(),
+                problem: format!("cannot be created at {}: {err}", dir.display()),
+            })?;
+            Some(dir)
+        } else {
+            None
+        };
+        let limits = config.limits;
+        let max_instances = manifest.max_instances.map_or(limits.max_instances, |m| m.min(limits.max_instances));
+        let egress = Arc::new(egress);
+        let factory = InstanceFactory {
+            plugin: plugin.clone(),
+            engine: self.engine.clone(),
+            http: self.http.clone(),
+            policy: egress.clone(),
+            data_dir,
+            memory_bytes: limits.memory_bytes.min(self.config.max_memory_bytes),
+            credentials: config.credentials.clone(),
+            manager: Arc::from(manager),
+            settings_json: config.settings.to_string(),
+            open_timeout: limits.call_timeout,
+        };
+        let open_error = |source| RuntimeError::Open { manager: manager.into(), plugin: plugin.name().into(), source };
+        let mut first = factory.create().await.map_err(open_error)?;
+        let connection = bindings::ProviderExports::connection(first.bindings.keyway_provider_provider());
+        let capabilities = connection.call_capabilities(&mut first.store, first.handle).await.map_err(|err| {
+            open_error(CallError::Crashed {
+                plugin: plugin.name().into(),
+                operation: "capabilities".into(),
+                reason: describe_trap(&err),
+            })
+        })?;
+        let pool = InstancePool::new(factory, max_instances);
+        pool.put(first);
+        Ok(Connection {
+            inner: Arc::new(Inner {
+                manager: manager.into(),
+                plugin: plugin.clone(),
+                pool,
+                capabilities: capabilities_from_wit(capabilities),
+                limits,
+                egress,
+                write_lock: manifest.serialize_writes.then(|| tokio::sync::Mutex::new(())),
+            }),
+        })
+    }
+}
+
+impl Connection {
+    /// The manager's name.
+    pub fn manager(&self) -> &str {
+        &self.inner.manager
+    }
+
+    /// The plugin serving it.
+    pub fn plugin(&self) -> &Arc<Plugin> {
+        &self.inner.plugin
+    }
+
+    /// What the plugin declared it supports.
+    pub fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities
+    }
+
+    /// The hosts the plugin may reach.
+    pub fn egress(&self) -> Vec<String> {
+        self.inner.egress.patterns()
+    }
+
+    /// How many warm instances are idle.
+    pub fn idle_instances(&self) -> usize {
+        self.inner.pool.idle_count()
+    }
+
+    /// Reads a secret.
+    pub async fn get(&self, name: &str, selector: &VersionSelector) -> Result<Secret, CallError> {
+        self.require(Operation::Get)?;
+        let (name, selector) = (name.to_owned(), selector_to_wit(selector));
+        let result = self
+            .call(
+                "get",
+                Box::new(move |i| {
+                    Box::pin(async move {
+                        let (c, store, h) = parts(i);
+                        c.call_get(store, h, &name, &selector).await
+                    })
+                }),
+            )
+            .await?;
+        let secret = secret_from_wit(result.map_err(error_from_wit)?);
+        self.check_size("get", &secret.value)?;
+        Ok(secret)
+    }
+
+    /// Reads several secrets' latest versions in one call; one result per name.
+    pub async fn get_many(&self, names: &[String]) -> Result<Vec<Result<Secret, ProviderError>>, CallError> {
+        self.require(Operation::Get)?;
+        let names = names.to_vec();
+        let results = self
+            .call(
+                "get-many",
+                Box::new(move |i| {
+                    Box::pin(async move {
+                        let (c, store, h) = parts(i);
+                        c.call_get_many(store, h, &names).await
+                    })
+                }),
+            )
+            .await?;
+        let mut secrets = Vec::with_capacity(results.len());
+        for result in results {
+            let secret = result.map(secret_from_wit).map_err(error_from_wit);
+            if let Ok(secret) = &secret {
+                self.check_size("get-many", &secret.value)?;
+            }
+            secrets.push(secret);
+        }
+        Ok(secrets)
+    }
+
+    /// Reads metadata only (the cheap version probe when the plugin declares `probe`).
+    pub async fn describe(&self, name: &str, selector: &VersionSelector) -> Result<SecretMetadata, CallError> {
+        self.require(Operation::Describe)?;
+        let (name, selector) = (name.to_owned(), selector_to_wit(selector));
+        let result = self
+            .call(
+                "describe",
+                Box::new(move |i| {
+                    Box::pin(async move {
+                        let (c, store, h) = parts(i);
+                        c.call_describe(store, h, &name, &selector).await
+                    })
+                }),
+            )
+            .await?;
+        Ok(metadata_from_wit(result.map_err(error_from_wit)?))
+    }
+
+    /// Creates a secret.
+    pub async fn create(
+        &self,
+        name: &str,
+        value: &SecretValue,
+        options: &WriteOptions,
+    ) -> Result<SecretMetadata, CallError> {
+        self.require(Operation::Create)?;
+        self.check_size("create", value)?;
+        let _write = self.write_guard().await;
+        let (name, value, options) = (name.to_owned(), value_to_wit(value), write_options_to_wit(options));
+        let result = self
+            .call(
+                "create",
+                Box::new(move |i| {
+                    Box::pin(async move {
+                        let (c, store, h) = parts(i);
+                        c.call_create(store, h, &name, &value, &options).await
+                    })
+                }),
+            )
+            .await?;
+        Ok(metadata_from_wit(result.map_err(error_from_wit)?))
+    }
+
+    /// Changes a secret's value and/or attributes.
+    pub async fn update(&self, name: &str, request: &UpdateRequest) -> Result<SecretMetadata, CallError> {
+        self.require(Operation::Update)?;
+        if let Some(value) = &request.value {
+            self.check_size("update", value)?;
+        }
+        let _write = self.write_guard().await;
+        let (name, request) = (name.to_owned(), update_to_wit(request));
+        let result = self
+            .call(
+                "update",
+                Box::new(move |i| {
+                    Box::pin(async move {
+                        let (c, store, h) = parts(i);
+                        c.call_update(store, h, &name, &request).await
+                    })
+                }),
+            )
+            .await?;
+        Ok(metadata_from_wit(result.map_err(error_from_wit)?))
+    }
+
+    /// Deletes a secret; returns when a recoverable deletion becomes permanent.
+    pub async fn delete(&self, name: &str, mode: DeleteMode) -> Result<Option<Timestamp>, CallError> {
+        self.require(Operation::Delete)?;
+        if matches!(mode, DeleteMode::Recoverable(_)) && !self.inner.capabilities.delete_with_recovery {
+            return Err(ProviderError::Unsupported(format!(
+                "manager '{}' cannot delete recoverably; delete with force to remove the secret for good",
+                self.inner.manager
+            ))
+            .into());
+        }
+        let _write = self.write_guard().await;
+        let (name, mode) = (name.to_owned(), delete_mode_to_wit(mode));
+        let result = self
+            .call(
+                "delete",
+                Box::new(move |i| {
+                    Box::pin(async move {
+                        let (c, store, h) = parts(i);
+                        c.call_delete(store, h, &name, mode).await
+                    })
+                }),
+            )
+            .await?;
+        Ok(result.map_err(error_from_wit)?)
+    }
+
+    /// Recovers a deleted secret.
+    pub async fn restore(&self, name: &str) -> Result<SecretMetadata, CallError> {
+        self.require(Operation::Restore)?;
+        let _write = self.write_guard().await;
+        let name = name.to_owned();
+        let result = self
+            .call(
+                "restore",
+                Box::new(move |i| {
+                    Box::pin(async move {
+                        let (c, store, h) = parts(i);
+                        c.call_restore(store, h, &name).await
+                    })
+                }),
+            )
+            .await?;
+        Ok(metadata_from_wit(result.map_err(error_from_wit)?))
+    }
+
+    /// Lists secrets' metadata, one page.
+    pub async fn list(&self, request: &ListRequest) -> Result<ListPage, CallError> {
+        self.require(Operation::List)?;
+        let request = list_request_to_wit(request);
+        let result = self
+            .call(
+                "list",
+                Box::new(move |i| {
+                    Box::pin(async move {
+                        let (c, store, h) = parts(i);
+                        c.call_list(store, h, &request).await
+                    })
+                }),
+            )
+            .await?;
+        Ok(list_page_from_wit(result.map_err(error_from_wit)?))
+    }
+
+    /// Lists a secret's versions, newest first.
+    pub async fn versions(&self, name: &str) -> Result<Vec<VersionInfo>, CallError> {
+        self.require(Operation::Versions)?;
+        let name = name.to_owned();
+        let result = self
+            .call(
+                "versions",
+                Box::new(move |i| {
+                    Box::pin(async move {
+                        let (c, store, h) = parts(i);
+                        c.call_versions(store, h, &name).await
+                    })
+                }),
+            )
+            .await?;
+        Ok(result.map_err(error_from_wit)?.into_iter().map(version_from_wit).collect())
+    }
+
+    fn require(&self, operation: Operation) -> Result<(), CallError> {
+        if self.inner.capabilities.allows(operation) {
+            Ok(())
+        } else {
+            Err(ProviderError::Unsupported(format!(
+                "manager '{}' (plugin '{}') does not support '{operation}'",
+                self.inner.manager,
+                self.inner.plugin.name()
+            ))
+            .into())
+        }
+    }
+
+    fn check_size(&self, operation: &str, value: &SecretValue) -> Result<(), CallError> {
+        let max = self.inner.limits.max_value_bytes;
+        if value.len() > max {
+            return Err(CallError::ResourceLimit {
+                plugin: self.inner.plugin.name().into(),
+                operation: operation.into(),
+                limit: format!("a secret value of {} bytes is larger than the limit of {max} bytes", value.len()),
+            });
+        }
+        Ok(())
+    }
+
+    async fn write_guard(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.inner.write_lock {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        }
+    }
+
+    /// Runs one call on a pooled instance under the deadline; discards the instance on failure.
+    async fn call<T: Send>(&self, operation: &'static str, f: Box<CallFn<T>>) -> Result<T, CallError> {
+        let inner = &self.inner;
+        let _slot = inner.pool.slots.acquire().await.map_err(|_| CallError::Instantiate {
+            plugin: inner.plugin.name().into(),
+            reason: "the connection is closed".into(),
+        })?;
+        let mut instance = inner.pool.take().await?;
+        instance.store.data_mut().log = LogBudget::default();
+        let outcome = tokio::time::timeout(inner.limits.call_timeout, f(&mut instance)).await;
+        let plugin = inner.plugin.name().to_owned();
+        match outcome {
+            Ok(Ok(value)) => {
+                let dropped = instance.store.data().log.dropped;
+                if dropped > 0 {
+                    tracing::warn!(manager = %inner.manager, %plugin, operation, dropped, "plugin exceeded its log budget; lines dropped");
+                }
+                inner.pool.put(instance);
+                Ok(value)
+            }
+            Ok(Err(err)) => {
+                let reason = describe_trap(&err);
+                tracing::warn!(manager = %inner.manager, %plugin, operation, %reason, "plugin call failed; instance discarded");
+                if reason.contains("growing memory") || reason.contains("memory") && reason.contains("limit") {
+                    let limit = format!("memory cap of {} MiB per instance", inner.limits.memory_bytes >> 20);
+                    return Err(CallError::ResourceLimit { plugin, operation: operation.into(), limit });
+                }
+                Err(CallError::Crashed { plugin, operation: operation.into(), reason })
+            }
+            Err(_) => {
+                tracing::warn!(manager = %inner.manager, %plugin, operation, "plugin call overran its deadline; instance discarded");
+                Err(CallError::Deadline {
+                    plugin,
+                    operation: operation.into(),
+                    limit_ms: inner.limits.call_timeout.as_millis() as u64,
+                })
+            }
+        }
+    }
+}
+
+/// Splits an instance into its exported `connection` functions, its store and its resource handle.
+fn parts(
+    instance: &mut Instance,
+) -> (
+    bindings::exports::keyway::provider::provider::GuestConnection<'_>,
+    &mut wasmtime::Store<crate::sandbox::HostState>,
+    wasmtime::component::ResourceAny,
+) {
+    let Instance { store, bindings, handle } = instance;
+    (bindings::ProviderExports::connection(bindings.keyway_provider_provider()), store, *handle)
+}
+
+/// A one-line description of a trap or host error, without guest data.
+pub(crate) fn describe_trap(err: &wasmtime::Error) -> String {
+    if let Some(trap) = err.downcast_ref::<wasmtime::Trap>() {
+        return format!("wasm trap: {trap}");
+    }
+    let text = format!("{err:#}");
+    text.lines().next().unwrap_or("unknown failure").chars().take(300).collect()
+}
+
+fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}

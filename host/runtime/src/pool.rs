@@ -1,0 +1,119 @@
+//! The pool of warm instances behind one connection.
+//!
+//! A call takes an idle instance (its provider resource already opened) or,
+//! when all are busy, creates a new one up to the connection's limit, so
+//! concurrent calls do not queue behind each other. A healthy instance goes
+//! back to the pool after the call; one that trapped or overran its deadline
+//! is dropped, and with it everything the guest held.
+
+use crate::bindings::{error_from_wit, SecretProvider};
+use crate::egress::{EgressHooks, EgressPolicy};
+use crate::error::CallError;
+use crate::plugin::Plugin;
+use crate::sandbox::{HostState, SandboxGrant};
+use keyway_types::CredentialProvider;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use wasmtime::component::ResourceAny;
+use wasmtime::{Engine, Store};
+
+/// One live instance with its opened `connection` resource.
+pub struct Instance {
+    pub(crate) store: Store<HostState>,
+    pub(crate) bindings: SecretProvider,
+    pub(crate) handle: ResourceAny,
+}
+
+/// Creates instances for one manager.
+pub(crate) struct InstanceFactory {
+    pub plugin: Arc<Plugin>,
+    pub engine: Engine,
+    pub http: reqwest::Client,
+    pub policy: Arc<EgressPolicy>,
+    pub data_dir: Option<PathBuf>,
+    pub memory_bytes: usize,
+    pub credentials: Arc<dyn CredentialProvider>,
+    pub manager: Arc<str>,
+    pub settings_json: String,
+    pub open_timeout: Duration,
+}
+
+impl InstanceFactory {
+    fn instantiate_error(&self, reason: String) -> CallError {
+        CallError::Instantiate { plugin: self.plugin.name().into(), reason }
+    }
+
+    /// Instantiates the plugin in a fresh sandbox and opens the manager's connection resource.
+    pub async fn create(&self) -> Result<Instance, CallError> {
+        let grant = SandboxGrant {
+            manager: self.manager.clone(),
+            plugin: Arc::from(self.plugin.name()),
+            data_dir: self.data_dir.as_deref(),
+            memory_bytes: self.memory_bytes,
+            hooks: EgressHooks::new(self.policy.clone(), self.http.clone(), self.manager.clone()),
+            credentials: self.credentials.clone(),
+        };
+        let state = HostState::new(grant).map_err(|reason| self.instantiate_error(reason))?;
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.limits);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_async_yield_and_update(1);
+        let open = async {
+            let bindings = self.plugin.pre.instantiate_async(&mut store).await?;
+            let opened =
+                bindings.keyway_provider_provider().connection().call_open(&mut store, &self.settings_json).await?;
+            wasmtime::Result::Ok((bindings, opened))
+        };
+        let (bindings, opened) = match tokio::time::timeout(self.open_timeout, open).await {
+            Ok(Ok(done)) => done,
+            Ok(Err(err)) => return Err(self.instantiate_error(crate::connection::describe_trap(&err))),
+            Err(_) => {
+                return Err(self.instantiate_error(format!(
+                    "opening the connection took longer than {} ms",
+                    self.open_timeout.as_millis()
+                )))
+            }
+        };
+        let handle = opened.map_err(|err| CallError::Provider(error_from_wit(err)))?;
+        Ok(Instance { store, bindings, handle })
+    }
+}
+
+/// Idle instances of one connection, and the limit on how many may exist.
+pub(crate) struct InstancePool {
+    idle: Mutex<Vec<Instance>>,
+    pub slots: tokio::sync::Semaphore,
+    pub factory: InstanceFactory,
+}
+
+impl InstancePool {
+    pub fn new(factory: InstanceFactory, max_instances: u32) -> Self {
+        Self {
+            idle: Mutex::new(Vec::new()),
+            slots: tokio::sync::Semaphore::new(max_instances.max(1) as usize),
+            factory,
+        }
+    }
+
+    /// An idle instance, or a new one.
+    pub async fn take(&self) -> Result<Instance, CallError> {
+        let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        match idle {
+            Some(instance) => Ok(instance),
+            None => self.factory.create().await,
+        }
+    }
+
+    /// Returns a healthy instance for reuse.
+    pub fn put(&self, instance: Instance) {
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.push(instance);
+        }
+    }
+
+    /// How many instances are idle.
+    pub fn idle_count(&self) -> usize {
+        self.idle.lock().map(|idle| idle.len()).unwrap_or(0)
+    }
+}

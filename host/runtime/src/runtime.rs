@@ -1,0 +1,169 @@
+//! The runtime: one wasmtime engine, its linker, the epoch ticker and plugin loading.
+
+use crate::bindings::SecretProviderPre;
+use crate::compile_cache::{CompileCache, LoadSource};
+use crate::error::RuntimeError;
+use crate::manifest::PluginManifest;
+use crate::plugin::Plugin;
+use crate::sandbox::HostState;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// How often the epoch ticks; deadlines are counted in ticks.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Settings of the runtime as a whole.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// Where precompiled plugins are kept; `None` compiles on every start.
+    pub cache_dir: Option<PathBuf>,
+    /// How many instances may exist at once across all plugins (pooling allocator slots).
+    pub max_instances: u32,
+    /// The largest linear memory any instance may have, in bytes.
+    pub max_memory_bytes: usize,
+    /// Whether to use the pooling allocator (faster instantiation).
+    pub pooling: bool,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self { cache_dir: None, max_instances: 128, max_memory_bytes: 256 << 20, pooling: true }
+    }
+}
+
+/// Loads plugins and opens connections to them.
+pub struct Runtime {
+    pub(crate) engine: Engine,
+    linker: Linker<HostState>,
+    cache: Option<CompileCache>,
+    pub(crate) http: reqwest::Client,
+    pub(crate) config: RuntimeConfig,
+    ticker: EpochTicker,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl Runtime {
+    /// Creates the engine (Cranelift, async, epoch interruption, pooling allocator) and its linker.
+    pub fn new(config: RuntimeConfig) -> Result<Self, RuntimeError> {
+        let engine_error = |err: wasmtime::Error| RuntimeError::Engine(format!("{err:#}"));
+        let mut wasm = Config::new();
+        wasm.epoch_interruption(true).wasm_component_model(true);
+        if config.pooling {
+            let n = config.max_instances.max(1);
+            let mut pool = PoolingAllocationConfig::default();
+            pool.total_component_instances(n)
+                .total_core_instances(n * 16)
+                .total_memories(n * 4)
+                .total_tables(n * 8)
+                .total_stacks(n)
+                .max_memory_size(config.max_memory_bytes)
+                .max_memories_per_component(16)
+                .max_tables_per_component(32)
+                .max_core_instances_per_component(64)
+                .table_elements(200_000)
+                .max_component_instance_size(4 << 20)
+                .max_core_instance_size(4 << 20);
+            wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        }
+        let engine = Engine::new(&wasm).map_err(engine_error)?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(engine_error)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(engine_error)?;
+        crate::bindings::SecretProvider::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)
+            .map_err(engine_error)?;
+        let http = reqwest::Client::builder()
+            .pool_idle_timeout(Duration::from_secs(90))
+            .connect_timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|err| RuntimeError::Engine(format!("cannot build the HTTP client: {err}")))?;
+        let ticker = EpochTicker::start(&engine);
+        let cache = config.cache_dir.clone().map(CompileCache::new);
+        Ok(Self { engine, linker, cache, http, config, ticker })
+    }
+
+    /// Loads `NAME.wasm` with its manifest `NAME.toml` beside it.
+    pub fn load_plugin_file(&self, wasm_path: &Path) -> Result<Arc<Plugin>, RuntimeError> {
+        let read = |path: &Path| std::fs::read(path).map_err(|source| RuntimeError::Read { path: path.into(), source });
+        let wasm = read(wasm_path)?;
+        let manifest_path = wasm_path.with_extension("toml");
+        let manifest = read(&manifest_path)?;
+        let manifest = String::from_utf8_lossy(&manifest);
+        let manifest = PluginManifest::parse(&manifest, &manifest_path.display().to_string())?;
+        self.load_plugin(manifest, &wasm)
+    }
+
+    /// Loads a plugin from its manifest and component bytes: from the precompiled cache when
+    /// possible, otherwise compiled with Cranelift; then pre-instantiated.
+    pub fn load_plugin(&self, manifest: PluginManifest, wasm: &[u8]) -> Result<Arc<Plugin>, RuntimeError> {
+        let started = Instant::now();
+        let invalid = |reason: String| RuntimeError::InvalidComponent { plugin: manifest.name.clone(), reason };
+        let (component, source) = match &self.cache {
+            Some(cache) => cache.load_or_compile(&self.engine, wasm).map_err(|err| invalid(format!("{err:#}")))?,
+            None => (
+                wasmtime::component::Component::new(&self.engine, wasm).map_err(|err| invalid(format!("{err:#}")))?,
+                LoadSource::Compiled,
+            ),
+        };
+        let pre = self.linker.instantiate_pre(&component).map_err(|err| invalid(format!("{err:#}")))?;
+        let pre = SecretProviderPre::new(pre).map_err(|err| invalid(format!("{err:#}")))?;
+        let elapsed = started.elapsed();
+        tracing::debug!(plugin = %manifest.name, ?source, ?elapsed, "plugin loaded");
+        Ok(Arc::new(Plugin::new(manifest, pre, source, elapsed, wasm)))
+    }
+
+    /// The wasmtime engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Whether the epoch ticker is running.
+    pub fn is_ticking(&self) -> bool {
+        !self.ticker.stop.load(Ordering::Relaxed)
+    }
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.
+struct EpochTicker {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl EpochTicker {
+    fn start(engine: &Engine) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let engine = engine.weak();
+        let thread = std::thread::Builder::new()
+            .name("keyway-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    match engine.upgrade() {
+                        Some(engine) => engine.increment_epoch(),
+                        None => break,
+                    }
+                }
+            })
+            .ok();
+        Self { stop, thread }
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
