@@ -1,0 +1,126 @@
+//! Vault's HTTP answers mapped to the contract's errors, with messages that
+//! say what was attempted and never carry a credential or a value.
+
+use keyway_plugin_sdk::{ProviderError, Response};
+
+/// Vault's own message ("permission denied", "check-and-set parameter did not
+/// match the current version", …), or the bare status.
+pub fn vault_message(response: &Response) -> String {
+    response.error_message().unwrap_or_else(|| format!("HTTP {}", response.status))
+}
+
+/// Whether a 400 is Vault refusing a check-and-set write.
+pub fn is_cas_mismatch(response: &Response) -> bool {
+    response.status == 400 && vault_message(response).contains("check-and-set")
+}
+
+/// Whether a 404 says nothing is mounted at the path, rather than that a secret is missing.
+pub fn is_missing_route(response: &Response) -> bool {
+    response.status == 404 && vault_message(response).contains("no handler for route")
+}
+
+/// The error for a failed KV request. `action` reads like "reading 'app/db' in
+/// mount 'secret'"; a 404 here is a missing secret unless the route is missing.
+pub fn kv_failure(response: &Response, action: &str, mount: &str) -> ProviderError {
+    let message = vault_message(response);
+    match response.status {
+        404 if is_missing_route(response) => missing_mount(mount),
+        404 => ProviderError::NotFound(format!("{action}: not found")),
+        401 | 403 => ProviderError::AccessDenied(format!(
+            "Vault denied {action}: {message}; the token is invalid or expired, or no policy grants this path"
+        )),
+        400 if is_cas_mismatch(response) => ProviderError::Conflict(format!(
+            "{action}: the secret was changed concurrently (check-and-set failed); read it again and retry"
+        )),
+        400 | 422 => ProviderError::InvalidArgument(format!("Vault rejected {action}: {message}")),
+        405 | 501 => ProviderError::Unsupported(format!("Vault does not support {action}: {message}")),
+        409 | 412 => ProviderError::Conflict(format!("{action}: {message}")),
+        429 => ProviderError::Throttled {
+            message: format!("Vault throttled {action}: {message}"),
+            retry_after_ms: response.retry_after().map(|d| d.as_millis() as u64),
+        },
+        500..=599 => ProviderError::Unavailable(format!("Vault failed {action}: {message}")),
+        _ => ProviderError::Other(format!("Vault answered {action} unexpectedly: {message}")),
+    }
+}
+
+/// The error when the KV mount does not exist.
+pub fn missing_mount(mount: &str) -> ProviderError {
+    ProviderError::Configuration(format!(
+        "no secrets engine is mounted at '{mount}/': check the mount setting (enable one with `bao secrets enable \
+         -path={mount} kv-v2`)"
+    ))
+}
+
+/// The error for a failed login or token renewal; `what` reads like "AppRole login at auth/approle".
+pub fn login_failure(response: &Response, what: &str) -> ProviderError {
+    let message = vault_message(response);
+    match response.status {
+        400 | 401 | 403 => ProviderError::AccessDenied(format!("{what} failed: {message}")),
+        404 => ProviderError::Configuration(format!(
+            "{what} failed: no such auth method is enabled there ({message}); check auth_mount"
+        )),
+        429 => ProviderError::Throttled {
+            message: format!("{what} was throttled: {message}"),
+            retry_after_ms: response.retry_after().map(|d| d.as_millis() as u64),
+        },
+        500..=599 => ProviderError::Unavailable(format!("{what} failed: {message}")),
+        _ => ProviderError::Other(format!("{what} failed: {message}")),
+    }
+}
+
+/// Replaces every occurrence of `secrets` in the error's message.
+pub fn redact(error: ProviderError, secrets: &[&str]) -> ProviderError {
+    let secrets: Vec<&str> = secrets.iter().copied().filter(|s| s.len() >= 4).collect();
+    if !secrets.iter().any(|s| error.message().contains(s)) {
+        return error;
+    }
+    let clean = |message: &str| secrets.iter().fold(message.to_owned(), |m, s| m.replace(s, "<redacted>"));
+    match error {
+        ProviderError::NotFound(m) => ProviderError::NotFound(clean(&m)),
+        ProviderError::AlreadyExists(m) => ProviderError::AlreadyExists(clean(&m)),
+        ProviderError::AccessDenied(m) => ProviderError::AccessDenied(clean(&m)),
+        ProviderError::InvalidArgument(m) => ProviderError::InvalidArgument(clean(&m)),
+        ProviderError::Conflict(m) => ProviderError::Conflict(clean(&m)),
+        ProviderError::Throttled { message, retry_after_ms } => {
+            ProviderError::Throttled { message: clean(&message), retry_after_ms }
+        }
+        ProviderError::Unavailable(m) => ProviderError::Unavailable(clean(&m)),
+        ProviderError::Unsupported(m) => ProviderError::Unsupported(clean(&m)),
+        ProviderError::Configuration(m) => ProviderError::Configuration(clean(&m)),
+        other => ProviderError::Other(clean(other.message())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(status: u16, body: &str) -> Response {
+        Response { status, headers: vec![("retry-after".into(), "2".into())], body: body.as_bytes().to_vec() }
+    }
+
+    #[test]
+    fn maps_vault_statuses() {
+        let action = "reading 'app/db' in mount 'secret'";
+        let denied = kv_failure(&response(403, r#"{"errors":["permission denied"]}"#), action, "secret");
+        assert!(matches!(&denied, ProviderError::AccessDenied(m) if m.contains("permission denied")));
+        let cas = r#"{"errors":["check-and-set parameter did not match the current version"]}"#;
+        assert!(matches!(kv_failure(&response(400, cas), action, "secret"), ProviderError::Conflict(_)));
+        let route = r#"{"errors":["no handler for route \"nope/data/x\". route entry not found."]}"#;
+        assert!(matches!(kv_failure(&response(404, route), action, "nope"), ProviderError::Configuration(_)));
+        assert!(matches!(kv_failure(&response(404, r#"{"errors":[]}"#), action, "s"), ProviderError::NotFound(_)));
+        let throttled = kv_failure(&response(429, "{}"), action, "s");
+        assert!(matches!(throttled, ProviderError::Throttled { retry_after_ms: Some(2000), .. }));
+        let sealed = kv_failure(&response(503, r#"{"errors":["Vault is sealed"]}"#), action, "s");
+        assert!(matches!(&sealed, ProviderError::Unavailable(m) if m.contains("sealed")));
+    }
+
+    #[test]
+    fn redacts_credentials() {
+        let error = ProviderError::AccessDenied("login failed for hunter2-pass".into());
+        assert_eq!(redact(error, &["hunter2-pass"]).message(), "login failed for <redacted>");
+        let untouched = ProviderError::NotFound("nothing".into());
+        assert_eq!(redact(untouched.clone(), &["hunter2-pass"]), untouched);
+    }
+}
