@@ -1,0 +1,199 @@
+//! One cache entry: a secret (or a remembered failure) with its freshness deadlines.
+
+use super::options::CacheOptions;
+use crate::fields::SharedSecret;
+use keyway_types::{ProviderError, Secret, Timestamp, VersionSelector};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// A cache key within one manager.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct CacheKey {
+    pub name: String,
+    pub selector: VersionSelector,
+}
+
+/// What a read produced.
+pub(crate) enum Content {
+    Found(Arc<SharedSecret>),
+    /// Not found (kept for `not_found_ttl`) or another failure (kept for `error_ttl`).
+    Failed(ProviderError),
+}
+
+/// Where an entry is in its life at a given instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Freshness {
+    /// Served as is; `refresh_due` when refresh-ahead should start.
+    Fresh { refresh_due: bool },
+    /// Past freshness, within the stale-if-error grace period.
+    Stale,
+    /// To be read again.
+    Expired,
+}
+
+pub(crate) struct Entry {
+    pub content: Content,
+    pub version_id: Option<String>,
+    /// The invalidation epoch when the read that produced this entry began.
+    pub epoch: u64,
+    /// When the read that produced this entry began.
+    pub fetched_at: Instant,
+    pub refresh_at: Option<Instant>,
+    pub fresh_until: Instant,
+    /// The last instant the entry may be served at all (stale grace included); the cache drops it then.
+    pub usable_until: Instant,
+    /// After a failed read while stale: no new attempt before this.
+    pub retry_at: Option<Instant>,
+    /// Reads served from this entry and the entries it renewed.
+    pub hits: Arc<AtomicU64>,
+    /// A background refresh has started for this entry.
+    pub refreshing: AtomicBool,
+}
+
+impl Entry {
+    /// An entry for a secret just read.
+    pub fn found(secret: Secret, started: Instant, epoch: u64, options: &CacheOptions, hits: Arc<AtomicU64>) -> Self {
+        let version_id = secret.metadata.version_id.clone();
+        let expires_at = secret.metadata.expires_at;
+        let shared = Arc::new(SharedSecret::new(secret));
+        Self::with_secret(shared, version_id, expires_at, started, epoch, options, hits)
+    }
+
+    /// A new entry for the same secret, whose version a probe has just confirmed.
+    pub fn renewed(&self, expires_at: Option<Timestamp>, started: Instant, epoch: u64, options: &CacheOptions) -> Self {
+        match &self.content {
+            Content::Found(shared) => Self::with_secret(
+                Arc::clone(shared),
+                self.version_id.clone(),
+                expires_at,
+                started,
+                epoch,
+                options,
+                Arc::clone(&self.hits),
+            ),
+            Content::Failed(error) => Self::failed(error.clone(), started, epoch, options),
+        }
+    }
+
+    fn with_secret(
+        shared: Arc<SharedSecret>,
+        version_id: Option<String>,
+        expires_at: Option<Timestamp>,
+        started: Instant,
+        epoch: u64,
+        options: &CacheOptions,
+        hits: Arc<AtomicU64>,
+    ) -> Self {
+        let jitter = options.expire_after_write.mul_f64(options.jitter * fastrand::f64());
+        let ttl = options.expire_after_write.saturating_sub(jitter);
+        let mut fresh_until = started + ttl;
+        let expiry = expires_at.map(instant_of);
+        if let Some(expiry) = expiry {
+            // An already expired secret is still kept briefly, so it is not read again on every use.
+            let floor = Instant::now() + ttl.min(Duration::from_secs(1));
+            fresh_until = fresh_until.min(expiry.max(floor));
+        }
+        let window = options.refresh_window();
+        let refresh_at = (!window.is_zero()).then(|| fresh_until.checked_sub(window).unwrap_or(started).max(started));
+        let grace_end = fresh_until + options.stale_if_error;
+        let usable_until = expiry.map_or(grace_end, |expiry| grace_end.min(expiry)).max(fresh_until);
+        Self {
+            content: Content::Found(shared),
+            version_id,
+            epoch,
+            fetched_at: started,
+            refresh_at,
+            fresh_until,
+            usable_until,
+            retry_at: None,
+            hits,
+            refreshing: AtomicBool::new(false),
+        }
+    }
+
+    /// An entry remembering a failed read: `not_found_ttl` for not-found, `error_ttl` for the rest.
+    pub fn failed(error: ProviderError, started: Instant, epoch: u64, options: &CacheOptions) -> Self {
+        let ttl = if matches!(error, ProviderError::NotFound(_)) { options.not_found_ttl } else { options.error_ttl };
+        let until = started + ttl;
+        Self {
+            content: Content::Failed(error),
+            version_id: None,
+            epoch,
+            fetched_at: started,
+            refresh_at: None,
+            fresh_until: until,
+            usable_until: until,
+            retry_at: None,
+            hits: Arc::new(AtomicU64::new(0)),
+            refreshing: AtomicBool::new(false),
+        }
+    }
+
+    /// This stale entry, kept after a transient failure; no new read before `retry_at`.
+    pub fn kept_after_failure(&self, retry_at: Instant) -> Self {
+        let content = match &self.content {
+            Content::Found(shared) => Content::Found(Arc::clone(shared)),
+            Content::Failed(error) => Content::Failed(error.clone()),
+        };
+        Self {
+            content,
+            version_id: self.version_id.clone(),
+            epoch: self.epoch,
+            fetched_at: self.fetched_at,
+            refresh_at: None,
+            fresh_until: self.fresh_until,
+            usable_until: self.usable_until,
+            retry_at: Some(retry_at.min(self.usable_until)),
+            hits: Arc::clone(&self.hits),
+            refreshing: AtomicBool::new(true),
+        }
+    }
+
+    pub fn freshness(&self, now: Instant) -> Freshness {
+        if now < self.fresh_until {
+            Freshness::Fresh { refresh_due: self.refresh_at.is_some_and(|at| now >= at) }
+        } else if now < self.usable_until {
+            Freshness::Stale
+        } else {
+            Freshness::Expired
+        }
+    }
+
+    /// Whether a stale entry is waiting out the back-off of a failed read.
+    pub fn backing_off(&self, now: Instant) -> bool {
+        self.retry_at.is_some_and(|at| now < at)
+    }
+
+    pub fn is_found(&self) -> bool {
+        matches!(self.content, Content::Found(_))
+    }
+
+    pub fn record_hit(&self) {
+        self.hits.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Later than any deadline the validated options allow (they are capped at a year).
+const FAR_FUTURE: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
+/// The monotonic instant of a wall-clock timestamp (milliseconds since the epoch).
+fn instant_of(timestamp: Timestamp) -> Instant {
+    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(0));
+    let now = Instant::now();
+    if timestamp >= now_ms {
+        // Far-future dates are clamped: they only need to be later than any cache deadline.
+        now + Duration::from_millis(timestamp - now_ms).min(FAR_FUTURE)
+    } else {
+        now.checked_sub(Duration::from_millis(now_ms - timestamp)).unwrap_or(now)
+    }
+}
+
+/// How long after a transient failure a stale entry is read again: the backend's `Retry-After` when it gave
+/// one, otherwise `error_ttl`.
+pub(crate) fn retry_delay(error: &ProviderError, options: &CacheOptions) -> Duration {
+    match error {
+        ProviderError::Throttled { retry_after_ms: Some(ms), .. } => Duration::from_millis(*ms).min(FAR_FUTURE),
+        _ => options.error_ttl,
+    }
+}

@@ -1,0 +1,170 @@
+//! Errors of resolution and of capability calls. Messages name managers, secrets, keys, step paths and
+//! placeholders, never a value.
+
+use crate::access::Denial;
+use crate::path::StepPath;
+use crate::placeholder::ParseError;
+use keyway_types::ProviderError;
+use std::fmt;
+
+/// Why a secret could not be read or written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SecretError {
+    /// The placeholder's syntax is wrong.
+    #[error("malformed placeholder {0}")]
+    Malformed(ParseError),
+    /// No manager of that name is configured.
+    #[error("unknown manager '{manager}'")]
+    UnknownManager {
+        /// The name asked for.
+        manager: String,
+    },
+    /// A placeholder without a manager (`{{ secret('NAME') }}`) and no default manager configured.
+    #[error("no manager given and no default manager is configured")]
+    NoDefaultManager,
+    /// The caller may not use this manager or this secret. No backend call was made.
+    #[error("access to '{name}' on manager '{manager}' denied: {reason}")]
+    Denied {
+        /// The manager.
+        manager: String,
+        /// The secret name.
+        name: String,
+        /// The rule that refused it.
+        reason: Denial,
+    },
+    /// The secret does not exist (under any of the names the placeholder can mean).
+    #[error("{}", not_found_message(manager, names))]
+    NotFound {
+        /// The manager.
+        manager: String,
+        /// The names tried, as `NAME` or `NAME` with key `KEY`.
+        names: Vec<String>,
+    },
+    /// The secret is a JSON key/value secret without the key.
+    #[error("secret '{name}' on manager '{manager}' has no key '{key}'")]
+    MissingKey {
+        /// The manager.
+        manager: String,
+        /// The secret name.
+        name: String,
+        /// The missing key.
+        key: String,
+    },
+    /// A key was asked of a secret that is not a JSON object.
+    #[error("secret '{name}' on manager '{manager}' is not a JSON key/value secret, so key '{key}' cannot be read from it")]
+    NotKeyValue {
+        /// The manager.
+        manager: String,
+        /// The secret name.
+        name: String,
+        /// The key asked for.
+        key: String,
+    },
+    /// A binary secret inside a longer string; binary values can only fill a whole string leaf (as base64).
+    #[error("secret '{name}' on manager '{manager}' is binary: it can only be the whole string, where it becomes base64")]
+    BinaryEmbedded {
+        /// The manager.
+        manager: String,
+        /// The secret name.
+        name: String,
+    },
+    /// The backend failed.
+    #[error("manager '{manager}' failed on '{name}': {error}")]
+    Backend {
+        /// The manager.
+        manager: String,
+        /// The secret name.
+        name: String,
+        /// The backend's error.
+        error: ProviderError,
+    },
+}
+
+fn not_found_message(manager: &str, names: &[String]) -> String {
+    match names {
+        [name] => format!("secret '{name}' not found on manager '{manager}'"),
+        _ => format!("no secret on manager '{manager}' matches: tried {}", names.join(", then ")),
+    }
+}
+
+impl SecretError {
+    /// Whether the caller was refused by access rules.
+    pub fn is_denied(&self) -> bool {
+        matches!(self, Self::Denied { .. })
+    }
+
+    /// Whether the secret does not exist.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::NotFound { .. })
+    }
+
+    /// A short name for audit records and exit codes: `malformed`, `unknown-manager`, `denied`, …
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Self::Malformed(_) => "malformed",
+            Self::UnknownManager { .. } | Self::NoDefaultManager => "unknown-manager",
+            Self::Denied { .. } => "denied",
+            Self::NotFound { .. } => "not-found",
+            Self::MissingKey { .. } => "missing-key",
+            Self::NotKeyValue { .. } => "not-key-value",
+            Self::BinaryEmbedded { .. } => "binary-embedded",
+            Self::Backend { .. } => "backend-error",
+        }
+    }
+}
+
+/// A step could not be resolved: where (the step path), which placeholder, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolveError(Box<Located>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Located {
+    path: StepPath,
+    placeholder: String,
+    cause: SecretError,
+}
+
+impl ResolveError {
+    pub(crate) fn new(path: StepPath, placeholder: String, cause: SecretError) -> Self {
+        Self(Box::new(Located { path, placeholder, cause }))
+    }
+
+    /// Where the string leaf is in the step.
+    pub fn path(&self) -> &StepPath {
+        &self.0.path
+    }
+
+    /// The placeholder as written (shortened when very long).
+    pub fn placeholder(&self) -> &str {
+        &self.0.placeholder
+    }
+
+    /// Why it failed.
+    pub fn cause(&self) -> &SecretError {
+        &self.0.cause
+    }
+}
+
+impl fmt::Display for ResolveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}: {}", self.0.path, self.0.placeholder, self.0.cause)
+    }
+}
+
+impl std::error::Error for ResolveError {}
+
+/// The longest placeholder text quoted in an error.
+const QUOTE_MAX: usize = 120;
+
+/// The text of a placeholder for an error message: at most [`QUOTE_MAX`] bytes, cut at a character boundary.
+pub(crate) fn quote_placeholder(text: &str) -> String {
+    if text.len() <= QUOTE_MAX {
+        return text.to_owned();
+    }
+    let mut end = QUOTE_MAX;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}

@@ -1,0 +1,125 @@
+//! Cached secrets and the keys of JSON key/value secrets.
+
+use keyway_types::{Secret, SecretMetadata, SecretValue};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::OnceLock;
+use zeroize::Zeroizing;
+
+/// Why a key could not be read from a secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyError {
+    /// The value is binary, or text that is not a JSON object.
+    NotKeyValue,
+    /// The value is a JSON object without that key.
+    MissingKey,
+}
+
+/// A secret shared by the cache and its readers: one copy in memory, zeroized when the last reader and the
+/// cache let go of it. `Debug` redacts the value.
+pub struct SharedSecret {
+    secret: Secret,
+    /// The value's keys when it is a JSON object, parsed once; `None` when it is not one.
+    fields: OnceLock<Option<HashMap<String, Zeroizing<String>>>>,
+}
+
+impl SharedSecret {
+    pub(crate) fn new(secret: Secret) -> Self {
+        Self { secret, fields: OnceLock::new() }
+    }
+
+    /// The secret.
+    pub fn secret(&self) -> &Secret {
+        &self.secret
+    }
+
+    /// The value.
+    pub fn value(&self) -> &SecretValue {
+        &self.secret.value
+    }
+
+    /// The metadata.
+    pub fn metadata(&self) -> &SecretMetadata {
+        &self.secret.metadata
+    }
+
+    /// One key of a JSON key/value secret (`{"username": "app", "port": 5432}`): strings as they are, other
+    /// JSON values as compact JSON text (`5432`, `true`, `{"a":1}`).
+    pub fn key(&self, key: &str) -> Result<&str, KeyError> {
+        let fields = self.fields.get_or_init(|| parse_fields(&self.secret.value)).as_ref().ok_or(KeyError::NotKeyValue)?;
+        fields.get(key).map(|value| value.as_str()).ok_or(KeyError::MissingKey)
+    }
+}
+
+impl fmt::Debug for SharedSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedSecret").field("secret", &self.secret).finish_non_exhaustive()
+    }
+}
+
+fn parse_fields(value: &SecretValue) -> Option<HashMap<String, Zeroizing<String>>> {
+    let text = value.expose_text()?;
+    let trimmed = text.trim_start();
+    if !trimmed.starts_with('{') {
+        return None;
+    }
+    let Ok(Value::Object(map)) = serde_json::from_str::<Value>(trimmed) else {
+        return None;
+    };
+    Some(map.into_iter().map(|(key, value)| (key, into_text(value))).collect())
+}
+
+/// Moves a JSON value into zeroizing text, wiping the strings it held.
+fn into_text(value: Value) -> Zeroizing<String> {
+    match value {
+        Value::String(text) => Zeroizing::new(text),
+        other => {
+            let text = Zeroizing::new(other.to_string());
+            wipe(other);
+            text
+        }
+    }
+}
+
+/// Zeroizes every string inside a JSON value as it is dropped.
+fn wipe(value: Value) {
+    match value {
+        Value::String(text) => drop(Zeroizing::new(text)),
+        Value::Array(items) => items.into_iter().for_each(wipe),
+        Value::Object(map) => map.into_iter().for_each(|(_, item)| wipe(item)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared(value: SecretValue) -> SharedSecret {
+        SharedSecret::new(Secret { value, metadata: SecretMetadata::named("db") })
+    }
+
+    #[test]
+    fn reads_keys_of_a_json_object() {
+        let secret = shared(SecretValue::text(r#"{"username":"app","port":5432,"tls":{"on":true}}"#));
+        assert_eq!(secret.key("username"), Ok("app"));
+        assert_eq!(secret.key("port"), Ok("5432"));
+        assert_eq!(secret.key("tls"), Ok(r#"{"on":true}"#));
+        assert_eq!(secret.key("password"), Err(KeyError::MissingKey));
+    }
+
+    #[test]
+    fn other_values_have_no_keys() {
+        assert_eq!(shared(SecretValue::text("plain")).key("a"), Err(KeyError::NotKeyValue));
+        assert_eq!(shared(SecretValue::text("[1,2]")).key("a"), Err(KeyError::NotKeyValue));
+        assert_eq!(shared(SecretValue::text("{broken")).key("a"), Err(KeyError::NotKeyValue));
+        assert_eq!(shared(SecretValue::binary(b"{\"a\":1}".to_vec())).key("a"), Err(KeyError::NotKeyValue));
+    }
+
+    #[test]
+    fn debug_redacts() {
+        let secret = shared(SecretValue::text("hunter2-value"));
+        assert!(!format!("{secret:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,52 @@
+//! keyway's main job for workflow engines: a flow step's configuration (a JSON or YAML tree) goes in with
+//! secret placeholders and comes out resolved, for the caller's identity only, through one cache shared by
+//! every step and manager.
+//!
+//! ```no_run
+//! # async fn example(aws: std::sync::Arc<dyn keyway_resolve::SecretSource>) -> Result<(), Box<dyn std::error::Error>> {
+//! use keyway_resolve::{Identity, ManagerOptions, Resolver};
+//!
+//! let resolver = Resolver::builder().manager("aws", aws, ManagerOptions::default()).build()?;
+//! let step = serde_json::json!({"headers": {"Authorization": "Bearer ${secret:aws/prod/api-token}"}});
+//! let resolved = resolver.resolve(&Identity::in_namespace("company.team"), &step).await?;
+//! println!("{}", resolver.masker().mask(&resolved.value().to_string()));
+//! # Ok(()) }
+//! ```
+//!
+//! # Layout
+//! - [`placeholder`]: the placeholder syntaxes and their parser ([`placeholder::parse`], fuzzed).
+//! - [`source`]: [`SecretSource`], the backend trait the runtime's plugin connections implement.
+//! - `resolver`: [`Resolver`] and its builder: step resolution (`step`), one placeholder's lookup with the
+//!   key rule, access checks and audit (`lookup`), [`ResolvedStep`].
+//! - `cache`: the shared moka cache: per-manager stores, single-flight, refresh-ahead, stale-if-error,
+//!   negative caching, invalidation epochs, the operator listing ([`CachedSecretInfo`]).
+//! - [`access`]: [`Identity`] and [`AccessPolicy`]; [`glob`]: [`NamePattern`] for allow/deny lists.
+//! - [`audit`]: [`AuditRecord`] and the JSON-lines [`Auditor`].
+//! - [`mask`]: the [`Masker`] that hides resolved values in logs.
+//! - `fields`: [`SharedSecret`], one cached secret and the keys of JSON key/value secrets.
+//! - [`manager`]: [`ManagerOptions`] and the [`KeyRule`]; `path`: [`StepPath`]; `error`: the errors.
+
+pub mod access;
+pub mod audit;
+mod cache;
+mod error;
+mod fields;
+pub mod glob;
+pub mod manager;
+pub mod mask;
+mod path;
+pub mod placeholder;
+mod resolver;
+pub mod source;
+
+pub use access::{AccessPolicy, Denial, Identity};
+pub use audit::{AuditRecord, Auditor};
+pub use cache::{CacheOptions, CacheOverrides, CacheStatus, CachedSecretInfo, EntryState};
+pub use error::{ResolveError, SecretError};
+pub use fields::{KeyError, SharedSecret};
+pub use glob::NamePattern;
+pub use manager::{KeyRule, ManagerOptions};
+pub use mask::Masker;
+pub use path::{PathSegment, StepPath};
+pub use resolver::{BuildError, CacheScope, ResolvedStep, Resolver, ResolverBuilder, WriteResult};
+pub use source::SecretSource;

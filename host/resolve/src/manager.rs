@@ -1,0 +1,37 @@
+//! A manager's resolution settings: access rules, cache overrides and the key rule.
+
+use crate::access::AccessPolicy;
+use crate::cache::CacheOverrides;
+use serde::{Deserialize, Serialize};
+
+/// How `${secret:MANAGER/A/B/C}` is read when the name part (`A/B/C`) contains a slash: is `C` a key of a
+/// JSON key/value secret `A/B`, or part of the name `A/B/C`?
+///
+/// Explicit keys (`?key=K`, Kestra's `subkey='K'`) are never ambiguous and ignore this rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyRule {
+    /// The full path is tried as a name first; when no such secret exists, the part after the last slash
+    /// is read as a key of the secret named by the rest. A secret whose name is the full path always wins,
+    /// and a missing key of an existing key/value secret is reported as such. Costs one extra (negatively
+    /// cached) backend read when the key form is meant.
+    #[default]
+    Auto,
+    /// CloverDX's rule for AWS Secrets Manager: the part after the last slash is always a key
+    /// (`A/B/C` is key `C` of secret `A/B`); a path without a slash is a whole secret.
+    LastSegment,
+    /// The full path is always the name; keys only through `?key=`.
+    Never,
+}
+
+/// A manager's resolution settings, as written in configuration under the manager.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ManagerOptions {
+    /// Who may use the manager, and which secret names.
+    pub access: AccessPolicy,
+    /// How a trailing path segment is read; see [`KeyRule`].
+    pub keys: KeyRule,
+    /// Overrides of the global cache settings.
+    pub cache: CacheOverrides,
+}

@@ -1,0 +1,182 @@
+//! Masking resolved values in text, such as the logs of the steps that used them.
+
+use std::borrow::Borrow;
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, PoisonError, RwLock};
+use zeroize::Zeroizing;
+
+/// What a masked value is replaced with.
+pub const MASK: &str = "******";
+
+/// Values shorter than this many bytes are not masked.
+///
+/// Masking a value of one to three characters would replace every occurrence of that short string in the
+/// logs (`1`, `yes`, `abc`), making them unreadable, and the pattern of masked spots would itself reveal the
+/// value. Such values are not secrets worth the name; keyway masks only values of at least this length.
+pub const MIN_MASK_LEN: usize = 4;
+
+/// Masks registered values in any text: the longest value first, so a value that contains another is masked
+/// whole. Values are kept in zeroizing memory; `Debug` shows only how many there are.
+#[derive(Default)]
+pub struct Masker {
+    inner: RwLock<Values>,
+}
+
+#[derive(Default)]
+struct Values {
+    known: HashSet<Held>,
+    /// Registered values by their first byte, each list longest first.
+    by_first_byte: HashMap<u8, Vec<Arc<Zeroizing<String>>>>,
+}
+
+/// A registered value, zeroized when the last reference goes.
+struct Held(Arc<Zeroizing<String>>);
+
+impl PartialEq for Held {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_str() == other.0.as_str()
+    }
+}
+
+impl Eq for Held {}
+
+impl Hash for Held {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.as_str().hash(state);
+    }
+}
+
+impl Borrow<str> for Held {
+    fn borrow(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+
+
+impl Masker {
+    /// An empty masker.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers a value (and its JSON-escaped form, when that differs). Values shorter than
+    /// [`MIN_MASK_LEN`] are ignored. Returns whether something new was registered.
+    pub fn register(&self, value: &str) -> bool {
+        if value.len() < MIN_MASK_LEN {
+            return false;
+        }
+        if self.inner.read().unwrap_or_else(PoisonError::into_inner).known.contains(value) {
+            return false;
+        }
+        let mut values = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        let mut added = values.add(value);
+        let escaped = Zeroizing::new(serde_json::Value::from(value).to_string());
+        if let Some(inner) = escaped.get(1..escaped.len().saturating_sub(1)) {
+            if inner != value {
+                added |= values.add(inner);
+            }
+        }
+        added
+    }
+
+    /// `text` with every registered value replaced by [`MASK`].
+    pub fn mask(&self, text: &str) -> String {
+        let values = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        if values.known.is_empty() {
+            return text.to_owned();
+        }
+        let bytes = text.as_bytes();
+        let mut out = String::with_capacity(text.len());
+        let mut copied = 0;
+        let mut at = 0;
+        while at < bytes.len() {
+            let found = values
+                .by_first_byte
+                .get(&bytes[at])
+                .and_then(|candidates| candidates.iter().find(|value| bytes[at..].starts_with(value.as_bytes())));
+            match found {
+                // A registered value is valid UTF-8 and so is `text`, so a match starts and ends on
+                // character boundaries.
+                Some(value) => {
+                    out.push_str(&text[copied..at]);
+                    out.push_str(MASK);
+                    at += value.len();
+                    copied = at;
+                }
+                None => at += 1,
+            }
+        }
+        out.push_str(&text[copied..]);
+        out
+    }
+
+    /// How many values (including escaped forms) are registered.
+    pub fn len(&self) -> usize {
+        self.inner.read().unwrap_or_else(PoisonError::into_inner).known.len()
+    }
+
+    /// Whether no value is registered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Forgets every value.
+    pub fn clear(&self) {
+        *self.inner.write().unwrap_or_else(PoisonError::into_inner) = Values::default();
+    }
+}
+
+impl Values {
+    fn add(&mut self, value: &str) -> bool {
+        let Some(first) = value.as_bytes().first() else { return false };
+        if self.known.contains(value) {
+            return false;
+        }
+        let held = Arc::new(Zeroizing::new(value.to_owned()));
+        self.known.insert(Held(Arc::clone(&held)));
+        let list = self.by_first_byte.entry(*first).or_default();
+        let position = list.iter().position(|existing| existing.len() < value.len()).unwrap_or(list.len());
+        list.insert(position, held);
+        true
+    }
+}
+
+impl fmt::Debug for Masker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Masker").field("values", &self.len()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_longest_first_and_skips_short_values() {
+        let masker = Masker::new();
+        assert!(masker.register("secret"));
+        assert!(masker.register("secret-password"));
+        assert!(!masker.register("abc"));
+        assert!(!masker.register("secret"));
+        assert_eq!(masker.mask("a secret-password and a secret, abc"), "a ****** and a ******, abc");
+    }
+
+    #[test]
+    fn masks_json_escaped_forms_and_keeps_unicode_intact() {
+        let masker = Masker::new();
+        masker.register("line1\nline2\"q");
+        assert_eq!(masker.mask(r#"{"v":"line1\nline2\"q"}"#), r#"{"v":"******"}"#);
+        masker.register("pässwörd");
+        assert_eq!(masker.mask("é pässwörd é"), "é ****** é");
+    }
+
+    #[test]
+    fn debug_shows_no_values() {
+        let masker = Masker::new();
+        masker.register("hunter2-secret");
+        assert!(!format!("{masker:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,64 @@
+//! A resolved step: the configuration tree with values in it, wiped from memory when dropped.
+
+use serde_json::Value;
+use std::fmt;
+use zeroize::Zeroize;
+
+/// A step's configuration with its placeholders replaced by secret values. Every string in it is zeroized
+/// when it is dropped; `Debug` shows nothing of it. Use [`Masker::mask`](crate::Masker::mask) before printing.
+#[derive(Default)]
+pub struct ResolvedStep {
+    value: Value,
+    secrets: usize,
+}
+
+impl ResolvedStep {
+    pub(crate) fn new(value: Value) -> Self {
+        Self { value, secrets: 0 }
+    }
+
+    pub(crate) fn value_mut(&mut self) -> &mut Value {
+        &mut self.value
+    }
+
+    pub(crate) fn set_secrets(&mut self, secrets: usize) {
+        self.secrets = secrets;
+    }
+
+    /// The resolved tree.
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
+
+    /// How many distinct secrets were resolved into it.
+    pub fn secrets(&self) -> usize {
+        self.secrets
+    }
+
+    /// Takes the tree out; the caller becomes responsible for the values in it.
+    pub fn into_value(mut self) -> Value {
+        std::mem::take(&mut self.value)
+    }
+}
+
+impl Drop for ResolvedStep {
+    fn drop(&mut self) {
+        wipe(&mut self.value);
+    }
+}
+
+impl fmt::Debug for ResolvedStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResolvedStep").field("secrets", &self.secrets).finish_non_exhaustive()
+    }
+}
+
+/// Zeroizes every string in a tree.
+pub(crate) fn wipe(value: &mut Value) {
+    match value {
+        Value::String(text) => text.zeroize(),
+        Value::Array(items) => items.iter_mut().for_each(wipe),
+        Value::Object(map) => map.values_mut().for_each(wipe),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
