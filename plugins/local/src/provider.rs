@@ -1,0 +1,118 @@
+//! The contract's `connection`: settings, capabilities, and each operation
+//! handed to the [`LocalStore`] rooted at the granted data directory.
+
+use crate::keyring::KeySource;
+use crate::store::{LocalStore, StoreOptions, SweepReport, DEFAULT_RECOVERY_DAYS};
+use keyway_plugin_sdk::prelude::*;
+use std::path::Path;
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+/// Where the host preopens the manager's data directory inside the sandbox.
+pub const DATA_DIR: &str = "/data";
+
+/// Leftovers of interrupted writes younger than this are left alone by sweeps.
+const STALE_AFTER: Duration = Duration::from_secs(3600);
+
+/// The plugin's settings (see `manifest.toml`).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LocalSettings {
+    /// The master key, base64; empty or absent means the key file.
+    #[serde(default)]
+    key: Option<Zeroizing<String>>,
+    /// The default recovery window of deletes, in days.
+    #[serde(default)]
+    recovery_days: Option<u32>,
+}
+
+/// One connection to the store in the data directory.
+pub struct Local {
+    store: LocalStore,
+}
+
+impl Local {
+    /// Logs a sweep's outcome when it did or hit something.
+    fn after_write(&self) {
+        let Some(SweepReport { purged, leftovers, problems }) = self.store.sweep_if_due(STALE_AFTER) else {
+            return;
+        };
+        if !purged.is_empty() || leftovers > 0 {
+            let purged_count = purged.len().to_string();
+            let leftovers = leftovers.to_string();
+            host::log(
+                host::Level::Info,
+                "local store cleaned up",
+                &[("purged_secrets", &purged_count), ("leftover_files", &leftovers)],
+            );
+        }
+        for problem in problems {
+            host::log(host::Level::Warn, "local store clean-up failed", &[("problem", &problem)]);
+        }
+    }
+}
+
+impl Provider for Local {
+    fn open(settings: Settings) -> Result<Self> {
+        let settings: LocalSettings = settings.parse()?;
+        let key = match settings.key {
+            Some(key) if !key.trim().is_empty() => KeySource::Setting(key),
+            _ => KeySource::KeyFile,
+        };
+        let recovery_days = settings.recovery_days.unwrap_or(DEFAULT_RECOVERY_DAYS);
+        if !(1..=365).contains(&recovery_days) {
+            return Err(ProviderError::Configuration(format!("recovery_days is {recovery_days}; use 1 to 365")));
+        }
+        if !Path::new(DATA_DIR).is_dir() {
+            return Err(ProviderError::Configuration(format!(
+                "no data directory: {DATA_DIR} is not available, so the host did not grant one to this manager"
+            )));
+        }
+        let store = LocalStore::open(DATA_DIR, &key, StoreOptions { recovery_days })?;
+        Ok(Self { store })
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::ALL
+    }
+
+    fn get(&self, name: &str, selector: &VersionSelector) -> Result<Secret> {
+        Ok(self.store.get(name, selector)?)
+    }
+
+    fn describe(&self, name: &str, selector: &VersionSelector) -> Result<SecretMetadata> {
+        Ok(self.store.describe(name, selector)?)
+    }
+
+    fn create(&self, name: &str, value: SecretValue, options: &WriteOptions) -> Result<SecretMetadata> {
+        let metadata = self.store.create(name, &value, options)?;
+        self.after_write();
+        Ok(metadata)
+    }
+
+    fn update(&self, name: &str, request: UpdateRequest) -> Result<SecretMetadata> {
+        let metadata = self.store.update(name, &request)?;
+        self.after_write();
+        Ok(metadata)
+    }
+
+    fn delete(&self, name: &str, mode: DeleteMode) -> Result<Option<Timestamp>> {
+        let purge_at = self.store.delete(name, mode)?;
+        self.after_write();
+        Ok(purge_at)
+    }
+
+    fn restore(&self, name: &str) -> Result<SecretMetadata> {
+        let metadata = self.store.restore(name)?;
+        self.after_write();
+        Ok(metadata)
+    }
+
+    fn list(&self, request: &ListRequest) -> Result<ListPage> {
+        Ok(self.store.list(request)?)
+    }
+
+    fn versions(&self, name: &str) -> Result<Vec<VersionInfo>> {
+        Ok(self.store.versions(name)?)
+    }
+}
