@@ -13,8 +13,8 @@ use keyway_plugin_sdk::{
     DeleteMode, SecretMetadata, SecretValue, Timestamp, UpdateRequest, VersionSelector, WriteOptions,
 };
 
-/// The largest value the store accepts.
-pub const MAX_VALUE_LEN: usize = 4 << 20;
+/// The largest value the store accepts: the host's default limit on values (1 MiB).
+pub const MAX_VALUE_LEN: usize = 1 << 20;
 
 impl LocalStore {
     /// Creates a secret; with `overwrite`, adds a version to an existing one;
