@@ -166,7 +166,11 @@ impl Runtime {
             settings_json: config.settings.to_string(),
             open_timeout: limits.call_timeout,
         };
-        let open_error = |source| RuntimeError::Open { manager: manager.into(), plugin: plugin.name().into(), source };
+        let open_error = |source| RuntimeError::Open {
+            manager: manager.into(),
+            plugin: plugin.name().into(),
+            source: Box::new(source),
+        };
         let mut first = factory.create().await.map_err(open_error)?;
         let connection = bindings::ProviderExports::connection(first.bindings.keyway_provider_provider());
         let capabilities = connection.call_capabilities(&mut first.store, first.handle).await.map_err(|err| {

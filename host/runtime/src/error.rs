@@ -52,7 +52,7 @@ pub enum RuntimeError {
         /// The plugin.
         plugin: String,
         /// Why.
-        source: CallError,
+        source: Box<CallError>,
     },
 }
 

@@ -1,0 +1,178 @@
+//! The suite runner, its options and the shared context of a run.
+
+use crate::checks::CaseResult;
+use crate::report::{CaseOutcome, CaseReport, Report};
+use keyway_runtime::{CallError, Connection};
+use keyway_types::{Capabilities, DeleteMode, SecretValue};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Options that adapt the suite to a backend.
+#[derive(Debug, Clone)]
+pub struct SuiteOptions {
+    /// Prefix of every secret name the suite creates (letters, digits and dashes are safe everywhere).
+    pub name_prefix: String,
+    /// A name the backend rejects, expected to give `invalid-argument`.
+    pub invalid_name: Option<String>,
+    /// The label of the current version (e.g. `AWSCURRENT`), to test reads by label.
+    pub current_label: Option<String>,
+    /// The label of the previous version (e.g. `AWSPREVIOUS`).
+    pub previous_label: Option<String>,
+    /// Whether to force-delete what the suite created.
+    pub cleanup: bool,
+}
+
+impl Default for SuiteOptions {
+    fn default() -> Self {
+        Self {
+            name_prefix: "kwct-".into(),
+            invalid_name: None,
+            current_label: None,
+            previous_label: None,
+            cleanup: true,
+        }
+    }
+}
+
+/// The state shared by the cases of one run.
+pub(crate) struct Ctx<'a> {
+    pub conn: &'a Connection,
+    pub caps: Capabilities,
+    pub options: &'a SuiteOptions,
+    run_id: String,
+    values: Mutex<Vec<String>>,
+    observed: Mutex<Vec<String>>,
+    created: Mutex<Vec<String>>,
+}
+
+impl Ctx<'_> {
+    /// A fresh secret name for `case`, remembered for cleanup.
+    pub fn name(&self, case: &str) -> String {
+        let name = format!("{}{}-{case}", self.options.name_prefix, self.run_id);
+        if let Ok(mut created) = self.created.lock() {
+            created.push(name.clone());
+        }
+        name
+    }
+
+    /// The run's unique id.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// A fresh random text value, remembered for the leak check.
+    pub fn text_value(&self) -> SecretValue {
+        let value = format!("kw-value-{}", random_hex(12));
+        if let Ok(mut values) = self.values.lock() {
+            values.push(value.clone());
+        }
+        SecretValue::text(value)
+    }
+
+    /// A fresh binary value with bytes that are not valid UTF-8.
+    pub fn binary_value(&self) -> SecretValue {
+        let marker = random_hex(12);
+        if let Ok(mut values) = self.values.lock() {
+            values.push(marker.clone());
+        }
+        let mut bytes = vec![0u8, 0xff, 0xfe, 0x80];
+        bytes.extend_from_slice(marker.as_bytes());
+        SecretValue::binary(bytes)
+    }
+
+    /// Records an operation's outcome text for the leak check, and passes the result on.
+    pub fn observe<T: std::fmt::Debug>(&self, result: Result<T, CallError>) -> Result<T, CallError> {
+        let text = match &result {
+            Ok(value) => format!("{value:?}"),
+            Err(err) => format!("{err} {err:?}"),
+        };
+        if let Ok(mut observed) = self.observed.lock() {
+            observed.push(text);
+        }
+        result
+    }
+
+    fn leaks(&self) -> Vec<String> {
+        let values = self.values.lock().map(|v| v.clone()).unwrap_or_default();
+        let observed = self.observed.lock().map(|o| o.clone()).unwrap_or_default();
+        observed.iter().filter(|text| values.iter().any(|value| text.contains(value.as_str()))).cloned().collect()
+    }
+}
+
+type CaseFn = for<'a> fn(&'a Ctx<'a>) -> Pin<Box<dyn Future<Output = CaseResult> + Send + 'a>>;
+
+/// Runs every case against `conn` and reports each outcome.
+pub async fn run(conn: &Connection, options: &SuiteOptions) -> Report {
+    let ctx = Ctx {
+        conn,
+        caps: conn.capabilities(),
+        options,
+        run_id: random_hex(4),
+        values: Mutex::new(Vec::new()),
+        observed: Mutex::new(Vec::new()),
+        created: Mutex::new(Vec::new()),
+    };
+    let mut report = Report::default();
+    for (name, applies, case) in crate::suite::cases() {
+        let started = Instant::now();
+        let outcome = match applies(&ctx) {
+            Some(reason) => CaseOutcome::Skipped(reason),
+            None => match case(&ctx).await {
+                Ok(()) => CaseOutcome::Passed,
+                Err(why) => CaseOutcome::Failed(why),
+            },
+        };
+        report.cases.push(CaseReport { name, outcome, millis: started.elapsed().as_millis() });
+    }
+    let leaks = ctx.leaks();
+    let outcome = if leaks.is_empty() {
+        CaseOutcome::Passed
+    } else {
+        CaseOutcome::Failed(format!("{} results or errors contained a secret value", leaks.len()))
+    };
+    report.cases.push(CaseReport { name: "no-value-in-errors-or-debug", outcome, millis: 0 });
+    if options.cleanup && ctx.caps.delete {
+        let created = ctx.created.lock().map(|c| c.clone()).unwrap_or_default();
+        for name in created {
+            let _ = conn.delete(&name, DeleteMode::Force).await;
+        }
+    }
+    report
+}
+
+/// Whether a case applies: `None` to run it, `Some(reason)` to skip it.
+type Applies = fn(&Ctx<'_>) -> Option<String>;
+
+fn cases() -> Vec<(&'static str, Applies, CaseFn)> {
+    use crate::cases::*;
+    vec![
+        ("declares-read", always, |c| Box::pin(declares_read(c))),
+        ("not-found", needs_read, |c| Box::pin(not_found(c))),
+        ("text-round-trip", needs_write, |c| Box::pin(text_round_trip(c))),
+        ("binary-round-trip", needs_binary, |c| Box::pin(binary_round_trip(c))),
+        ("already-exists-and-overwrite", needs_write, |c| Box::pin(already_exists(c))),
+        ("update-and-versions", needs_write, |c| Box::pin(update_and_versions(c))),
+        ("labels", needs_labels, |c| Box::pin(labels(c))),
+        ("probe-tracks-version", needs_probe, |c| Box::pin(probe(c))),
+        ("description-and-tags", needs_write, |c| Box::pin(description_and_tags(c))),
+        ("list-prefix-paging", needs_list, |c| Box::pin(list_prefix_paging(c))),
+        ("list-tag-filter", needs_list_tags, |c| Box::pin(list_tag_filter(c))),
+        ("get-many", needs_write, |c| Box::pin(get_many(c))),
+        ("delete-and-restore", needs_recovery, |c| Box::pin(delete_and_restore(c))),
+        ("force-delete", needs_delete, |c| Box::pin(force_delete(c))),
+        ("undeclared-is-unsupported", always, |c| Box::pin(undeclared_unsupported(c))),
+        ("invalid-name", needs_invalid_name, |c| Box::pin(invalid_name(c))),
+    ]
+}
+
+pub(crate) fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    if getrandom::fill(&mut buf).is_err() {
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        buf = nanos.to_le_bytes()[..bytes.min(16)].to_vec();
+    }
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}

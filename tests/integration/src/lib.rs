@@ -1,0 +1,10 @@
+//! Shared pieces of keyway's integration tests: a harness that starts real
+//! servers (emulators, fakes) on free loopback ports and stops them, and
+//! helpers that open connections to the embedded plugins.
+//!
+//! # Layout
+//! - [`harness`]: workspace paths, free ports, child processes killed on drop, the Python venv.
+//! - [`plugins`]: a runtime per test and connections to embedded plugins.
+
+pub mod harness;
+pub mod plugins;
