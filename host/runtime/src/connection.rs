@@ -172,6 +172,12 @@ impl Runtime {
             source: Box::new(source),
         };
         let mut first = factory.create().await.map_err(open_error)?;
+        if let Some(dir) = &factory.data_dir {
+            // WASI cannot set file modes: keep what the plugin created (keys, secrets) private to the owner.
+            if let Err(err) = tighten_permissions(dir, 4) {
+                tracing::warn!(manager, dir = %dir.display(), error = %err, "cannot restrict permissions in the data directory");
+            }
+        }
         let connection = bindings::ProviderExports::connection(first.bindings.keyway_provider_provider());
         let capabilities = connection.call_capabilities(&mut first.store, first.handle).await.map_err(|err| {
             open_error(CallError::Crashed {
@@ -469,8 +475,7 @@ impl Connection {
             Ok(Err(err)) => {
                 let reason = describe_trap(&err);
                 tracing::warn!(manager = %inner.manager, %plugin, operation, %reason, "plugin call failed; instance discarded");
-                if reason.contains("growing memory") || reason.contains("memory") && reason.contains("limit") {
-                    let limit = format!("memory cap of {} MiB per instance", inner.limits.memory_bytes >> 20);
+                if let Some(limit) = instance.store.data().exceeded_limit(inner.pool.factory.memory_bytes) {
                     return Err(CallError::ResourceLimit { plugin, operation: operation.into(), limit });
                 }
                 Err(CallError::Crashed { plugin, operation: operation.into(), reason })
@@ -499,13 +504,38 @@ fn parts(
     (bindings::ProviderExports::connection(bindings.keyway_provider_provider()), store, *handle)
 }
 
-/// A one-line description of a trap or host error, without guest data.
+/// A one-line description of a trap or host error, without guest data: the trap
+/// code, or else the root cause (the outer layers are wasm backtraces).
 pub(crate) fn describe_trap(err: &wasmtime::Error) -> String {
     if let Some(trap) = err.downcast_ref::<wasmtime::Trap>() {
-        return format!("wasm trap: {trap}");
+        return trap.to_string();
     }
-    let text = format!("{err:#}");
+    let text = err.root_cause().to_string();
     text.lines().next().unwrap_or("unknown failure").chars().take(300).collect()
+}
+
+/// Makes files 0600 and folders 0700 under `dir`, `depth` levels deep.
+fn tighten_permissions(dir: &std::path::Path, depth: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            let path = entry.path();
+            if kind.is_dir() {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700))?;
+                if depth > 0 {
+                    tighten_permissions(&path, depth - 1)?;
+                }
+            } else if kind.is_file() && entry.metadata()?.permissions().mode() & 0o077 != 0 {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (dir, depth);
+    Ok(())
 }
 
 fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {

@@ -2,15 +2,26 @@
 //! per-call budget) and credentials resolved by the host.
 
 use crate::bindings::{error_to_wit, host, types};
-use crate::sandbox::{HostState, LOG_LINES_PER_CALL, LOG_MESSAGE_MAX};
+use crate::sandbox::{HostState, LOG_LINES_CUTOFF, LOG_LINES_PER_CALL, LOG_MESSAGE_MAX};
 
 impl types::Host for HostState {}
 
 impl host::Host for HostState {
-    async fn log(&mut self, level: host::LogLevel, message: String, fields: Vec<(String, String)>) {
+    async fn log(
+        &mut self,
+        level: host::LogLevel,
+        message: String,
+        fields: Vec<(String, String)>,
+    ) -> wasmtime::Result<()> {
+        if self.log.flooded() {
+            // A flood: stop the call instead of dropping lines at the guest's pace.
+            return Err(wasmtime::Error::msg(format!(
+                "the plugin tried to write more than {LOG_LINES_CUTOFF} log lines in one call"
+            )));
+        }
         if self.log.written >= LOG_LINES_PER_CALL {
             self.log.dropped += 1;
-            return;
+            return Ok(());
         }
         self.log.written += 1;
         let message = truncate(&message, LOG_MESSAGE_MAX);
@@ -25,6 +36,7 @@ impl host::Host for HostState {
             host::LogLevel::Warn => tracing::warn!(target: "keyway::plugin", manager, plugin, fields, "{message}"),
             host::LogLevel::Error => tracing::error!(target: "keyway::plugin", manager, plugin, fields, "{message}"),
         }
+        Ok(())
     }
 
     async fn get_aws_credentials(&mut self) -> Result<host::AwsCredentials, types::ProviderError> {

@@ -5,7 +5,7 @@ use crate::egress::EgressHooks;
 use keyway_types::CredentialProvider;
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
-use wasmtime::{StoreLimits, StoreLimitsBuilder};
+use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
@@ -13,6 +13,9 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 pub const LOG_LINES_PER_CALL: u32 = 200;
 /// The longest log message kept, in bytes.
 pub const LOG_MESSAGE_MAX: usize = 1024;
+/// The most log lines one call may attempt (written or dropped); past it the call is stopped
+/// with a resource-limit error, so a flood costs the host microseconds, not seconds.
+pub const LOG_LINES_CUTOFF: u32 = 10_000;
 
 /// Per-call log budget.
 #[derive(Debug, Default)]
@@ -23,13 +26,54 @@ pub struct LogBudget {
     pub dropped: u32,
 }
 
+impl LogBudget {
+    /// Whether the call tried to write more than [`LOG_LINES_CUTOFF`] lines.
+    pub fn flooded(&self) -> bool {
+        self.written + self.dropped >= LOG_LINES_CUTOFF
+    }
+}
+
+/// The instance's memory cap: wasmtime's [`StoreLimits`], remembering whether a
+/// growth was refused so a failed call can be reported as the cap, not as a crash.
+pub struct MemoryCap {
+    limits: StoreLimits,
+    /// Whether the instance asked for more memory (or tables) than allowed.
+    pub exceeded: bool,
+}
+
+impl ResourceLimiter for MemoryCap {
+    fn memory_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let allowed = self.limits.memory_growing(current, desired, maximum);
+        self.exceeded |= !matches!(allowed, Ok(true));
+        allowed
+    }
+
+    fn table_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let allowed = self.limits.table_growing(current, desired, maximum);
+        self.exceeded |= !matches!(allowed, Ok(true));
+        allowed
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
+    }
+}
+
 /// Everything one instance's store holds.
 pub struct HostState {
     wasi: WasiCtx,
     http: WasiHttpCtx,
     table: ResourceTable,
     hooks: EgressHooks,
-    pub(crate) limits: StoreLimits,
+    pub(crate) limits: MemoryCap,
     pub(crate) log: LogBudget,
     pub(crate) credentials: Arc<dyn CredentialProvider>,
     pub(crate) manager: Arc<str>,
@@ -66,6 +110,7 @@ impl HostState {
             .memories(16)
             .trap_on_grow_failure(true)
             .build();
+        let limits = MemoryCap { limits, exceeded: false };
         Ok(Self {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
@@ -77,6 +122,17 @@ impl HostState {
             manager: grant.manager,
             plugin: grant.plugin,
         })
+    }
+
+    /// The limit a failed call ran into, if any: the memory cap or the log cutoff.
+    pub(crate) fn exceeded_limit(&self, memory_bytes: usize) -> Option<String> {
+        if self.limits.exceeded {
+            Some(format!("memory cap of {} MiB per instance", memory_bytes >> 20))
+        } else if self.log.flooded() {
+            Some(format!("log cutoff of {LOG_LINES_CUTOFF} lines per call"))
+        } else {
+            None
+        }
     }
 }
 

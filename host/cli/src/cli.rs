@@ -1,0 +1,281 @@
+//! The command line, as clap parses it.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// keyway: secrets for workflow engines, from any secret manager, through sandboxed plugins.
+#[derive(Debug, Parser)]
+#[command(name = "keyway", version, about, long_about = None)]
+#[command(after_help = "Without a configuration file, keyway uses one manager named `local`: an encrypted store in \
+$KEYWAY_HOME (default: the user's data folder). Example:\n  keyway put local/db/password 's3cr3t'\n  keyway get local/db/password")]
+pub struct Cli {
+    /// The configuration file (default: $KEYWAY_CONFIG, ./keyway.yaml, or the user's config folder).
+    #[arg(long, global = true, env = "KEYWAY_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The caller's namespace, checked against managers' access rules (e.g. company.team).
+    #[arg(long, global = true, env = "KEYWAY_NAMESPACE")]
+    pub namespace: Option<String>,
+    /// A group the caller belongs to; repeat for several.
+    #[arg(long = "group", global = true)]
+    pub groups: Vec<String>,
+    /// The flow recorded in audit records.
+    #[arg(long, global = true)]
+    pub flow: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// keyway's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print a secret's value (raw, so `$(keyway get ...)` works).
+    #[command(
+        after_help = "Examples:\n  keyway get local/db/password\n  keyway get aws/prod/db --key password\n  keyway get aws/prod/db --label AWSPREVIOUS\n  keyway get local/cert --json   # value (base64 if binary) and metadata"
+    )]
+    Get(GetArgs),
+    /// Print a secret's metadata, never its value.
+    #[command(after_help = "Example:\n  keyway describe local/db/password --json")]
+    Describe(RefArgs),
+    /// Create a secret (or a new version with --overwrite).
+    #[command(
+        after_help = "Examples:\n  keyway put local/db/password 's3cr3t' --tag team=payments\n  keyway put local/tls/key --file key.pem --binary\n  printf %s \"$TOKEN\" | keyway put local/api/token --stdin --overwrite"
+    )]
+    Put(PutArgs),
+    /// Change a secret's value (a new version) and/or attributes.
+    #[command(
+        after_help = "Examples:\n  keyway update local/db/password 'n3w'\n  keyway update local/db/password --tag owner=ops --untag env --description 'app db'"
+    )]
+    Update(UpdateArgs),
+    /// Delete a secret (recoverable unless --force).
+    #[command(
+        after_help = "Examples:\n  keyway delete local/db/password --recovery-days 7\n  keyway delete local/db/password --force"
+    )]
+    Delete(DeleteArgs),
+    /// Recover a deleted secret.
+    #[command(after_help = "Example:\n  keyway restore local/db/password")]
+    Restore(RefArgs),
+    /// List a manager's secrets (metadata only).
+    #[command(
+        after_help = "Examples:\n  keyway list local\n  keyway list aws --prefix prod/ --tag team=payments --json"
+    )]
+    List(ListArgs),
+    /// List a secret's versions.
+    #[command(after_help = "Example:\n  keyway versions local/db/password")]
+    Versions(RefArgs),
+    /// List the configured managers.
+    #[command(after_help = "Example:\n  keyway managers --json")]
+    Managers(FormatArgs),
+    /// List available plugins with versions, capabilities and egress.
+    #[command(after_help = "Example:\n  keyway plugins")]
+    Plugins(FormatArgs),
+    /// Resolve the secret placeholders of a flow step file (JSON or YAML); values are masked unless --reveal.
+    #[command(
+        after_help = "Examples:\n  keyway resolve step.yaml --namespace company.team\n  keyway resolve step.json --reveal > resolved.json"
+    )]
+    Resolve(ResolveArgs),
+    /// Run a command with secrets in its environment.
+    #[command(after_help = "Example:\n  keyway exec --env 'PGPASSWORD=${secret:local/db/password}' -- psql -h db app")]
+    Exec(ExecArgs),
+    /// Plugin tools for plugin authors.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+/// `keyway plugin ...`.
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Run the conformance suite against a plugin and a live backend.
+    #[command(
+        after_help = "Example:\n  keyway plugin test target/wasm32-wasip2/release/my_plugin.wasm --config test.yaml\n\
+The manifest is read from the .toml file beside the .wasm. test.yaml holds the plugin's settings under `settings:`,\n\
+and optionally `egress:`, `auth:`, `current_label:`, `previous_label:`, `invalid_name:`."
+    )]
+    Test(PluginTestArgs),
+}
+
+/// A secret reference.
+#[derive(Debug, Args)]
+pub struct RefArgs {
+    /// MANAGER/NAME, e.g. local/db/password (the name may contain slashes).
+    pub reference: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Output format.
+#[derive(Debug, Args)]
+pub struct FormatArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `keyway get`.
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// MANAGER/NAME.
+    pub reference: String,
+    /// Read this version id.
+    #[arg(long, conflicts_with = "label")]
+    pub version: Option<String>,
+    /// Read the version carrying this label (e.g. AWSPREVIOUS).
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Print one field of a JSON key/value secret.
+    #[arg(long)]
+    pub key: Option<String>,
+    /// Print the value (base64 when binary) with the full metadata as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Where a value comes from.
+#[derive(Debug, Args)]
+pub struct ValueArgs {
+    /// The value (prefer --stdin or --file for real secrets: arguments show up in process lists).
+    pub value: Option<String>,
+    /// Read the value from a file.
+    #[arg(long, conflicts_with_all = ["value", "stdin"])]
+    pub file: Option<PathBuf>,
+    /// Read the value from standard input.
+    #[arg(long, conflicts_with = "value")]
+    pub stdin: bool,
+    /// Store the value as binary.
+    #[arg(long)]
+    pub binary: bool,
+}
+
+/// `keyway put`.
+#[derive(Debug, Args)]
+pub struct PutArgs {
+    /// MANAGER/NAME.
+    pub reference: String,
+    #[command(flatten)]
+    pub value: ValueArgs,
+    /// A tag KEY=VALUE; repeat for several.
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+    /// A description.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// When the secret expires: RFC 3339 (2027-01-31T00:00:00Z) or a duration from now (90d).
+    #[arg(long)]
+    pub expires: Option<String>,
+    /// The encryption key the backend should use.
+    #[arg(long = "kms-key")]
+    pub kms_key: Option<String>,
+    /// The secret's type (generic, key-value, basic-auth, api-key, jwt, private-key, ...).
+    #[arg(long = "type")]
+    pub secret_type: Option<String>,
+    /// Write a new version when the name exists.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Recover the secret first when it is deleted but recoverable.
+    #[arg(long)]
+    pub recover: bool,
+    /// Print the metadata as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `keyway update`.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// MANAGER/NAME.
+    pub reference: String,
+    #[command(flatten)]
+    pub value: ValueArgs,
+    /// Add or replace a tag KEY=VALUE; repeat for several.
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+    /// Remove a tag by key; repeat for several.
+    #[arg(long = "untag")]
+    pub untag: Vec<String>,
+    /// A new description.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// A new expiry: RFC 3339 or a duration from now.
+    #[arg(long)]
+    pub expires: Option<String>,
+    /// A new encryption key.
+    #[arg(long = "kms-key")]
+    pub kms_key: Option<String>,
+    /// Enable the secret.
+    #[arg(long, conflicts_with = "disable")]
+    pub enable: bool,
+    /// Disable the secret.
+    #[arg(long)]
+    pub disable: bool,
+    /// Print the metadata as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `keyway delete`.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// MANAGER/NAME.
+    pub reference: String,
+    /// Keep the secret recoverable for this many days (the backend's default otherwise).
+    #[arg(long = "recovery-days", conflicts_with = "force")]
+    pub recovery_days: Option<u32>,
+    /// Delete every version at once, without recovery.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `keyway list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// The manager.
+    pub manager: String,
+    /// Only names starting with this.
+    #[arg(long)]
+    pub prefix: Option<String>,
+    /// Only secrets with tag KEY=VALUE; repeat for several.
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+    /// Also list deleted but recoverable secrets.
+    #[arg(long = "include-deleted")]
+    pub include_deleted: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `keyway resolve`.
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    /// A JSON or YAML file with the step's configuration; `-` reads standard input.
+    pub file: PathBuf,
+    /// Print the resolved values instead of masking them.
+    #[arg(long)]
+    pub reveal: bool,
+    /// Print YAML instead of JSON.
+    #[arg(long)]
+    pub yaml: bool,
+}
+
+/// `keyway exec`.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// NAME=TEMPLATE, where TEMPLATE may contain placeholders; repeat for several.
+    #[arg(long = "env", required = true)]
+    pub env: Vec<String>,
+    /// The command and its arguments.
+    #[arg(last = true, required = true)]
+    pub command: Vec<String>,
+}
+
+/// `keyway plugin test`.
+#[derive(Debug, Args)]
+pub struct PluginTestArgs {
+    /// The plugin component; its manifest is the `.toml` file beside it. The global `--config` names a
+    /// YAML file with `settings:` for the plugin (and optional `egress:`, `auth:`, `current_label:`,
+    /// `previous_label:`, `invalid_name:`).
+    pub wasm: PathBuf,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,126 @@
+//! `get`, `describe`, `list`, `versions`.
+
+use super::Ctx;
+use crate::cli::{GetArgs, ListArgs, RefArgs};
+use crate::input::parse_tags;
+use crate::output;
+use anyhow::Result;
+use keyway::error::exit;
+use keyway::parse_reference;
+use keyway::types::{ListRequest, VersionSelector};
+use keyway::KeywayError;
+use keyway_resolve::KeyError;
+use std::io::Write;
+
+pub async fn get(ctx: &Ctx, args: GetArgs) -> Result<i32> {
+    let (manager, name) = parse_reference(&args.reference)?;
+    let selector = match (args.version, args.label) {
+        (Some(id), _) => VersionSelector::Id(id),
+        (None, Some(label)) => VersionSelector::Label(label),
+        (None, None) => VersionSelector::Latest,
+    };
+    let secret = ctx.keyway.get(&ctx.identity, manager, name, &selector).await?;
+    if let Some(key) = &args.key {
+        let field = secret.key(key).map_err(|err| {
+            KeywayError::InvalidInput(match err {
+                KeyError::MissingKey => format!("{manager}/{name} has no key '{key}'"),
+                _ => format!("{manager}/{name} is not a JSON key/value secret, so it has no key '{key}'"),
+            })
+        })?;
+        if args.json {
+            output::json(
+                &serde_json::json!({ "key": key, "value": field, "metadata": output::metadata_json(secret.metadata()) }),
+            );
+        } else {
+            std::io::stdout().write_all(field.as_bytes())?;
+        }
+        return Ok(exit::OK);
+    }
+    if args.json {
+        let value = secret.value();
+        output::json(&serde_json::json!({
+            "value": value.to_text_or_base64().as_str(),
+            "binary": value.is_binary(),
+            "metadata": output::metadata_json(secret.metadata()),
+        }));
+    } else {
+        std::io::stdout().write_all(secret.value().expose_bytes())?;
+    }
+    Ok(exit::OK)
+}
+
+pub async fn describe(ctx: &Ctx, args: RefArgs) -> Result<i32> {
+    let (manager, name) = parse_reference(&args.reference)?;
+    let meta = ctx.keyway.describe(&ctx.identity, manager, name, &VersionSelector::Latest).await?;
+    if args.json {
+        output::json(&output::metadata_json(&meta));
+    } else {
+        output::metadata_lines(&meta);
+    }
+    Ok(exit::OK)
+}
+
+pub async fn list(ctx: &Ctx, args: ListArgs) -> Result<i32> {
+    let mut request = ListRequest {
+        prefix: args.prefix.clone(),
+        tags: parse_tags(&args.tags)?,
+        include_deleted: args.include_deleted,
+        ..ListRequest::default()
+    };
+    let mut secrets = Vec::new();
+    loop {
+        let page = ctx.keyway.list(&ctx.identity, &args.manager, &request).await?;
+        secrets.extend(page.secrets);
+        match page.next_page {
+            Some(token) => request.page_token = Some(token),
+            None => break,
+        }
+    }
+    if args.json {
+        output::json(&serde_json::Value::Array(secrets.iter().map(output::metadata_json).collect()));
+        return Ok(exit::OK);
+    }
+    let rows: Vec<Vec<String>> = secrets
+        .iter()
+        .map(|m| {
+            let tags: Vec<String> = m.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            vec![
+                m.name.clone(),
+                m.version_id.clone().unwrap_or_else(|| "-".into()),
+                output::time(m.updated_at.or(m.created_at)),
+                if m.deleted_at.is_some() {
+                    "deleted".into()
+                } else if m.enabled {
+                    "enabled".into()
+                } else {
+                    "disabled".into()
+                },
+                tags.join(","),
+            ]
+        })
+        .collect();
+    output::table(&["NAME", "VERSION", "UPDATED", "STATE", "TAGS"], &rows);
+    Ok(exit::OK)
+}
+
+pub async fn versions(ctx: &Ctx, args: RefArgs) -> Result<i32> {
+    let (manager, name) = parse_reference(&args.reference)?;
+    let versions = ctx.keyway.versions(&ctx.identity, manager, name).await?;
+    if args.json {
+        output::json(&serde_json::to_value(&versions)?);
+        return Ok(exit::OK);
+    }
+    let rows: Vec<Vec<String>> = versions
+        .iter()
+        .map(|v| {
+            vec![
+                v.version_id.clone(),
+                v.labels.join(","),
+                output::time(v.created_at),
+                format!("{:?}", v.state).to_lowercase(),
+            ]
+        })
+        .collect();
+    output::table(&["VERSION", "LABELS", "CREATED", "STATE"], &rows);
+    Ok(exit::OK)
+}

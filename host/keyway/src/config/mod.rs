@@ -1,0 +1,166 @@
+//! keyway's configuration: named secret managers on plugins, the shared cache,
+//! audit, and where plugins and data live.
+//!
+//! ```yaml
+//! default_manager: vault
+//! cache: { max-entries: 10000, expire-after-write: 5m }
+//! audit: { file: /var/log/keyway/audit.jsonl }
+//! managers:
+//!   vault:
+//!     plugin: vault
+//!     settings: { address: "https://vault.example.com:8200", auth: token, token: "${env:VAULT_TOKEN}" }
+//!     prefix: "prod/"
+//!     read_only: true
+//!     access: { namespaces: [company.team], deny: ["*admin*"] }
+//! ```
+
+mod interpolate;
+mod load;
+
+pub use interpolate::interpolate;
+pub use load::{default_home, find_config_file, ConfigSource};
+
+use keyway_resolve::{AccessPolicy, CacheOptions, CacheOverrides, KeyRule};
+use keyway_types::Tags;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The manager used when a placeholder names none (Kestra's `secret('NAME')`).
+    #[serde(default)]
+    pub default_manager: Option<String>,
+    /// The shared cache, for all managers together.
+    #[serde(default)]
+    pub cache: CacheOptions,
+    /// Audit records.
+    #[serde(default)]
+    pub audit: AuditConfig,
+    /// Where plugins come from besides the built-in ones.
+    #[serde(default)]
+    pub plugins: PluginsConfig,
+    /// The folder under which managers keep their data (`<home>/data/<manager>`); the default is
+    /// `$KEYWAY_HOME`, else the user's data directory, else `./.keyway`.
+    #[serde(default)]
+    pub home: Option<PathBuf>,
+    /// The secret managers, by name.
+    #[serde(default)]
+    pub managers: BTreeMap<String, ManagerConfig>,
+}
+
+/// Where audit records go.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// A JSON-lines file; records also go to tracing (target `keyway::audit`).
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+}
+
+/// Plugin locations.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginsConfig {
+    /// A folder of third-party plugins: each `NAME.wasm` with its manifest `NAME.toml`.
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
+    /// Where precompiled plugins are cached (default `<home>/cache`).
+    #[serde(default)]
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// One named secret manager.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManagerConfig {
+    /// The plugin that talks to the backend (`local`, `aws`, `azure`, `vault`, … or a third-party plugin's name).
+    pub plugin: String,
+    /// The plugin's settings, checked against its manifest. Strings may use `${env:NAME}` and `${file:PATH}`.
+    #[serde(default)]
+    pub settings: serde_json::Value,
+    /// How the host obtains credentials for the plugin: `{type: aws, ...}` (AWS credentials through
+    /// aws-config) or `{type: azure, ...}` (Azure tokens through azure_identity). Parsed when the
+    /// manager is first used, after `${env:...}` references are filled in.
+    #[serde(default)]
+    pub auth: Option<serde_json::Value>,
+    /// Prepended to every secret name on the backend and stripped from listings, to keep tenants apart.
+    #[serde(default)]
+    pub prefix: Option<String>,
+    /// Tags added to every secret this manager creates.
+    #[serde(default)]
+    pub default_tags: Tags,
+    /// Refuse every write through this manager.
+    #[serde(default)]
+    pub read_only: bool,
+    /// Only secrets matching this filter are visible; the rest behave as if they did not exist.
+    #[serde(default)]
+    pub visible: VisibilityFilter,
+    /// Hosts the plugin may reach besides its manifest's defaults and its settings' URLs.
+    #[serde(default)]
+    pub egress: Vec<String>,
+    /// Who may use the manager, and which names.
+    #[serde(default)]
+    pub access: AccessPolicy,
+    /// How `${secret:MANAGER/NAME/KEY}` is split into a name and a key.
+    #[serde(default)]
+    pub keys: KeyRule,
+    /// Cache settings for this manager, over the global ones.
+    #[serde(default)]
+    pub cache: CacheOverrides,
+    /// The data directory granted to plugins that keep files (default `<home>/data/<manager>`).
+    #[serde(default)]
+    pub data_dir: Option<PathBuf>,
+    /// Resource limits of the plugin's instances.
+    #[serde(default)]
+    pub limits: LimitsConfig,
+}
+
+/// Which secrets a manager shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VisibilityFilter {
+    /// When not empty, only names starting with one of these.
+    #[serde(default)]
+    pub prefixes: Vec<String>,
+    /// Only secrets carrying all these tags.
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+impl VisibilityFilter {
+    /// Whether the filter shows everything.
+    pub fn is_open(&self) -> bool {
+        self.prefixes.is_empty() && self.tags.is_empty()
+    }
+
+    /// Whether `name` passes the prefix part.
+    pub fn shows_name(&self, name: &str) -> bool {
+        self.prefixes.is_empty() || self.prefixes.iter().any(|p| name.starts_with(p.as_str()))
+    }
+
+    /// Whether `tags` pass the tag part.
+    pub fn shows_tags(&self, tags: &Tags) -> bool {
+        self.tags.iter().all(|(k, v)| tags.get(k) == Some(v))
+    }
+}
+
+/// Resource limits of a manager's plugin instances.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Deadline of one call, in milliseconds (default 30000).
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+    /// Memory cap of one instance, in MiB (default 64).
+    #[serde(default)]
+    pub memory_mib: Option<u64>,
+    /// The most instances serving the manager at once (default 8).
+    #[serde(default)]
+    pub max_instances: Option<u32>,
+    /// The largest secret value accepted, in KiB (default 1024).
+    #[serde(default)]
+    pub max_value_kib: Option<u64>,
+}

@@ -1,0 +1,106 @@
+//! keyway's errors, each with the exit code the CLI uses.
+
+use keyway_resolve::{ResolveError, SecretError};
+use keyway_runtime::{CallError, RuntimeError};
+use keyway_types::{ErrorKind, ProviderError};
+
+/// An error of the keyway library. Messages say what went wrong and what to do, never a secret value.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeywayError {
+    /// The configuration is unreadable or wrong.
+    #[error("configuration error: {message}")]
+    Config {
+        /// What is wrong, naming the field.
+        message: String,
+    },
+    /// No manager of that name is configured.
+    #[error("unknown secret manager '{manager}'; configured managers: {known}")]
+    UnknownManager {
+        /// The name asked for.
+        manager: String,
+        /// The configured ones, comma-separated.
+        known: String,
+    },
+    /// A reference, name or option given by the user is malformed.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// A plugin could not be loaded or a manager could not be opened.
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    /// A backend operation failed.
+    #[error("manager '{manager}': {source}")]
+    Backend {
+        /// The manager.
+        manager: String,
+        /// The error.
+        source: ProviderError,
+    },
+    /// A secret lookup or write through the resolver failed.
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    /// Resolving a step's placeholders failed.
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+}
+
+/// The CLI's exit codes.
+pub mod exit {
+    /// Success.
+    pub const OK: i32 = 0;
+    /// The backend failed or could not be reached.
+    pub const BACKEND: i32 = 1;
+    /// Invalid input or usage.
+    pub const INVALID: i32 = 2;
+    /// The secret does not exist.
+    pub const NOT_FOUND: i32 = 3;
+    /// Access was denied.
+    pub const DENIED: i32 = 4;
+    /// The secret exists already, or a conflicting change.
+    pub const CONFLICT: i32 = 5;
+    /// The configuration is wrong.
+    pub const CONFIG: i32 = 6;
+    /// The operation is not supported by the manager.
+    pub const UNSUPPORTED: i32 = 7;
+}
+
+impl KeywayError {
+    /// A backend error from a plugin call.
+    pub fn from_call(manager: &str, error: CallError) -> Self {
+        Self::Backend { manager: manager.into(), source: error.into_provider_error() }
+    }
+
+    /// The exit code for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Self::Config { .. } | Self::UnknownManager { .. } | Self::Runtime(_) => exit::CONFIG,
+            Self::InvalidInput(_) => exit::INVALID,
+            Self::Backend { source, .. } => exit_for_kind(source.kind()),
+            Self::Secret(error) => secret_exit(error),
+            Self::Resolve(error) => secret_exit(error.cause()),
+        }
+    }
+}
+
+fn secret_exit(error: &SecretError) -> i32 {
+    match error {
+        SecretError::NotFound { .. } => exit::NOT_FOUND,
+        SecretError::Denied { .. } => exit::DENIED,
+        SecretError::UnknownManager { .. } => exit::CONFIG,
+        SecretError::Backend { error, .. } => exit_for_kind(error.kind()),
+        _ => exit::INVALID,
+    }
+}
+
+/// The exit code for a contract error kind.
+pub fn exit_for_kind(kind: ErrorKind) -> i32 {
+    match kind {
+        ErrorKind::NotFound => exit::NOT_FOUND,
+        ErrorKind::AccessDenied => exit::DENIED,
+        ErrorKind::AlreadyExists | ErrorKind::Conflict => exit::CONFLICT,
+        ErrorKind::InvalidArgument => exit::INVALID,
+        ErrorKind::Configuration => exit::CONFIG,
+        ErrorKind::Unsupported => exit::UNSUPPORTED,
+        _ => exit::BACKEND,
+    }
+}

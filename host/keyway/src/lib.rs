@@ -1,0 +1,38 @@
+//! keyway: secrets for workflow engines. Named secret managers run on
+//! sandboxed WebAssembly provider plugins; flow steps' placeholders resolve
+//! through one shared cache, for the caller's identity only, with an audit
+//! record per access.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), keyway::KeywayError> {
+//! use keyway::{Identity, Keyway};
+//! let keyway = Keyway::load(None).await?; // keyway.yaml, or one `local` manager on the embedded store
+//! let step = serde_json::json!({"url": "postgres://app:${secret:local/db/password}@db/app"});
+//! let resolved = keyway.resolve(&Identity::in_namespace("company.team"), &step).await?;
+//! # let _ = resolved; Ok(()) }
+//! ```
+//!
+//! # Layout
+//! - [`config`]: the configuration file ([`Config`], [`ManagerConfig`]) and `${env:...}` references.
+//! - [`keyway`](mod@keyway): [`Keyway`], managers by name, the resolver, the capability API.
+//! - [`manager`]: [`Manager`], a plugin connection with prefix, default tags, read-only and visibility rules.
+//! - [`plugins`]: [`PluginRegistry`], built-in and third-party plugins.
+//! - [`auth`]: the host-side credentials of a manager (`auth: {type: aws|azure}`).
+//! - [`error`]: [`KeywayError`] and the CLI's exit codes.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+#[allow(clippy::module_inception)]
+pub mod keyway;
+pub mod manager;
+pub mod plugins;
+
+pub use config::{Config, ConfigSource, ManagerConfig};
+pub use error::KeywayError;
+pub use keyway::{parse_reference, Keyway};
+pub use keyway_resolve::{CacheScope, CachedSecretInfo, Identity, Masker, ResolvedStep, SharedSecret};
+pub use keyway_runtime::Plugin;
+pub use keyway_types as types;
+pub use manager::Manager;
+pub use plugins::PluginRegistry;

@@ -1,0 +1,237 @@
+//! A configured secret manager: a plugin connection plus the host-side rules
+//! every backend gets for free: name prefix, default tags, read-only, and a
+//! visibility filter that hides the rest.
+
+use crate::config::VisibilityFilter;
+use keyway_runtime::Connection;
+use keyway_types::{
+    BoxFuture, Capabilities, DeleteMode, ListPage, ListRequest, ProviderError, Secret, SecretMetadata, SecretValue,
+    Tags, Timestamp, UpdateRequest, VersionInfo, VersionSelector, WriteOptions,
+};
+
+/// A manager's host-side rules.
+#[derive(Debug, Clone, Default)]
+pub struct ManagerRules {
+    /// Prepended to names on the backend.
+    pub prefix: String,
+    /// Added to created secrets' tags.
+    pub default_tags: Tags,
+    /// Refuse writes.
+    pub read_only: bool,
+    /// What the manager shows.
+    pub visible: VisibilityFilter,
+}
+
+/// A named secret manager on a live plugin connection.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    name: String,
+    connection: Connection,
+    rules: ManagerRules,
+}
+
+impl Manager {
+    /// A manager `name` on `connection` with `rules`.
+    pub fn new(name: &str, connection: Connection, rules: ManagerRules) -> Self {
+        Self { name: name.into(), connection, rules }
+    }
+
+    /// The manager's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The plugin connection.
+    pub fn connection(&self) -> &Connection {
+        &self.connection
+    }
+
+    /// The host-side rules.
+    pub fn rules(&self) -> &ManagerRules {
+        &self.rules
+    }
+
+    /// What the manager supports: the plugin's capabilities, without writes when read-only.
+    pub fn capabilities(&self) -> Capabilities {
+        let caps = self.connection.capabilities();
+        if self.rules.read_only {
+            caps.read_only()
+        } else {
+            caps
+        }
+    }
+
+    fn backend_name(&self, name: &str) -> Result<String, ProviderError> {
+        validate_name(name)?;
+        if !self.rules.visible.shows_name(name) {
+            return Err(ProviderError::not_found(name));
+        }
+        Ok(format!("{}{name}", self.rules.prefix))
+    }
+
+    fn to_user(&self, mut meta: SecretMetadata) -> SecretMetadata {
+        if let Some(stripped) = meta.name.strip_prefix(&self.rules.prefix) {
+            meta.name = stripped.to_owned();
+        }
+        meta
+    }
+
+    fn visible(&self, name: &str, meta: &SecretMetadata) -> Result<(), ProviderError> {
+        if self.rules.visible.shows_tags(&meta.tags) {
+            Ok(())
+        } else {
+            Err(ProviderError::not_found(name))
+        }
+    }
+
+    fn writable(&self) -> Result<(), ProviderError> {
+        if self.rules.read_only {
+            return Err(ProviderError::AccessDenied(format!(
+                "manager '{}' is read-only; writes are refused by its configuration",
+                self.name
+            )));
+        }
+        Ok(())
+    }
+
+    fn call<T>(&self, result: Result<T, keyway_runtime::CallError>) -> Result<T, ProviderError> {
+        result.map_err(keyway_runtime::CallError::into_provider_error)
+    }
+
+    /// Reads a secret.
+    pub async fn get(&self, name: &str, selector: &VersionSelector) -> Result<Secret, ProviderError> {
+        let backend = self.backend_name(name)?;
+        let mut secret = self.call(self.connection.get(&backend, selector).await)?;
+        self.visible(name, &secret.metadata)?;
+        secret.metadata = self.to_user(secret.metadata);
+        Ok(secret)
+    }
+
+    /// Reads several secrets' latest versions in one backend call.
+    pub async fn get_many(&self, names: &[String]) -> Result<Vec<Result<Secret, ProviderError>>, ProviderError> {
+        let backend: Vec<String> = names.iter().map(|n| format!("{}{n}", self.rules.prefix)).collect();
+        for name in names {
+            self.backend_name(name)?;
+        }
+        let results = self.call(self.connection.get_many(&backend).await)?;
+        Ok(results
+            .into_iter()
+            .zip(names)
+            .map(|(result, name)| {
+                let mut secret = result?;
+                self.visible(name, &secret.metadata)?;
+                secret.metadata = self.to_user(secret.metadata);
+                Ok(secret)
+            })
+            .collect())
+    }
+
+    /// Reads metadata only.
+    pub async fn describe(&self, name: &str, selector: &VersionSelector) -> Result<SecretMetadata, ProviderError> {
+        let backend = self.backend_name(name)?;
+        let meta = self.call(self.connection.describe(&backend, selector).await)?;
+        self.visible(name, &meta)?;
+        Ok(self.to_user(meta))
+    }
+
+    /// Creates a secret; the manager's default tags are added (explicit tags win).
+    pub async fn create(
+        &self,
+        name: &str,
+        value: &SecretValue,
+        options: &WriteOptions,
+    ) -> Result<SecretMetadata, ProviderError> {
+        self.writable()?;
+        let backend = self.backend_name(name)?;
+        let mut options = options.clone();
+        for (key, value) in &self.rules.default_tags {
+            options.tags.entry(key.clone()).or_insert_with(|| value.clone());
+        }
+        let meta = self.call(self.connection.create(&backend, value, &options).await)?;
+        Ok(self.to_user(meta))
+    }
+
+    /// Changes a secret.
+    pub async fn update(&self, name: &str, request: &UpdateRequest) -> Result<SecretMetadata, ProviderError> {
+        self.writable()?;
+        let backend = self.backend_name(name)?;
+        let meta = self.call(self.connection.update(&backend, request).await)?;
+        Ok(self.to_user(meta))
+    }
+
+    /// Deletes a secret.
+    pub async fn delete(&self, name: &str, mode: DeleteMode) -> Result<Option<Timestamp>, ProviderError> {
+        self.writable()?;
+        let backend = self.backend_name(name)?;
+        self.call(self.connection.delete(&backend, mode).await)
+    }
+
+    /// Recovers a deleted secret.
+    pub async fn restore(&self, name: &str) -> Result<SecretMetadata, ProviderError> {
+        self.writable()?;
+        let backend = self.backend_name(name)?;
+        let meta = self.call(self.connection.restore(&backend).await)?;
+        Ok(self.to_user(meta))
+    }
+
+    /// Lists secrets: the prefix is applied and stripped, hidden secrets are left out.
+    pub async fn list(&self, request: &ListRequest) -> Result<ListPage, ProviderError> {
+        let mut backend = request.clone();
+        backend.prefix = Some(format!("{}{}", self.rules.prefix, request.prefix.as_deref().unwrap_or("")));
+        let page = self.call(self.connection.list(&backend).await)?;
+        let secrets = page
+            .secrets
+            .into_iter()
+            .map(|meta| self.to_user(meta))
+            .filter(|meta| self.rules.visible.shows_name(&meta.name) && self.rules.visible.shows_tags(&meta.tags))
+            .collect();
+        Ok(ListPage { secrets, next_page: page.next_page })
+    }
+
+    /// Lists a secret's versions.
+    pub async fn versions(&self, name: &str) -> Result<Vec<VersionInfo>, ProviderError> {
+        let backend = self.backend_name(name)?;
+        if !self.rules.visible.tags.is_empty() {
+            self.describe(name, &VersionSelector::Latest).await?;
+        }
+        self.call(self.connection.versions(&backend).await)
+    }
+}
+
+/// Checks a secret name given by a user: not empty, no control characters, at most 1024 bytes.
+pub fn validate_name(name: &str) -> Result<(), ProviderError> {
+    if name.is_empty() {
+        return Err(ProviderError::InvalidArgument("the secret name is empty".into()));
+    }
+    if name.len() > 1024 {
+        return Err(ProviderError::InvalidArgument(format!(
+            "the secret name is {} bytes long; the limit is 1024",
+            name.len()
+        )));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(ProviderError::InvalidArgument(format!(
+            "the secret name '{}' contains control characters",
+            name.escape_debug()
+        )));
+    }
+    Ok(())
+}
+
+impl keyway_resolve::SecretSource for Manager {
+    fn get<'a>(&'a self, name: &'a str, selector: &'a VersionSelector) -> BoxFuture<'a, Result<Secret, ProviderError>> {
+        Box::pin(Manager::get(self, name, selector))
+    }
+
+    fn describe<'a>(
+        &'a self,
+        name: &'a str,
+        selector: &'a VersionSelector,
+    ) -> BoxFuture<'a, Result<SecretMetadata, ProviderError>> {
+        Box::pin(Manager::describe(self, name, selector))
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Manager::capabilities(self)
+    }
+}

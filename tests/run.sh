@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs keyway's whole test suite on a fresh machine: installs the Wasm target the
+# plugins compile for and the Python test servers (moto, OpenBao, the Azure SDK that
+# proves the Key Vault fake) into ./.venv, then runs every test of the workspace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rustup target add wasm32-wasip2 >/dev/null
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+
+# Every host crate's tests (the workspace's default members); building them compiles the plugins.
+# Tests start their own servers on free loopback ports and stop them.
+cargo test "$@"
