@@ -35,7 +35,9 @@ impl Identity {
 /// A caller may use the manager when `groups` and `namespaces` are both empty (an open manager), or when it
 /// belongs to one of `groups`, or when its namespace is one of `namespaces` or a child of one (`company.team`
 /// admits `company.team.sub` but not `company.teamwork`). Then a secret name must match none of `deny` and,
-/// when `allow` is not empty, one of `allow` (patterns: see [`NamePattern`]).
+/// when `allow` is not empty, one of `allow` (patterns: see [`NamePattern`]). With
+/// [`KeyRule::Auto`](crate::KeyRule::Auto), `${secret:M/A/B}` can mean the secret `A/B` or key `B` of `A`:
+/// both names must be allowed.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AccessPolicy {

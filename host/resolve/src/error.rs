@@ -38,7 +38,7 @@ pub enum SecretError {
     NotFound {
         /// The manager.
         manager: String,
-        /// The names tried, as `NAME` or `NAME` with key `KEY`.
+        /// What was tried, in order: `'NAME'` or `key 'KEY' of 'NAME'`.
         names: Vec<String>,
     },
     /// The secret is a JSON key/value secret without the key.
@@ -52,7 +52,9 @@ pub enum SecretError {
         key: String,
     },
     /// A key was asked of a secret that is not a JSON object.
-    #[error("secret '{name}' on manager '{manager}' is not a JSON key/value secret, so key '{key}' cannot be read from it")]
+    #[error(
+        "secret '{name}' on manager '{manager}' is not a JSON key/value secret, so key '{key}' cannot be read from it"
+    )]
     NotKeyValue {
         /// The manager.
         manager: String,
@@ -62,7 +64,9 @@ pub enum SecretError {
         key: String,
     },
     /// A binary secret inside a longer string; binary values can only fill a whole string leaf (as base64).
-    #[error("secret '{name}' on manager '{manager}' is binary: it can only be the whole string, where it becomes base64")]
+    #[error(
+        "secret '{name}' on manager '{manager}' is binary: it can only be the whole string, where it becomes base64"
+    )]
     BinaryEmbedded {
         /// The manager.
         manager: String,
@@ -83,7 +87,7 @@ pub enum SecretError {
 
 fn not_found_message(manager: &str, names: &[String]) -> String {
     match names {
-        [name] => format!("secret '{name}' not found on manager '{manager}'"),
+        [name] => format!("secret {name} not found on manager '{manager}'"),
         _ => format!("no secret on manager '{manager}' matches: tried {}", names.join(", then ")),
     }
 }

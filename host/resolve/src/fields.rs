@@ -47,7 +47,8 @@ impl SharedSecret {
     /// One key of a JSON key/value secret (`{"username": "app", "port": 5432}`): strings as they are, other
     /// JSON values as compact JSON text (`5432`, `true`, `{"a":1}`).
     pub fn key(&self, key: &str) -> Result<&str, KeyError> {
-        let fields = self.fields.get_or_init(|| parse_fields(&self.secret.value)).as_ref().ok_or(KeyError::NotKeyValue)?;
+        let fields =
+            self.fields.get_or_init(|| parse_fields(&self.secret.value)).as_ref().ok_or(KeyError::NotKeyValue)?;
         fields.get(key).map(|value| value.as_str()).ok_or(KeyError::MissingKey)
     }
 }

@@ -54,8 +54,6 @@ impl Borrow<str> for Held {
     }
 }
 
-
-
 impl Masker {
     /// An empty masker.
     pub fn new() -> Self {

@@ -57,7 +57,8 @@ impl ManagerEpochs {
         if epoch >= self.global.current() {
             return true;
         }
-        if epoch < self.global.all_cleared.load(Ordering::Acquire) || epoch < self.manager_cleared.load(Ordering::Acquire)
+        if epoch < self.global.all_cleared.load(Ordering::Acquire)
+            || epoch < self.manager_cleared.load(Ordering::Acquire)
         {
             return false;
         }

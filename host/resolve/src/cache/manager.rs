@@ -56,7 +56,13 @@ struct Inner {
 }
 
 impl ManagerCache {
-    pub fn new(name: &str, source: Arc<dyn SecretSource>, options: CacheOptions, capacity: u64, epochs: ManagerEpochs) -> Self {
+    pub fn new(
+        name: &str,
+        source: Arc<dyn SecretSource>,
+        options: CacheOptions,
+        capacity: u64,
+        epochs: ManagerEpochs,
+    ) -> Self {
         let probe = source.capabilities().probe;
         let store = Cache::builder().max_capacity(capacity).expire_after(EntryExpiry).build();
         Self { inner: Arc::new(Inner { name: name.to_owned(), source, probe, options, store, epochs }) }
@@ -249,7 +255,9 @@ impl ManagerCache {
             .store
             .iter()
             .filter(|(key, entry)| self.is_current(key, entry) && !matches!(entry.freshness(now), Freshness::Expired))
-            .map(|(key, entry)| CachedSecretInfo::of(&self.inner.name, &key.name, key.selector.to_string(), &entry, now))
+            .map(|(key, entry)| {
+                CachedSecretInfo::of(&self.inner.name, &key.name, key.selector.to_string(), &entry, now)
+            })
             .collect()
     }
 }

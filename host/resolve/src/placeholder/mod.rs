@@ -116,3 +116,6 @@ impl Template {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests;

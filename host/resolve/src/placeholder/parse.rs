@@ -59,7 +59,10 @@ impl fmt::Display for ParseErrorReason {
                 write!(f, "character '{}' is not allowed in the {field}", character.escape_debug())
             }
             Self::UnknownParameter(name) => {
-                write!(f, "unknown parameter `{name}` (expected version, label or key; subkey or manager in `secret()`)")
+                write!(
+                    f,
+                    "unknown parameter `{name}` (expected version, label or key; subkey or manager in `secret()`)"
+                )
             }
             Self::DuplicateParameter(name) => write!(f, "parameter `{name}` is given twice"),
             Self::EmptyParameter(name) => write!(f, "parameter `{name}` is empty"),
@@ -146,7 +149,10 @@ pub(super) fn check_name(name: &str, offset: usize) -> Result<(), ParseError> {
             }
             segment_start = true;
         } else if !is_name_char(c) {
-            return Err(ParseError::new(offset + index, ParseErrorReason::InvalidCharacter { character: c, field: "name" }));
+            return Err(ParseError::new(
+                offset + index,
+                ParseErrorReason::InvalidCharacter { character: c, field: "name" },
+            ));
         } else {
             segment_start = false;
         }
@@ -176,9 +182,10 @@ pub(super) fn check_value(parameter: &str, value: &str, offset: usize) -> Result
         return Err(ParseError::new(offset, ParseErrorReason::EmptyParameter(parameter.to_owned())));
     }
     match value.char_indices().find(|(_, c)| !is_name_char(*c)) {
-        Some((index, c)) => {
-            Err(ParseError::new(offset + index, ParseErrorReason::InvalidCharacter { character: c, field: "parameter" }))
-        }
+        Some((index, c)) => Err(ParseError::new(
+            offset + index,
+            ParseErrorReason::InvalidCharacter { character: c, field: "parameter" },
+        )),
         None => Ok(()),
     }
 }

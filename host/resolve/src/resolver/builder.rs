@@ -75,7 +75,8 @@ impl ResolverBuilder {
         let mut rules = HashMap::new();
         let mut setups = Vec::new();
         for (name, source, options) in self.managers {
-            let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            let valid =
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
             if !valid {
                 return Err(BuildError::InvalidManagerName(name));
             }

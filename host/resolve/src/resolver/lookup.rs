@@ -53,16 +53,21 @@ impl Resolver {
             .cache
             .manager(manager)
             .ok_or_else(|| SecretError::UnknownManager { manager: manager.to_owned() })?;
-        let denied = |name: &str, reason| SecretError::Denied { manager: manager.to_owned(), name: name.to_owned(), reason };
+        let denied =
+            |name: &str, reason| SecretError::Denied { manager: manager.to_owned(), name: name.to_owned(), reason };
         rules.access.check_caller(identity).map_err(|reason| denied(&reference.path, reason))?;
 
-        let mut denial = None;
-        let mut tried = Vec::new();
-        for (name, key) in candidates(reference, rules.keys) {
+        // Every name the placeholder can mean must be allowed, checked before any backend call.
+        let candidates = candidates(reference, rules.keys);
+        for (name, key) in &candidates {
             if let Err(reason) = rules.access.check_name(name) {
-                denial.get_or_insert_with(|| denied(name, reason));
-                continue;
+                record.secret = (*name).to_owned();
+                record.key = key.map(str::to_owned);
+                return Err(denied(name, reason));
             }
+        }
+        let mut tried = Vec::new();
+        for (name, key) in candidates {
             record.secret = name.to_owned();
             record.key = key.map(str::to_owned);
             let fetched = cache.get(name, &reference.selector).await;
@@ -89,10 +94,7 @@ impl Resolver {
                 }
             }
         }
-        match denial {
-            Some(denial) if tried.is_empty() => Err(denial),
-            _ => Err(SecretError::NotFound { manager: manager.to_owned(), names: tried }),
-        }
+        Err(SecretError::NotFound { manager: manager.to_owned(), names: tried })
     }
 }
 
@@ -124,10 +126,7 @@ mod tests {
         let path = reference("prod/db/password", KeySpec::LastSegment);
         assert_eq!(candidates(&path, KeyRule::Never), vec![("prod/db/password", None)]);
         assert_eq!(candidates(&path, KeyRule::LastSegment), vec![("prod/db", Some("password"))]);
-        assert_eq!(
-            candidates(&path, KeyRule::Auto),
-            vec![("prod/db/password", None), ("prod/db", Some("password"))]
-        );
+        assert_eq!(candidates(&path, KeyRule::Auto), vec![("prod/db/password", None), ("prod/db", Some("password"))]);
         let plain = reference("db", KeySpec::LastSegment);
         assert_eq!(candidates(&plain, KeyRule::LastSegment), vec![("db", None)]);
         let explicit = reference("prod/db", KeySpec::Explicit("user".into()));

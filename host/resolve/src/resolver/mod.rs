@@ -141,11 +141,8 @@ impl Resolver {
     /// Checks that `identity` may use `manager` and, when given, the secret `name` on it. No backend call.
     pub fn authorize(&self, identity: &Identity, manager: &str, name: Option<&str>) -> Result<(), SecretError> {
         let rules = self.rules(manager)?;
-        let denied = |reason| SecretError::Denied {
-            manager: manager.to_owned(),
-            name: name.unwrap_or("*").to_owned(),
-            reason,
-        };
+        let denied =
+            |reason| SecretError::Denied { manager: manager.to_owned(), name: name.unwrap_or("*").to_owned(), reason };
         rules.access.check_caller(identity).map_err(denied)?;
         name.map_or(Ok(()), |name| rules.access.check_name(name)).map_err(denied)
     }
@@ -226,7 +223,9 @@ impl Resolver {
 
 fn backend_error(manager: &str, name: &str, error: ProviderError) -> SecretError {
     match error {
-        ProviderError::NotFound(_) => SecretError::NotFound { manager: manager.to_owned(), names: vec![name.to_owned()] },
+        ProviderError::NotFound(_) => {
+            SecretError::NotFound { manager: manager.to_owned(), names: vec![format!("'{name}'")] }
+        }
         error => SecretError::Backend { manager: manager.to_owned(), name: name.to_owned(), error },
     }
 }

@@ -1,0 +1,137 @@
+//! Access control before any backend call, and audit records without values.
+
+mod common;
+
+use common::FakeSource;
+use keyway_resolve::{AccessPolicy, Auditor, Identity, ManagerOptions, Resolver, SecretError};
+use keyway_types::{Operation, ProviderError, SecretMetadata, VersionSelector};
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+const VALUES: [&str; 3] = ["tok-0123456789", "pw-abcdef", "app-user"];
+
+fn backend() -> Arc<FakeSource> {
+    let source = FakeSource::new(false);
+    source.put("api-token", VALUES[0]);
+    source.put("prod/db", &format!(r#"{{"password":"{}","username":"{}"}}"#, VALUES[1], VALUES[2]));
+    source.put("admin/root", "root-password-1");
+    source
+}
+
+fn restricted(source: &Arc<FakeSource>, auditor: Auditor) -> Resolver {
+    let access = AccessPolicy {
+        groups: vec!["etl".into()],
+        namespaces: vec!["company.team".into()],
+        allow: vec![],
+        deny: vec!["admin/**".into()],
+    };
+    Resolver::builder()
+        .auditor(auditor)
+        .manager("aws", source.clone(), ManagerOptions { access, ..ManagerOptions::default() })
+        .build()
+        .expect("valid configuration")
+}
+
+#[tokio::test]
+async fn denied_callers_and_names_fail_before_any_backend_call() {
+    let source = backend();
+    let resolver = restricted(&source, Auditor::tracing_only());
+    let step = json!({"token": "${secret:aws/api-token}"});
+
+    for outsider in [Identity::in_namespace("company.teamwork"), Identity::in_groups(["sales"]), Identity::default()] {
+        let error = resolver.resolve(&outsider, &step).await.expect_err("denied");
+        assert!(error.cause().is_denied(), "{error}");
+    }
+    let member = Identity::in_namespace("company.team.sub");
+    let error = resolver.resolve(&member, &json!("${secret:aws/admin/root}")).await.expect_err("deny pattern");
+    assert!(matches!(error.cause(), SecretError::Denied { name, .. } if name == "admin/root"), "{error}");
+    assert!(resolver.get(&Identity::in_groups(["sales"]), "aws", "api-token", &VersionSelector::Latest).await.is_err());
+    assert_eq!(source.gets(), 0, "no backend call for a denied caller");
+
+    let resolved = resolver.resolve(&member, &step).await.expect("child namespace allowed");
+    assert_eq!(resolved.value()["token"], VALUES[0]);
+    assert!(resolver.authorize(&Identity::in_groups(["etl"]), "aws", Some("api-token")).is_ok());
+}
+
+#[tokio::test]
+async fn a_denied_write_never_runs() {
+    let source = backend();
+    let resolver = restricted(&source, Auditor::tracing_only());
+    let ran = AtomicBool::new(false);
+    let result = resolver
+        .write(&Identity::in_groups(["sales"]), "aws", "api-token", Operation::Delete, || async {
+            ran.store(true, Ordering::SeqCst);
+            Ok(())
+        })
+        .await;
+    assert!(result.expect_err("denied").is_denied());
+    assert!(!ran.load(Ordering::SeqCst));
+}
+
+#[tokio::test]
+async fn audit_records_say_who_did_what_and_never_values() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("audit.jsonl");
+    let source = backend();
+    let resolver = restricted(&source, Auditor::to_file(&path).expect("audit file"));
+    let identity = Identity {
+        namespace: Some("company.team".into()),
+        groups: vec!["etl".into()],
+        flow: Some("nightly-load".into()),
+        step: Some("extract".into()),
+    };
+    let step = json!({"steps": [{"auth": "Bearer ${secret:aws/api-token}", "db": "${secret:aws/prod/db/password}"}]});
+    resolver.resolve(&identity, &step).await.expect("resolves");
+    resolver.resolve(&identity, &step).await.expect("resolves again");
+    let _ = resolver.resolve(&identity, &json!("${secret:aws/admin/root}")).await;
+    let _ = resolver.resolve(&identity, &json!("${secret:aws/missing}")).await;
+    resolver
+        .write(&identity, "aws", "api-token", Operation::Update, || async {
+            let version = source.put("api-token", "tok-rotated-987654");
+            Ok(SecretMetadata { version_id: Some(version), ..SecretMetadata::named("api-token") })
+        })
+        .await
+        .expect("written");
+    let failed: Result<(), _> = resolver
+        .write(&identity, "aws", "api-token", Operation::Delete, || async {
+            Err(ProviderError::Conflict("locked".into()))
+        })
+        .await;
+    assert!(failed.is_err());
+    resolver.auditor().flush().expect("flushed");
+
+    let text = std::fs::read_to_string(&path).expect("audit file");
+    for value in VALUES.iter().chain(&["tok-rotated-987654", "root-password-1"]) {
+        assert!(!text.contains(value), "audit contains a value");
+    }
+    let records: Vec<Value> = text.lines().map(|line| serde_json::from_str(line).expect("JSON line")).collect();
+    let summary: Vec<(String, String, String, String)> = records
+        .iter()
+        .map(|r| {
+            let field = |name: &str| r[name].as_str().unwrap_or_default().to_owned();
+            (field("operation"), field("secret"), field("outcome"), field("cache"))
+        })
+        .collect();
+    let expect = |op: &str, secret: &str, outcome: &str, cache: &str| {
+        (op.to_owned(), secret.to_owned(), outcome.to_owned(), cache.to_owned())
+    };
+    assert!(summary.contains(&expect("resolve", "api-token", "ok", "miss")), "{summary:?}");
+    assert!(summary.contains(&expect("resolve", "api-token", "ok", "hit")));
+    assert!(summary.contains(&expect("resolve", "prod/db", "ok", "miss")));
+    assert!(summary.contains(&expect("resolve", "admin/root", "denied", "bypassed")));
+    assert!(summary.contains(&expect("resolve", "missing", "not-found", "miss")));
+    assert!(summary.contains(&expect("update", "api-token", "ok", "bypassed")));
+    assert!(summary.contains(&expect("delete", "api-token", "backend-error", "bypassed")));
+    let first = &records[0];
+    assert_eq!(first["namespace"], "company.team");
+    assert_eq!(first["flow"], "nightly-load");
+    assert_eq!(first["step"], "extract");
+    assert_eq!(first["manager"], "aws");
+    assert!(first["time"].as_str().is_some_and(|time| time.ends_with('Z')));
+    let db = records.iter().find(|r| r["secret"] == "prod/db").expect("db record");
+    assert_eq!((db["key"].as_str(), db["version"].as_str()), (Some("password"), Some("v2")));
+    assert_eq!(db["path"], "steps[0].db");
+    let update = records.iter().find(|r| r["operation"] == "update").expect("update record");
+    assert_eq!(update["version"], "v4");
+}
