@@ -1,0 +1,20 @@
+//! The example configuration in the README parses, and every manager's settings pass its plugin's manifest.
+
+use keyway::Config;
+use keyway_runtime::PluginManifest;
+use std::path::Path;
+
+#[test]
+fn example_configuration_is_valid() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/keyway.yaml");
+    let config = Config::from_file(&path).unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(config.default_manager.as_deref(), Some("local"));
+    for (name, manager) in &config.managers {
+        let built = keyway_plugins::find(&manager.plugin)
+            .unwrap_or_else(|| panic!("manager '{name}' uses plugin '{}', which is not built in", manager.plugin));
+        let manifest = PluginManifest::parse(built.manifest, &manager.plugin).unwrap_or_else(|err| panic!("{err}"));
+        let settings = if manager.settings.is_null() { serde_json::json!({}) } else { manager.settings.clone() };
+        manifest.validate(name, &settings).unwrap_or_else(|err| panic!("{err}"));
+    }
+    assert_eq!(config.managers.len(), 4);
+}
