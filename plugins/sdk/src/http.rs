@@ -179,10 +179,7 @@ impl RequestBuilder<'_> {
             .map_err(|err| ProviderError::InvalidArgument(format!("invalid request to {}: {err}", redact_url(url))))?;
         let mut client = Client::new();
         client.set_first_byte_timeout(self.client.timeout);
-        let response = client
-            .send(request)
-            .await
-            .map_err(|err| ProviderError::Unavailable(format!("request to {} failed: {err}", redact_url(url))))?;
+        let response = client.send(request).await.map_err(|err| send_error(url, &err))?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -330,6 +327,19 @@ pub fn percent_encode(input: &str) -> String {
 /// Percent-encodes each segment of a slash-separated path, keeping the slashes.
 pub fn encode_path(path: &str) -> String {
     path.split('/').map(percent_encode).collect::<Vec<_>>().join("/")
+}
+
+/// The contract error for a request that got no response. A request the host
+/// refused (its host is not in the manager's egress allowlist) is `access-denied`:
+/// retrying cannot help, the manager's configuration must allow the host.
+fn send_error(url: &str, err: &wstd::http::Error) -> ProviderError {
+    match err.downcast_ref::<wstd::http::error::ErrorCode>() {
+        Some(wstd::http::error::ErrorCode::HttpRequestDenied) => ProviderError::AccessDenied(format!(
+            "the host refused the request to {}: its host is not in this manager's egress allowlist",
+            redact_url(url)
+        )),
+        _ => ProviderError::Unavailable(format!("request to {} failed: {err}", redact_url(url))),
+    }
 }
 
 fn redact_url(url: &str) -> &str {
