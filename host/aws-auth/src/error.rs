@@ -2,7 +2,7 @@
 
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_sts::config::http::HttpResponse;
-use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::operation::assume_role::AssumeRoleError;
 use keyway_types::ProviderError;
 use std::error::Error as StdError;
@@ -33,9 +33,24 @@ impl From<AwsAuthError> for ProviderError {
     }
 }
 
+/// The `Display` texts of an error and its sources, joined. Never `Debug`: the SDK's
+/// `Debug` of a failed call includes the raw response, and STS responses carry credentials.
+fn describe_chain(error: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(error);
+    while let Some(error) = current {
+        let text = error.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = error.source();
+    }
+    parts.join(": ")
+}
+
 /// The contract error for a credential provider's failure.
 pub(crate) fn from_credentials_error(error: &CredentialsError) -> ProviderError {
-    let detail = DisplayErrorContext(error).to_string();
+    let detail = describe_chain(error);
     match error {
         CredentialsError::CredentialsNotLoaded(_) => ProviderError::Configuration(format!(
             "no AWS credentials found ({detail}); set access_key_id and secret_access_key, a profile, \
@@ -66,8 +81,16 @@ fn assume_role_error(error: &(dyn StdError + 'static)) -> Option<ProviderError> 
 }
 
 fn from_sts(error: &SdkError<AssumeRoleError, HttpResponse>) -> ProviderError {
-    let detail = format!("STS AssumeRole failed: {}", DisplayErrorContext(error));
     let status = error.raw_response().map(|response| response.status().as_u16());
+    let said = match (error.code(), error.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_owned(),
+        (None, _) => describe_chain(error),
+    };
+    let detail = match status {
+        Some(status) => format!("STS AssumeRole failed (HTTP {status}): {said}"),
+        None => format!("STS AssumeRole failed: {said}"),
+    };
     let denied = matches!(
         error.code(),
         Some(
@@ -100,6 +123,14 @@ mod tests {
         let mapped = from_credentials_error(&error);
         assert_eq!(mapped.kind(), ErrorKind::Configuration);
         assert!(mapped.message().contains("no AWS credentials found"));
+    }
+
+    #[test]
+    fn descriptions_use_display_only() {
+        let error = CredentialsError::provider_error(std::io::Error::other("metadata endpoint refused"));
+        let text = describe_chain(&error);
+        assert!(text.contains("metadata endpoint refused"), "{text}");
+        assert!(!text.contains("Custom {"), "Debug output in {text}");
     }
 
     #[test]

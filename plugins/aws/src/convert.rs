@@ -136,6 +136,23 @@ impl<'a> Summary<'a> {
     }
 }
 
+/// How recent a version's stages say it is: 0 for `AWSPENDING` (a rotation's new
+/// version), then `AWSCURRENT`, `AWSPREVIOUS`, other stages, and 4 for none.
+pub(crate) fn stage_rank(labels: &[String]) -> u8 {
+    let has = |stage: &str| labels.iter().any(|l| l == stage);
+    if has("AWSPENDING") {
+        0
+    } else if has(CURRENT_STAGE) {
+        1
+    } else if has("AWSPREVIOUS") {
+        2
+    } else if labels.is_empty() {
+        4
+    } else {
+        3
+    }
+}
+
 /// One entry of `ListSecretVersionIds`.
 pub(crate) fn version_info(entry: &SecretVersionsListEntry) -> Option<VersionInfo> {
     Some(VersionInfo {
@@ -164,6 +181,15 @@ mod tests {
         assert_eq!(pick(VersionSelector::Id("v1".into())).as_deref(), Some("v1"));
         assert_eq!(pick(VersionSelector::Id("v9".into())), None);
         assert_eq!(pick_version(None, &VersionSelector::Latest), None);
+    }
+
+    #[test]
+    fn stages_rank_versions_by_recency() {
+        let rank = |labels: &[&str]| stage_rank(&labels.iter().map(|l| l.to_string()).collect::<Vec<_>>());
+        assert!(rank(&["AWSPENDING"]) < rank(&["AWSCURRENT"]));
+        assert!(rank(&["AWSCURRENT", "blue"]) < rank(&["AWSPREVIOUS"]));
+        assert!(rank(&["AWSPREVIOUS"]) < rank(&["blue"]));
+        assert!(rank(&["blue"]) < rank(&[]));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use crate::credentials::HostCredentialsError;
 use aws_sdk_secretsmanager::config::http::HttpResponse;
-use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use keyway_plugin_sdk::ProviderError;
 use std::error::Error as StdError;
 
@@ -20,6 +20,13 @@ pub(crate) fn is_pending_deletion<E: ProvideErrorMetadata>(error: &SdkError<E, H
 fn mentions_deletion(message: &str) -> bool {
     let message = message.to_ascii_lowercase();
     message.contains("deletion") || message.contains("deleted")
+}
+
+/// The conflict reported for a secret scheduled for deletion; `detail` says what AWS answered.
+pub(crate) fn pending_deletion(name: &str, detail: &str) -> ProviderError {
+    ProviderError::Conflict(format!(
+        "secret '{name}' is scheduled for deletion: restore it first, or create it with recover-deleted ({detail})"
+    ))
 }
 
 /// The contract error for a failed call of `operation` on secret `name` (empty when no single secret).
@@ -37,19 +44,17 @@ where
             from_code(error.code(), error.message(), status, &subject, name)
         }
         SdkError::DispatchFailure(failure) => {
-            let detail = failure
-                .as_connector_error()
-                .map_or_else(|| "the connection failed".to_owned(), |e| DisplayErrorContext(e).to_string());
+            let detail =
+                failure.as_connector_error().map_or_else(|| "the connection failed".to_owned(), |e| describe_chain(e));
             ProviderError::Unavailable(format!("{subject}: AWS Secrets Manager could not be reached: {detail}"))
         }
         SdkError::TimeoutError(_) => {
             ProviderError::Unavailable(format!("{subject}: no answer from AWS Secrets Manager within the timeout"))
         }
-        SdkError::ConstructionFailure(_) => ProviderError::InvalidArgument(format!(
-            "{subject}: the request is invalid: {}",
-            DisplayErrorContext(&error)
-        )),
-        _ => ProviderError::Other(format!("{subject}: {}", DisplayErrorContext(&error))),
+        SdkError::ConstructionFailure(_) => {
+            ProviderError::InvalidArgument(format!("{subject}: the request is invalid: {}", describe_chain(&error)))
+        }
+        _ => ProviderError::Other(format!("{subject}: {}", describe_chain(&error))),
     }
 }
 
@@ -66,9 +71,7 @@ pub(crate) fn from_code(
     match code.unwrap_or_default() {
         "ResourceNotFoundException" => ProviderError::NotFound(detail),
         "ResourceExistsException" => ProviderError::AlreadyExists(detail),
-        "InvalidRequestException" if mentions_deletion(aws) => ProviderError::Conflict(format!(
-            "secret '{name}' is scheduled for deletion: restore it first, or create it with recover-deleted ({aws})"
-        )),
+        "InvalidRequestException" if mentions_deletion(aws) => pending_deletion(name, aws),
         "InvalidRequestException" | "PreconditionNotMetException" | "LimitExceededException" => {
             ProviderError::Conflict(detail)
         }
@@ -113,6 +116,21 @@ fn from_status(status: Option<u16>, subject: &str, aws: &str) -> ProviderError {
         Some(status) => ProviderError::Other(format!("{subject}: unexpected answer (HTTP {status}): {aws}")),
         None => ProviderError::Other(format!("{subject}: {aws}")),
     }
+}
+
+/// The `Display` texts of an error and its sources, joined. Never `Debug`: the SDK's
+/// `Debug` of a failed call includes the raw response, whose body can be a secret value.
+fn describe_chain(error: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(error);
+    while let Some(error) = current {
+        let text = error.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = error.source();
+    }
+    parts.join(": ")
 }
 
 /// The host's own error when the failure is that the host gave no credentials.

@@ -169,7 +169,13 @@ impl AwsSecretsManager {
                 break;
             }
         }
-        versions.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.version_id.cmp(&b.version_id)));
+        // Newest first; equal dates (AWS has second precision, emulators may report one date for all)
+        // fall back to the stages' order: pending, current, previous, other stages, none.
+        versions.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| convert::stage_rank(&a.labels).cmp(&convert::stage_rank(&b.labels)))
+        });
         Ok(versions)
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::client::run;
 use crate::convert::{self, AwsValue};
-use crate::errors::{is_pending_deletion, map_error};
+use crate::errors::{is_pending_deletion, map_error, pending_deletion};
 use crate::AwsSecretsManager;
 use keyway_plugin_sdk::{
     DeleteMode, ProviderError, Result, SecretMetadata, SecretValue, Tags, Timestamp, UpdateRequest, VersionSelector,
@@ -47,23 +47,13 @@ impl AwsSecretsManager {
             AwsValue::Text(text) => request.secret_string(text.clone()),
             AwsValue::Binary(bytes) => request.secret_binary(bytes.clone()),
         };
-        let error = match run(request.send()) {
+        match run(request.send()) {
             Ok(out) => return self.version_metadata(name, out.version_id()),
-            Err(error) if options.recover_deleted && is_pending_deletion(&error) => {
-                self.restore_secret_only(name)?;
-                None
-            }
-            Err(error) => Some(map_error(error, "create", name)),
-        };
-        match error {
-            Some(ProviderError::AlreadyExists(_)) if options.overwrite => {}
-            Some(ProviderError::AlreadyExists(_)) => {
-                return Err(ProviderError::AlreadyExists(format!(
-                    "secret '{name}' exists; write with overwrite to add a version"
-                )));
-            }
-            Some(other) => return Err(other),
-            None => {}
+            Err(error) if is_pending_deletion(&error) => self.recover(name, options)?,
+            Err(error) => match map_error(error, "create", name) {
+                ProviderError::AlreadyExists(_) => self.prepare_existing(name, options)?,
+                other => return Err(other),
+            },
         }
         let version_id = self.put_value(name, value)?;
         let attributes = UpdateRequest {
@@ -74,6 +64,33 @@ impl AwsSecretsManager {
         };
         self.update_attributes(name, &attributes)?;
         self.version_metadata(name, version_id.as_deref())
+    }
+
+    /// Restores a name scheduled for deletion when `recover_deleted` allows it.
+    fn recover(&self, name: &str, options: &WriteOptions) -> Result<()> {
+        if !options.recover_deleted {
+            return Err(pending_deletion(name, "it was deleted and is still recoverable"));
+        }
+        self.restore_secret_only(name)
+    }
+
+    /// Decides what a create over an existing name does. AWS answers a name
+    /// scheduled for deletion with `InvalidRequestException`, but emulators
+    /// (moto) with `ResourceExistsException` and then accept writes to it: look.
+    fn prepare_existing(&self, name: &str, options: &WriteOptions) -> Result<()> {
+        let exists =
+            || ProviderError::AlreadyExists(format!("secret '{name}' exists; write with overwrite to add a version"));
+        if !options.overwrite && !options.recover_deleted {
+            return Err(exists());
+        }
+        if self.describe_secret(name, &VersionSelector::Latest)?.deleted_at.is_some() {
+            return self.recover(name, options);
+        }
+        if options.overwrite {
+            Ok(())
+        } else {
+            Err(exists())
+        }
     }
 
     /// `PutSecretValue` for a new value, `UpdateSecret` for the description and
