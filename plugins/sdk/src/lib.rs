@@ -31,12 +31,14 @@
 //! - [`http`]: [`HttpClient`], JSON over `wasi:http` with status-to-error mapping and retries.
 //! - [`host`]: logging and credentials the host resolves ([`host::aws_credentials`], [`host::access_token`]).
 //! - [`kv`]: key/value JSON helpers.
+//! - [`time`]: wall-clock time and [`time::sleep`] for polling.
 //! - `glue` (private): the generated bindings and their conversion to the SDK's types.
 
 pub mod host;
 pub mod http;
 pub mod kv;
 pub mod provider;
+pub mod time;
 
 #[doc(hidden)]
 pub mod glue;

@@ -2,7 +2,8 @@
 
 Run `python3 server.py --port 0 --cert-dir DIR`: it generates a test CA and a server certificate
 in DIR, listens on 127.0.0.1 and prints one line `READY {"port": .., "ca": .., "url": ..}` when it
-accepts connections. Everything is served on that one port:
+accepts connections (`--plain-port` adds a plain-HTTP listener on the same state, `plain_url`).
+Everything is served on that one port:
 
 - the vault API under `/secrets` and `/deletedsecrets` (bearer token required; a request without
   one gets the service's 401 `WWW-Authenticate: Bearer authorization=.., resource=..` challenge);
@@ -63,7 +64,7 @@ class FakeKeyVault:
     """The whole fake; `start()` serves it from a background thread."""
 
     def __init__(self, identity: Identity | None = None, cert_dir: Path | None = None, port: int = 0,
-                 plain_http: bool = False) -> None:
+                 plain_http: bool = False, plain_port: int | None = None) -> None:
         self.identity = identity or Identity()
         self.vault = Vault()
         self.rest = Rest(self.vault)
@@ -91,21 +92,39 @@ class FakeKeyVault:
             )
             self.ca_path = pki.ca_cert
             self.scheme = "https"
+        self.server.scheme = self.scheme
         self.port = self.server.server_address[1]
-        self.thread: threading.Thread | None = None
+        # An optional second, plain-HTTP listener on the same state, for clients that can reach
+        # the vault but cannot be given the test CA (the token endpoint stays on HTTPS).
+        self.plain_server: _Server | None = None
+        if plain_port is not None:
+            self.plain_server = _Server(("127.0.0.1", plain_port), Handler)
+            self.plain_server.daemon_threads = True
+            self.plain_server.scheme = "http"
+        self.threads: list[threading.Thread] = []
 
     @property
     def url(self) -> str:
         return f"{self.scheme}://127.0.0.1:{self.port}"
 
+    @property
+    def plain_url(self) -> str | None:
+        return f"http://127.0.0.1:{self.plain_server.server_address[1]}" if self.plain_server else None
+
+    def _servers(self) -> list["_Server"]:
+        return [self.server] + ([self.plain_server] if self.plain_server else [])
+
     def start(self) -> "FakeKeyVault":
-        self.thread = threading.Thread(target=self.server.serve_forever, name="fake-keyvault", daemon=True)
-        self.thread.start()
+        for server in self._servers():
+            thread = threading.Thread(target=server.serve_forever, name="fake-keyvault", daemon=True)
+            thread.start()
+            self.threads.append(thread)
         return self
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        for server in self._servers():
+            server.shutdown()
+            server.server_close()
 
     # -- test controls -----------------------------------------------------------------------
 
@@ -147,6 +166,7 @@ class FakeKeyVault:
 
 class _Server(ThreadingHTTPServer):
     verbose = False
+    scheme = "http"
 
     def handle_error(self, request, client_address) -> None:
         # Clients that drop the connection or fail the TLS handshake are not the fake's problem.
@@ -192,7 +212,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _base(self) -> str:
-        return f"{self.app.scheme}://{self.headers.get('Host', f'127.0.0.1:{self.app.port}')}"
+        return f"{self.server.scheme}://{self.headers.get('Host', f'127.0.0.1:{self.app.port}')}"
 
     def _dispatch(self) -> None:
         try:
@@ -264,6 +284,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
     parser.add_argument("--cert-dir", type=Path, help="where to write the test CA and server certificate")
     parser.add_argument("--plain-http", action="store_true", help="serve plain HTTP (no TLS)")
+    parser.add_argument("--plain-port", type=int, default=None,
+                        help="also serve the same vault over plain HTTP on this port (0: any free port)")
     parser.add_argument("--tenant-id", default=Identity.tenant_id)
     parser.add_argument("--client-id", default=Identity.client_id)
     parser.add_argument("--client-secret", default=Identity.client_secret)
@@ -277,19 +299,27 @@ def main() -> None:
     if not args.plain_http and args.cert_dir is None:
         parser.error("--cert-dir is required unless --plain-http")
     identity = Identity(args.tenant_id, args.client_id, args.client_secret, args.federated_token, args.token_lifetime)
-    fake = FakeKeyVault(identity, args.cert_dir, args.port, args.plain_http)
-    fake.server.verbose = args.verbose
+    fake = FakeKeyVault(identity, args.cert_dir, args.port, args.plain_http, args.plain_port)
+    for server in fake._servers():
+        server.verbose = args.verbose
     fake.vault.lag_seconds = args.lag_ms / 1000
     fake.vault.purge_protection = args.purge_protection
     fake.faults.throttle_left = args.throttle
-    ready = {"port": fake.port, "url": fake.url, "ca": str(fake.ca_path) if fake.ca_path else None}
+    ready = {
+        "port": fake.port,
+        "url": fake.url,
+        "plain_url": fake.plain_url,
+        "ca": str(fake.ca_path) if fake.ca_path else None,
+    }
+    fake.start()
     print("READY " + json.dumps(ready), flush=True)
     try:
-        fake.server.serve_forever()
+        for thread in fake.threads:
+            thread.join()
     except KeyboardInterrupt:
         pass
     finally:
-        fake.server.server_close()
+        fake.stop()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,170 @@
+//! The azure plugin through the wasm runtime against the fake Key Vault, with the host's
+//! `keyway-azure-auth` getting tokens from the fake's Entra ID endpoint: the contract suite,
+//! throttling and server-error retries, name rejection, access denied, and the Key Vault
+//! behaviours a user relies on (prefix, disabled secrets, purge protection, paging).
+//!
+//! Needs the venv of `tests/requirements.txt` (Python with `cryptography`).
+
+#[path = "azure/fake.rs"]
+mod fake;
+
+use fake::{FakeKeyVault, SECRET};
+use keyway_azure_auth::AzureCredentials;
+use keyway_conformance::{run, SuiteOptions};
+use keyway_integration_tests::plugins::{load, runtime};
+use keyway_runtime::{Connection, ConnectionConfig, Runtime};
+use keyway_types::{
+    AccessToken, BoxFuture, CredentialProvider, DeleteMode, ErrorKind, ListRequest, ProviderError, SecretValue, Tags,
+    UpdateRequest, VersionSelector, WriteOptions,
+};
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[path = "azure/behaviour.rs"]
+mod behaviour;
+#[path = "azure/failures.rs"]
+mod failures;
+
+/// Counts the plugin's token requests to the host.
+struct Counting {
+    inner: AzureCredentials,
+    calls: AtomicU64,
+}
+
+impl CredentialProvider for Counting {
+    fn access_token<'a>(&'a self, scopes: &'a [String]) -> BoxFuture<'a, Result<AccessToken, ProviderError>> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.inner.access_token(scopes)
+    }
+}
+
+/// A fake vault, a runtime with the azure plugin, and connections to it.
+pub struct AzureUnderTest {
+    /// The fake.
+    pub fake: FakeKeyVault,
+    runtime: Runtime,
+}
+
+impl AzureUnderTest {
+    /// Starts the fake (with `flags`) and a runtime.
+    pub async fn start(flags: &[&str]) -> Self {
+        Self { fake: FakeKeyVault::start(flags).await, runtime: runtime() }
+    }
+
+    /// Opens a connection with these plugin settings and credentials.
+    pub async fn connect_with(&self, settings: Value, credentials: Arc<dyn CredentialProvider>) -> Connection {
+        let plugin = load(&self.runtime, "azure");
+        let config = ConnectionConfig { settings, credentials, ..ConnectionConfig::default() };
+        self.runtime.connect(&plugin, "azure", config).await.unwrap_or_else(|err| panic!("connect: {err}"))
+    }
+
+    /// A connection to the fake's vault with the host's client-secret credentials and `extra` settings.
+    pub async fn connect(&self, extra: Value) -> Connection {
+        let mut settings = json!({ "vault_uri": self.fake.vault_url });
+        if let (Some(target), Some(extra)) = (settings.as_object_mut(), extra.as_object()) {
+            target.extend(extra.clone());
+        }
+        self.connect_with(settings, Arc::new(self.fake.credentials())).await
+    }
+}
+
+fn suite_options() -> SuiteOptions {
+    SuiteOptions { invalid_name: Some("bad_name.with-dots".into()), ..SuiteOptions::default() }
+}
+
+async fn passes_the_contract_suite(conn: &Connection) {
+    let report = run(conn, &suite_options()).await;
+    println!("{report}");
+    assert!(report.is_success(), "the contract suite failed against the fake Key Vault:\n{report}");
+    assert_eq!(report.skipped(), 1, "only the labels case may be skipped (Key Vault has no labels):\n{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contract_suite_against_the_fake_key_vault() {
+    let azure = AzureUnderTest::start(&[]).await;
+    let conn = azure.connect(json!({})).await;
+    passes_the_contract_suite(&conn).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contract_suite_when_deletion_and_recovery_take_time() {
+    // Like the service, deletion and recovery complete a moment later; the plugin waits.
+    let azure = AzureUnderTest::start(&["--lag-ms", "300"]).await;
+    let conn = azure.connect(json!({ "prefix": "lagged-" })).await;
+    passes_the_contract_suite(&conn).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_are_cached_by_the_host_and_the_plugin() {
+    let azure = AzureUnderTest::start(&[]).await;
+    let counting = Arc::new(Counting { inner: azure.fake.credentials(), calls: AtomicU64::new(0) });
+    let conn = azure.connect_with(json!({ "vault_uri": azure.fake.vault_url }), counting.clone()).await;
+    for i in 0..5 {
+        let name = format!("cached-{i}");
+        conn.create(&name, &SecretValue::text("v"), &WriteOptions::default()).await.expect("create");
+        conn.get(&name, &VersionSelector::Latest).await.expect("get");
+    }
+    let host_calls = counting.calls.load(Ordering::Relaxed);
+    assert!(host_calls >= 1 && host_calls < 10, "10 sequential calls asked the host {host_calls} times");
+    assert_eq!(counting.inner.fetch_count(), 1, "the host fetched more than one token");
+    assert_eq!(azure.fake.stat("token_requests").await, 1);
+}
+
+/// Runs `f`, returning its result and the time it took.
+pub async fn timed<T>(f: impl std::future::Future<Output = T>) -> (T, Duration) {
+    let started = Instant::now();
+    let result = f.await;
+    (result, started.elapsed())
+}
+
+/// Tags from pairs.
+pub fn tags(pairs: &[(&str, &str)]) -> Tags {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+/// A `ListRequest` walked to the end; the names found.
+pub async fn list_all(conn: &Connection, mut request: ListRequest) -> Vec<String> {
+    let mut names = Vec::new();
+    for _ in 0..100 {
+        let page = conn.list(&request).await.expect("list");
+        names.extend(page.secrets.into_iter().map(|m| m.name));
+        match page.next_page {
+            Some(token) => request.page_token = Some(token),
+            None => return names,
+        }
+    }
+    panic!("list did not end within 100 pages");
+}
+
+/// The contract error of a call.
+pub fn provider_error<T: std::fmt::Debug>(result: Result<T, keyway_runtime::CallError>) -> ProviderError {
+    let err = result.expect_err("the call must fail");
+    err.provider_error().cloned().unwrap_or_else(|| panic!("not a provider error: {err}"))
+}
+
+/// Reads the secret's text.
+pub async fn text(conn: &Connection, name: &str) -> String {
+    let secret = conn.get(name, &VersionSelector::Latest).await.expect("get");
+    secret.value.expose_text().map(str::to_owned).expect("text value")
+}
+
+/// Convenience: `UpdateRequest` enabling or disabling.
+pub fn enable(enabled: bool) -> UpdateRequest {
+    UpdateRequest { enabled: Some(enabled), ..UpdateRequest::default() }
+}
+
+/// Convenience: delete modes.
+pub const SOFT: DeleteMode = DeleteMode::Recoverable(None);
+
+/// Whether an error is of `kind`, with a readable failure.
+pub fn assert_kind(err: &ProviderError, kind: ErrorKind) {
+    assert_eq!(err.kind(), kind, "{err}");
+}
+
+/// Host credentials with a client secret the fake's Entra ID refuses.
+pub fn wrong_secret_credentials(fake: &FakeKeyVault) -> AzureCredentials {
+    assert_ne!(SECRET, "definitely-wrong");
+    AzureCredentials::new(&fake.auth_settings("definitely-wrong")).expect("credentials")
+}
