@@ -272,6 +272,12 @@ impl Shared {
             max_value_bytes: config.limits.max_value_kib.map_or(defaults.max_value_bytes, |k| (k as usize) << 10),
         };
         let data_dir = config.data_dir.clone().unwrap_or_else(|| self.home.join("data").join(name));
+        let ca_certificates = match &config.tls_ca_file {
+            Some(path) => vec![std::fs::read(path).map_err(|err| KeywayError::Config {
+                message: format!("managers.{name}.tls_ca_file: cannot read {}: {err}", path.display()),
+            })?],
+            None => Vec::new(),
+        };
         let connection_config = ConnectionConfig {
             settings,
             egress: config.egress.clone(),
@@ -279,6 +285,7 @@ impl Shared {
             data_dir: Some(data_dir),
             limits,
             credentials,
+            ca_certificates,
         };
         let connection = self.runtime.connect(&plugin, name, connection_config).await?;
         let rules = ManagerRules {

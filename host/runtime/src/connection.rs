@@ -6,6 +6,7 @@ use crate::egress::EgressPolicy;
 use crate::error::{CallError, RuntimeError};
 use crate::plugin::Plugin;
 use crate::pool::{Instance, InstanceFactory, InstancePool};
+use crate::redact::Redactor;
 use crate::runtime::Runtime;
 use crate::sandbox::LogBudget;
 use keyway_types::{
@@ -56,6 +57,9 @@ pub struct ConnectionConfig {
     pub limits: Limits,
     /// Credentials the host resolves for the plugin.
     pub credentials: Arc<dyn CredentialProvider>,
+    /// Extra root certificates (PEM) the host trusts for this manager's HTTPS connections,
+    /// besides the operating system's (for a backend signed by a private CA).
+    pub ca_certificates: Vec<Vec<u8>>,
 }
 
 impl Default for ConnectionConfig {
@@ -67,6 +71,7 @@ impl Default for ConnectionConfig {
             data_dir: None,
             limits: Limits::default(),
             credentials: Arc::new(NoCredentials),
+            ca_certificates: Vec::new(),
         }
     }
 }
@@ -81,6 +86,7 @@ impl std::fmt::Debug for ConnectionConfig {
             .field("egress", &self.egress)
             .field("data_dir", &self.data_dir)
             .field("limits", &self.limits)
+            .field("ca_certificates", &self.ca_certificates.len())
             .finish_non_exhaustive()
     }
 }
@@ -154,16 +160,26 @@ impl Runtime {
         let limits = config.limits;
         let max_instances = manifest.max_instances.map_or(limits.max_instances, |m| m.min(limits.max_instances));
         let egress = Arc::new(egress);
+        let http = if config.ca_certificates.is_empty() {
+            self.http.clone()
+        } else {
+            self.http_client(&config.ca_certificates).map_err(|problem| RuntimeError::Settings {
+                manager: manager.into(),
+                field: "tls_ca_file".into(),
+                problem,
+            })?
+        };
         let factory = InstanceFactory {
             plugin: plugin.clone(),
             engine: self.engine.clone(),
-            http: self.http.clone(),
+            http,
             policy: egress.clone(),
             data_dir,
             memory_bytes: limits.memory_bytes.min(self.config.max_memory_bytes),
             credentials: config.credentials.clone(),
             manager: Arc::from(manager),
             settings_json: config.settings.to_string(),
+            redactor: Redactor::from_settings(manifest, &config.settings),
             open_timeout: limits.call_timeout,
         };
         let open_error = |source| RuntimeError::Open {
@@ -243,7 +259,7 @@ impl Connection {
                 }),
             )
             .await?;
-        let secret = secret_from_wit(result.map_err(error_from_wit)?);
+        let secret = secret_from_wit(result.map_err(|e| self.plugin_error(e))?);
         self.check_size("get", &secret.value)?;
         Ok(secret)
     }
@@ -265,7 +281,7 @@ impl Connection {
             .await?;
         let mut secrets = Vec::with_capacity(results.len());
         for result in results {
-            let secret = result.map(secret_from_wit).map_err(error_from_wit);
+            let secret = result.map(secret_from_wit).map_err(|e| self.plugin_error(e));
             if let Ok(secret) = &secret {
                 self.check_size("get-many", &secret.value)?;
             }
@@ -289,7 +305,7 @@ impl Connection {
                 }),
             )
             .await?;
-        Ok(metadata_from_wit(result.map_err(error_from_wit)?))
+        Ok(metadata_from_wit(result.map_err(|e| self.plugin_error(e))?))
     }
 
     /// Creates a secret.
@@ -314,7 +330,7 @@ impl Connection {
                 }),
             )
             .await?;
-        Ok(metadata_from_wit(result.map_err(error_from_wit)?))
+        Ok(metadata_from_wit(result.map_err(|e| self.plugin_error(e))?))
     }
 
     /// Changes a secret's value and/or attributes.
@@ -336,7 +352,7 @@ impl Connection {
                 }),
             )
             .await?;
-        Ok(metadata_from_wit(result.map_err(error_from_wit)?))
+        Ok(metadata_from_wit(result.map_err(|e| self.plugin_error(e))?))
     }
 
     /// Deletes a secret; returns when a recoverable deletion becomes permanent.
@@ -362,7 +378,7 @@ impl Connection {
                 }),
             )
             .await?;
-        Ok(result.map_err(error_from_wit)?)
+        Ok(result.map_err(|e| self.plugin_error(e))?)
     }
 
     /// Recovers a deleted secret.
@@ -381,7 +397,7 @@ impl Connection {
                 }),
             )
             .await?;
-        Ok(metadata_from_wit(result.map_err(error_from_wit)?))
+        Ok(metadata_from_wit(result.map_err(|e| self.plugin_error(e))?))
     }
 
     /// Lists secrets' metadata, one page.
@@ -399,7 +415,7 @@ impl Connection {
                 }),
             )
             .await?;
-        Ok(list_page_from_wit(result.map_err(error_from_wit)?))
+        Ok(list_page_from_wit(result.map_err(|e| self.plugin_error(e))?))
     }
 
     /// Lists a secret's versions, newest first.
@@ -417,7 +433,12 @@ impl Connection {
                 }),
             )
             .await?;
-        Ok(result.map_err(error_from_wit)?.into_iter().map(version_from_wit).collect())
+        Ok(result.map_err(|e| self.plugin_error(e))?.into_iter().map(version_from_wit).collect())
+    }
+
+    /// A plugin's contract error, with the manager's secret settings redacted from its message.
+    fn plugin_error(&self, error: bindings::types::ProviderError) -> ProviderError {
+        error_from_wit(self.inner.pool.factory.redactor.error(error))
     }
 
     fn require(&self, operation: Operation) -> Result<(), CallError> {

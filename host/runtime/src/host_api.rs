@@ -24,9 +24,15 @@ impl host::Host for HostState {
             return Ok(());
         }
         self.log.written += 1;
+        // Redact before truncating, so a cut never leaves the start of a secret behind.
+        let redact = |text: &str| self.redactor.redact(text).into_owned();
+        let message = redact(&message);
         let message = truncate(&message, LOG_MESSAGE_MAX);
-        let fields: Vec<String> =
-            fields.iter().take(16).map(|(k, v)| format!("{}={}", truncate(k, 64), truncate(v, 256))).collect();
+        let fields: Vec<String> = fields
+            .iter()
+            .take(16)
+            .map(|(k, v)| format!("{}={}", truncate(&redact(k), 64), truncate(&redact(v), 256)))
+            .collect();
         let fields = fields.join(" ");
         let (manager, plugin) = (&*self.manager, &*self.plugin);
         match level {

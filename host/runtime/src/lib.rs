@@ -32,6 +32,7 @@
 //! - [`sandbox`]: the per-instance host state: WASI context, limits, log budget.
 //! - [`egress`]: [`EgressPolicy`], which hosts a plugin may reach, and the HTTP client that enforces it.
 //! - [`host_api`]: the contract's `host` imports (logging, credentials).
+//! - [`redact`]: keeps a manager's secret settings out of its plugin's errors and log lines.
 //! - [`error`]: [`RuntimeError`] and [`CallError`].
 //! - `bindings` (private): the generated bindings of the contract.
 
@@ -44,6 +45,7 @@ pub mod host_api;
 pub mod manifest;
 pub mod plugin;
 pub mod pool;
+pub mod redact;
 pub mod runtime;
 pub mod sandbox;
 

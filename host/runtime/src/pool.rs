@@ -10,6 +10,7 @@ use crate::bindings::{error_from_wit, SecretProvider};
 use crate::egress::{EgressHooks, EgressPolicy};
 use crate::error::CallError;
 use crate::plugin::Plugin;
+use crate::redact::Redactor;
 use crate::sandbox::{HostState, SandboxGrant};
 use keyway_types::CredentialProvider;
 use std::path::PathBuf;
@@ -36,6 +37,7 @@ pub(crate) struct InstanceFactory {
     pub credentials: Arc<dyn CredentialProvider>,
     pub manager: Arc<str>,
     pub settings_json: String,
+    pub redactor: Redactor,
     pub open_timeout: Duration,
 }
 
@@ -53,6 +55,7 @@ impl InstanceFactory {
             memory_bytes: self.memory_bytes,
             hooks: EgressHooks::new(self.policy.clone(), self.http.clone(), self.manager.clone()),
             credentials: self.credentials.clone(),
+            redactor: self.redactor.clone(),
         };
         let state = HostState::new(grant).map_err(|reason| self.instantiate_error(reason))?;
         let mut store = Store::new(&self.engine, state);
@@ -75,7 +78,7 @@ impl InstanceFactory {
                 )))
             }
         };
-        let handle = opened.map_err(|err| CallError::Provider(error_from_wit(err)))?;
+        let handle = opened.map_err(|err| CallError::Provider(error_from_wit(self.redactor.error(err))))?;
         Ok(Instance { store, bindings, handle })
     }
 }

@@ -80,10 +80,7 @@ impl Runtime {
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(engine_error)?;
         crate::bindings::SecretProvider::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)
             .map_err(engine_error)?;
-        let http = reqwest::Client::builder()
-            .pool_idle_timeout(Duration::from_secs(90))
-            .connect_timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::none())
+        let http = http_client_builder()
             .build()
             .map_err(|err| RuntimeError::Engine(format!("cannot build the HTTP client: {err}")))?;
         let ticker = EpochTicker::start(&engine);
@@ -121,6 +118,19 @@ impl Runtime {
         Ok(Arc::new(Plugin::new(manifest, pre, source, elapsed, wasm)))
     }
 
+    /// A client like the shared one that also trusts `pem_certificates`.
+    pub(crate) fn http_client(&self, pem_certificates: &[Vec<u8>]) -> Result<reqwest::Client, String> {
+        let mut builder = http_client_builder();
+        for pem in pem_certificates {
+            let certificates = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|err| format!("is not a PEM certificate bundle: {err}"))?;
+            for certificate in certificates {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        builder.build().map_err(|err| format!("cannot be used: {err}"))
+    }
+
     /// The wasmtime engine.
     pub fn engine(&self) -> &Engine {
         &self.engine
@@ -130,6 +140,15 @@ impl Runtime {
     pub fn is_ticking(&self) -> bool {
         !self.ticker.stop.load(Ordering::Relaxed)
     }
+}
+
+/// The host's HTTP client: rustls with the operating system's roots, pooled connections, no redirects
+/// (a plugin sees and follows redirects itself, through the same allowlist).
+fn http_client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .pool_idle_timeout(Duration::from_secs(90))
+        .connect_timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
 }
 
 /// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.

@@ -2,6 +2,7 @@
 //! hooks, memory limits, log budget and credentials.
 
 use crate::egress::EgressHooks;
+use crate::redact::Redactor;
 use keyway_types::CredentialProvider;
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
@@ -78,6 +79,7 @@ pub struct HostState {
     pub(crate) credentials: Arc<dyn CredentialProvider>,
     pub(crate) manager: Arc<str>,
     pub(crate) plugin: Arc<str>,
+    pub(crate) redactor: Redactor,
 }
 
 /// What the sandbox of one instance grants.
@@ -88,6 +90,7 @@ pub(crate) struct SandboxGrant<'a> {
     pub memory_bytes: usize,
     pub hooks: EgressHooks,
     pub credentials: Arc<dyn CredentialProvider>,
+    pub redactor: Redactor,
 }
 
 impl HostState {
@@ -121,6 +124,7 @@ impl HostState {
             credentials: grant.credentials,
             manager: grant.manager,
             plugin: grant.plugin,
+            redactor: grant.redactor,
         })
     }
 

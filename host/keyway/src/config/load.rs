@@ -54,6 +54,7 @@ impl Config {
             cache: Default::default(),
             data_dir: None,
             limits: Default::default(),
+            tls_ca_file: None,
         };
         Self {
             default_manager: Some("local".into()),

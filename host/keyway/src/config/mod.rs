@@ -116,6 +116,9 @@ pub struct ManagerConfig {
     /// Resource limits of the plugin's instances.
     #[serde(default)]
     pub limits: LimitsConfig,
+    /// A PEM file of extra root certificates to trust for this manager's HTTPS (a private CA).
+    #[serde(default)]
+    pub tls_ca_file: Option<PathBuf>,
 }
 
 /// Which secrets a manager shows.
