@@ -14,3 +14,6 @@ fi
 # Every host crate's tests (the workspace's default members); building them compiles the plugins.
 # Tests start their own servers on free loopback ports and stop them.
 cargo test "$@"
+
+# The fakes of vendor APIs, each proven with the vendor's official SDK.
+.venv/bin/python -m pytest -q tests/fakes
