@@ -3,6 +3,7 @@
 
 use crate::access::Identity;
 use crate::cache::CacheStatus;
+use keyway_types::VersionSelector;
 use serde::Serialize;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -14,10 +15,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// One audited call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditRecord {
-    /// When, as RFC 3339 UTC with milliseconds.
-    pub time: String,
+    /// When; written as RFC 3339 UTC with milliseconds.
+    #[serde(serialize_with = "rfc3339")]
+    pub time: SystemTime,
     /// `resolve` (a placeholder of a step), `get`, `create`, `update`, `delete`, `restore`, …
-    pub operation: String,
+    pub operation: &'static str,
     /// The caller.
     #[serde(flatten)]
     pub identity: Arc<Identity>,
@@ -28,12 +30,13 @@ pub struct AuditRecord {
     /// The key read from a JSON key/value secret.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
-    /// The version selector: `latest`, `version=ID`, `label=L`.
-    pub selector: String,
+    /// The version selector; written as `latest`, `version=ID`, `label=L`.
+    #[serde(serialize_with = "display")]
+    pub selector: VersionSelector,
     /// The version read, when known.
     pub version: Option<String>,
     /// `ok`, or the error's kind (`denied`, `not-found`, `missing-key`, `backend-error`, …).
-    pub outcome: String,
+    pub outcome: &'static str,
     /// How the cache served the read.
     pub cache: CacheStatus,
     /// For resolutions: the step path of the (first) string that used the secret.
@@ -43,17 +46,17 @@ pub struct AuditRecord {
 
 impl AuditRecord {
     /// A record of a successful call, timed now; the caller fills in the rest.
-    pub(crate) fn new(identity: Arc<Identity>, operation: impl Into<String>, manager: &str, secret: &str) -> Self {
+    pub(crate) fn new(identity: Arc<Identity>, operation: &'static str, manager: &str, secret: &str) -> Self {
         Self {
-            time: now_rfc3339(),
-            operation: operation.into(),
+            time: SystemTime::now(),
+            operation,
             identity,
             manager: manager.to_owned(),
             secret: secret.to_owned(),
             key: None,
-            selector: "latest".to_owned(),
+            selector: VersionSelector::Latest,
             version: None,
-            outcome: "ok".to_owned(),
+            outcome: "ok",
             cache: CacheStatus::Bypassed,
             path: None,
         }
@@ -177,9 +180,17 @@ fn write_records(receiver: &mpsc::Receiver<Message>, mut out: BufWriter<File>) {
     let _ = out.flush();
 }
 
-/// Now as RFC 3339 UTC with milliseconds: `2026-05-20T09:30:12.345Z`.
-pub(crate) fn now_rfc3339() -> String {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+fn rfc3339<S: serde::Serializer>(time: &SystemTime, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&format_rfc3339(*time))
+}
+
+fn display<S: serde::Serializer, T: std::fmt::Display>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
+}
+
+/// A time as RFC 3339 UTC with milliseconds: `2026-05-20T09:30:12.345Z`.
+pub fn format_rfc3339(time: SystemTime) -> String {
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = since.as_secs();
     let (days, rest) = (secs / 86_400, secs % 86_400);
     let (year, month, day) = civil_from_days(i64::try_from(days).unwrap_or(0));
@@ -215,6 +226,9 @@ mod tests {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(19_723), (2024, 1, 1));
         assert_eq!(civil_from_days(20_513), (2026, 3, 1));
-        assert_eq!(now_rfc3339().len(), "2026-05-20T09:30:12.345Z".len());
+        assert_eq!(
+            format_rfc3339(UNIX_EPOCH + std::time::Duration::from_millis(1_773_999_012_345)),
+            "2026-03-20T09:30:12.345Z"
+        );
     }
 }

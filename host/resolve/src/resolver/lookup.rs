@@ -26,15 +26,15 @@ impl Resolver {
         identity: &Arc<Identity>,
         manager: &str,
         reference: &SecretRef,
-        operation: &str,
+        operation: &'static str,
         path: Option<&StepPath>,
     ) -> Result<Found, SecretError> {
         let mut record = AuditRecord::new(Arc::clone(identity), operation, manager, &reference.path);
-        record.selector = reference.selector.to_string();
+        record.selector = reference.selector.clone();
         record.path = path.map(ToString::to_string);
         let result = self.lookup_candidates(identity, manager, reference, &mut record).await;
         if let Err(error) = &result {
-            record.outcome = error.kind_name().to_owned();
+            record.outcome = error.kind_name();
         }
         self.inner.auditor.record(record);
         result

@@ -163,9 +163,9 @@ impl Resolver {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, ProviderError>>,
     {
-        let mut record = AuditRecord::new(Arc::new(identity.clone()), operation.to_string(), manager, name);
+        let mut record = AuditRecord::new(Arc::new(identity.clone()), operation_name(operation), manager, name);
         if let Err(error) = self.authorize(identity, manager, Some(name)) {
-            record.outcome = error.kind_name().to_owned();
+            record.outcome = error.kind_name();
             self.inner.auditor.record(record);
             return Err(error);
         }
@@ -174,7 +174,7 @@ impl Resolver {
         let result = result.map_err(|error| backend_error(manager, name, error));
         match &result {
             Ok(written) => record.version = written.written_version().map(str::to_owned),
-            Err(error) => record.outcome = error.kind_name().to_owned(),
+            Err(error) => record.outcome = error.kind_name(),
         }
         self.inner.auditor.record(record);
         result
@@ -218,6 +218,19 @@ impl Resolver {
 
     fn rules(&self, manager: &str) -> Result<&ManagerRules, SecretError> {
         self.inner.managers.get(manager).ok_or_else(|| SecretError::UnknownManager { manager: manager.to_owned() })
+    }
+}
+
+fn operation_name(operation: Operation) -> &'static str {
+    match operation {
+        Operation::Get => "get",
+        Operation::Describe => "describe",
+        Operation::Create => "create",
+        Operation::Update => "update",
+        Operation::Delete => "delete",
+        Operation::Restore => "restore",
+        Operation::List => "list",
+        Operation::Versions => "versions",
     }
 }
 
