@@ -107,7 +107,13 @@ async fn tokens_are_cached_by_the_host_and_the_plugin() {
         conn.get(&name, &VersionSelector::Latest).await.expect("get");
     }
     let host_calls = counting.calls.load(Ordering::Relaxed);
-    assert!(host_calls >= 1 && host_calls < 10, "10 sequential calls asked the host {host_calls} times");
+    // Each plugin instance asks the host once and keeps the token until near its expiry.
+    let instances = conn.idle_instances() as u64;
+    assert!(instances >= 1, "the pool keeps the instances that served the calls");
+    assert_eq!(
+        host_calls, instances,
+        "10 sequential calls on {instances} instance(s) asked the host {host_calls} times"
+    );
     assert_eq!(counting.inner.fetch_count(), 1, "the host fetched more than one token");
     assert_eq!(azure.fake.stat("token_requests").await, 1);
 }
