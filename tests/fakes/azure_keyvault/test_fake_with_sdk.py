@@ -227,3 +227,23 @@ def test_challenge_and_token_endpoint_on_the_wire(fake):
     with pytest.raises(urllib.error.HTTPError) as missing:
         urllib.request.urlopen(authorized, context=context, timeout=10)
     assert missing.value.code == 404
+
+
+def test_plain_listener_serves_the_same_vault(tmp_path):
+    from server import FakeKeyVault
+
+    fake = FakeKeyVault(cert_dir=tmp_path / "pki", plain_port=0).start()
+    try:
+        client = make_client(fake)
+        client.set_secret("shared", "v")
+        token = json.loads(urllib.request.urlopen(urllib.request.Request(
+            f"{fake.plain_url}/_fake/grant-token", data=b"{}", method="POST")).read())["access_token"]
+        request = urllib.request.Request(
+            f"{fake.plain_url}/secrets/shared?api-version={API_VERSION}",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        bundle = json.loads(urllib.request.urlopen(request, timeout=10).read())
+        assert bundle["value"] == "v"
+        assert bundle["id"].startswith(f"{fake.plain_url}/secrets/shared/"), "ids use the listener's own URL"
+    finally:
+        fake.stop()
