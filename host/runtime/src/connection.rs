@@ -202,7 +202,7 @@ impl Runtime {
                 reason: describe_trap(&err),
             })
         })?;
-        let pool = InstancePool::new(factory, max_instances);
+        let pool = InstancePool::new(factory, max_instances, self.config.reuse_instances);
         pool.put(first);
         Ok(Connection {
             inner: Arc::new(Inner {

@@ -4,7 +4,9 @@
 //! when all are busy, creates a new one up to the connection's limit, so
 //! concurrent calls do not queue behind each other. A healthy instance goes
 //! back to the pool after the call; one that trapped or overran its deadline
-//! is dropped, and with it everything the guest held.
+//! is dropped, and with it everything the guest held. Without reuse
+//! ([`crate::RuntimeConfig::reuse_instances`]), every call gets a fresh
+//! instance and drops it afterwards.
 
 use crate::bindings::{error_from_wit, SecretProvider};
 use crate::egress::{EgressHooks, EgressPolicy};
@@ -88,14 +90,16 @@ pub(crate) struct InstancePool {
     idle: Mutex<Vec<Instance>>,
     pub slots: tokio::sync::Semaphore,
     pub factory: InstanceFactory,
+    reuse: bool,
 }
 
 impl InstancePool {
-    pub fn new(factory: InstanceFactory, max_instances: u32) -> Self {
+    pub fn new(factory: InstanceFactory, max_instances: u32, reuse: bool) -> Self {
         Self {
             idle: Mutex::new(Vec::new()),
             slots: tokio::sync::Semaphore::new(max_instances.max(1) as usize),
             factory,
+            reuse,
         }
     }
 
@@ -108,8 +112,11 @@ impl InstancePool {
         }
     }
 
-    /// Returns a healthy instance for reuse.
+    /// Returns a healthy instance for reuse (or drops it when instances are not reused).
     pub fn put(&self, instance: Instance) {
+        if !self.reuse {
+            return;
+        }
         if let Ok(mut idle) = self.idle.lock() {
             idle.push(instance);
         }

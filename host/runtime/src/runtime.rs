@@ -27,11 +27,16 @@ pub struct RuntimeConfig {
     pub max_memory_bytes: usize,
     /// Whether to use the pooling allocator (faster instantiation).
     pub pooling: bool,
+    /// Whether connections keep warm instances for later calls (the default), or give every
+    /// call a fresh instance, opened for it and dropped after it. Fresh instances cost an
+    /// instantiation and the plugin's `open` per call (see the runtime's benchmark) and lose
+    /// state a plugin keeps in memory; they suit plugins that must not share anything between calls.
+    pub reuse_instances: bool,
 }
 
 impl Default for RuntimeConfig {
     fn default() -> Self {
-        Self { cache_dir: None, max_instances: 128, max_memory_bytes: 256 << 20, pooling: true }
+        Self { cache_dir: None, max_instances: 128, max_memory_bytes: 256 << 20, pooling: true, reuse_instances: true }
     }
 }
 

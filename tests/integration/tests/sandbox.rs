@@ -10,9 +10,9 @@ mod files;
 #[path = "sandbox/network.rs"]
 mod network;
 
-use keyway_integration_tests::harness::TempDir;
+use keyway_integration_tests::harness::{workspace_root, TempDir};
 use keyway_integration_tests::plugins::{connect, load, runtime, with_settings};
-use keyway_runtime::{CallError, Connection, ConnectionConfig, Limits, Runtime};
+use keyway_runtime::{CallError, Connection, ConnectionConfig, Limits, Runtime, RuntimeConfig};
 use keyway_types::{SecretValue, VersionSelector, WriteOptions};
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -105,4 +105,16 @@ async fn an_unknown_attack_is_a_configuration_error_of_the_plugin() {
     };
     let err = rt.connect(&plugin, "hostile", config).await.expect_err("the plugin refuses to open");
     assert!(err.to_string().contains("unknown attack 'no-such-attack'"), "{err}");
+}
+
+#[tokio::test]
+async fn without_reuse_every_call_gets_a_fresh_instance() {
+    let cache_dir = Some(workspace_root().join("target/keyway-test-cache"));
+    let config = RuntimeConfig { reuse_instances: false, cache_dir, ..RuntimeConfig::default() };
+    let rt = Runtime::new(config).expect("runtime");
+    let hostile = hostile(&rt, "panic", short_limits(), Vec::new()).await;
+    for _ in 0..3 {
+        assert_eq!(calls(&hostile.conn).await, 1, "an instance served a second call");
+    }
+    assert_eq!(hostile.conn.idle_instances(), 0);
 }
