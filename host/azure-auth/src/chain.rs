@@ -28,6 +28,8 @@ struct Source {
     name: &'static str,
     /// Whether a failure of this source is final (it was configured explicitly).
     decisive: bool,
+    /// Whether IMDS must answer a quick probe before this source is asked.
+    needs_imds: bool,
     credential: Result<Arc<dyn TokenCredential>, String>,
 }
 
@@ -35,6 +37,8 @@ struct Source {
 pub(crate) struct Chain {
     sources: Vec<Source>,
     chosen: AtomicUsize,
+    /// The IMDS probe's outcome, once made: `None` if IMDS answered.
+    imds: tokio::sync::OnceCell<Option<String>>,
 }
 
 const NONE: usize = usize::MAX;
@@ -82,13 +86,19 @@ impl Chain {
 
         let developer = DeveloperToolsCredential::new(None).map(|c| c as Arc<dyn TokenCredential>).map_err(describe);
 
+        let needs_imds = crate::imds::uses_imds(var);
         let sources = vec![
-            Source { name: "environment", decisive: environment.is_ok(), credential: environment },
-            Source { name: "workload identity", decisive: workload.is_ok(), credential: workload },
-            Source { name: "managed identity", decisive: false, credential: managed },
-            Source { name: "Azure CLI / Azure Developer CLI", decisive: false, credential: developer },
+            Source { name: "environment", decisive: environment.is_ok(), needs_imds: false, credential: environment },
+            Source { name: "workload identity", decisive: workload.is_ok(), needs_imds: false, credential: workload },
+            Source { name: "managed identity", decisive: false, needs_imds, credential: managed },
+            Source {
+                name: "Azure CLI / Azure Developer CLI",
+                decisive: false,
+                needs_imds: false,
+                credential: developer,
+            },
         ];
-        Self { sources, chosen: AtomicUsize::new(NONE) }
+        Self { sources, chosen: AtomicUsize::new(NONE), imds: tokio::sync::OnceCell::new() }
     }
 
     /// Names of the sources that could be built, in order.
@@ -111,6 +121,12 @@ impl Chain {
                     continue;
                 }
             };
+            if source.needs_imds {
+                if let Some(absent) = self.imds.get_or_init(crate::imds::probe).await {
+                    failures.push(format!("{}: {absent}", source.name));
+                    continue;
+                }
+            }
             match credential.get_token(scopes, None).await {
                 Ok(token) => {
                     self.chosen.store(index, Ordering::Release);

@@ -17,6 +17,7 @@
 //! - [`settings`]: [`AzureAuthSettings`] and [`AuthMethod`], with their checks.
 //! - [`credentials`]: [`AzureCredentials`], the [`keyway_types::CredentialProvider`] with its cache.
 //! - `chain` (private): the implicit chain (environment, workload identity, managed identity, developer tools).
+//! - `imds` (private): the quick probe of the instance metadata service before managed identity.
 //! - `cache` (private): tokens per scope set and when to renew them.
 //! - `transport` (private): `azure_identity`'s HTTP client (reqwest 0.12 with rustls/ring, extra root CAs).
 //! - [`error`]: [`AzureAuthError`] and the mapping of token failures to contract errors.
@@ -25,6 +26,7 @@ mod cache;
 mod chain;
 pub mod credentials;
 pub mod error;
+mod imds;
 pub mod settings;
 mod transport;
 
