@@ -7,7 +7,7 @@ use crate::error::KeywayError;
 use crate::manager::{Manager, ManagerRules};
 use crate::plugins::PluginRegistry;
 use keyway_resolve::{Auditor, Identity, ManagerOptions, ResolvedStep, Resolver, SecretSource, SharedSecret};
-use keyway_runtime::{ConnectionConfig, Limits, Runtime, RuntimeConfig};
+use keyway_runtime::{ConnectionConfig, Limits, Runtime, RuntimeConfig, RuntimeError};
 use keyway_types::{
     BoxFuture, Capabilities, DeleteMode, ListPage, ListRequest, Operation, ProviderError, Secret, SecretMetadata,
     SecretValue, Timestamp, UpdateRequest, VersionInfo, VersionSelector, WriteOptions,
@@ -141,6 +141,7 @@ impl Keyway {
         name: &str,
         selector: &VersionSelector,
     ) -> Result<Arc<SharedSecret>, KeywayError> {
+        self.shared.slot(manager)?;
         Ok(self.resolver.get(identity, manager, name, selector).await?)
     }
 
@@ -152,6 +153,7 @@ impl Keyway {
         name: &str,
         selector: &VersionSelector,
     ) -> Result<SecretMetadata, KeywayError> {
+        self.shared.slot(manager)?;
         self.resolver.authorize(identity, manager, Some(name))?;
         let target = self.manager(manager).await?;
         target.describe(name, selector).await.map_err(|source| KeywayError::Backend { manager: manager.into(), source })
@@ -166,8 +168,9 @@ impl Keyway {
         value: &SecretValue,
         options: &WriteOptions,
     ) -> Result<SecretMetadata, KeywayError> {
-        let target = self.manager(manager).await?;
-        let perform = || async { target.create(name, value, options).await };
+        // Access is checked before the manager connects: a refused caller reaches no backend.
+        self.shared.slot(manager)?;
+        let perform = || async { self.shared.connected(manager).await?.create(name, value, options).await };
         Ok(self.resolver.write(identity, manager, name, Operation::Create, perform).await?)
     }
 
@@ -179,8 +182,9 @@ impl Keyway {
         name: &str,
         request: &UpdateRequest,
     ) -> Result<SecretMetadata, KeywayError> {
-        let target = self.manager(manager).await?;
-        let perform = || async { target.update(name, request).await };
+        // Access is checked before the manager connects: a refused caller reaches no backend.
+        self.shared.slot(manager)?;
+        let perform = || async { self.shared.connected(manager).await?.update(name, request).await };
         Ok(self.resolver.write(identity, manager, name, Operation::Update, perform).await?)
     }
 
@@ -192,15 +196,17 @@ impl Keyway {
         name: &str,
         mode: DeleteMode,
     ) -> Result<Option<Timestamp>, KeywayError> {
-        let target = self.manager(manager).await?;
-        let perform = || async { target.delete(name, mode).await };
+        // Access is checked before the manager connects: a refused caller reaches no backend.
+        self.shared.slot(manager)?;
+        let perform = || async { self.shared.connected(manager).await?.delete(name, mode).await };
         Ok(self.resolver.write(identity, manager, name, Operation::Delete, perform).await?)
     }
 
     /// Recovers a deleted secret.
     pub async fn restore(&self, identity: &Identity, manager: &str, name: &str) -> Result<SecretMetadata, KeywayError> {
-        let target = self.manager(manager).await?;
-        let perform = || async { target.restore(name).await };
+        // Access is checked before the manager connects: a refused caller reaches no backend.
+        self.shared.slot(manager)?;
+        let perform = || async { self.shared.connected(manager).await?.restore(name).await };
         Ok(self.resolver.write(identity, manager, name, Operation::Restore, perform).await?)
     }
 
@@ -211,6 +217,7 @@ impl Keyway {
         manager: &str,
         request: &ListRequest,
     ) -> Result<ListPage, KeywayError> {
+        self.shared.slot(manager)?;
         self.resolver.authorize(identity, manager, None)?;
         let target = self.manager(manager).await?;
         let mut page =
@@ -226,6 +233,7 @@ impl Keyway {
         manager: &str,
         name: &str,
     ) -> Result<Vec<VersionInfo>, KeywayError> {
+        self.shared.slot(manager)?;
         self.resolver.authorize(identity, manager, Some(name))?;
         let target = self.manager(manager).await?;
         target.versions(name).await.map_err(|source| KeywayError::Backend { manager: manager.into(), source })
@@ -250,6 +258,17 @@ impl Shared {
     async fn manager(&self, name: &str) -> Result<Arc<Manager>, KeywayError> {
         let slot = self.slot(name)?;
         slot.manager.get_or_try_init(|| self.connect(name, &slot.config)).await.cloned()
+    }
+
+    /// [`manager`](Self::manager) with a failure to connect as the backend's error, keeping its kind
+    /// (a backend that is down at open is unavailable, not misconfigured).
+    async fn connected(&self, name: &str) -> Result<Arc<Manager>, ProviderError> {
+        self.manager(name).await.map_err(|err| match err {
+            KeywayError::Backend { source, .. } => source,
+            KeywayError::Runtime(RuntimeError::Open { source, .. }) => source.into_provider_error(),
+            KeywayError::Config { message } => ProviderError::Configuration(message),
+            other => ProviderError::Configuration(other.to_string()),
+        })
     }
 
     async fn connect(&self, name: &str, config: &ManagerConfig) -> Result<Arc<Manager>, KeywayError> {
@@ -306,10 +325,7 @@ struct LazyManager {
 
 impl LazyManager {
     async fn connected(&self) -> Result<Arc<Manager>, ProviderError> {
-        self.shared.manager(&self.name).await.map_err(|err| match err {
-            KeywayError::Backend { source, .. } => source,
-            other => ProviderError::Configuration(other.to_string()),
-        })
+        self.shared.connected(&self.name).await
     }
 }
 
