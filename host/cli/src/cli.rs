@@ -79,6 +79,74 @@ pub enum Command {
     /// Plugin tools for plugin authors.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Serve the JSON API on local HTTP, for engines in other languages (holds the shared cache).
+    #[command(after_help = "Examples:\n  keyway serve\n  keyway serve --listen 127.0.0.1:9000\n  \
+KEYWAY_TOKEN=$(openssl rand -hex 32) keyway serve --listen 0.0.0.0:8750 --allow-remote --token-env KEYWAY_TOKEN\n\
+Endpoints and curl examples: host/cli/README.md.")]
+    Serve(ServeArgs),
+    /// Inspect or clear the cache of a running `keyway serve` (names and ages, never values).
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+/// `keyway cache ...`.
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// List what the service has cached: names, managers, versions, ages, expiry and hits, never values.
+    #[command(
+        after_help = "Examples:\n  keyway cache list\n  keyway cache list --json --server http://127.0.0.1:9000"
+    )]
+    List(CacheListArgs),
+    /// Drop cached secrets at once (revocation): everything, one manager, or one secret.
+    #[command(
+        after_help = "Examples:\n  keyway cache clear                  # everything\n  keyway cache clear aws              # one manager\n  keyway cache clear aws/prod/db      # one secret, every version"
+    )]
+    Clear(CacheClearArgs),
+}
+
+/// How to reach a running `keyway serve`.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// The service's address.
+    #[arg(long, env = "KEYWAY_SERVER", default_value = "http://127.0.0.1:8750")]
+    pub server: String,
+    /// The environment variable holding the service's bearer token; sent when it is set.
+    #[arg(long = "token-env", value_name = "VAR", default_value = "KEYWAY_TOKEN")]
+    pub token_env: String,
+}
+
+/// `keyway cache list`.
+#[derive(Debug, Args)]
+pub struct CacheListArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `keyway cache clear`.
+#[derive(Debug, Args)]
+pub struct CacheClearArgs {
+    /// MANAGER or MANAGER/NAME; everything when omitted.
+    pub target: Option<String>,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// `keyway serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on; port 0 picks a free port (the address is printed on standard output).
+    #[arg(long, default_value = "127.0.0.1:8750")]
+    pub listen: String,
+    /// Accept a listen address that is not loopback; requires --token-env.
+    #[arg(long = "allow-remote", requires = "token_env")]
+    pub allow_remote: bool,
+    /// The environment variable holding the bearer token every request must carry
+    /// (`Authorization: Bearer TOKEN`).
+    #[arg(long = "token-env", value_name = "VAR")]
+    pub token_env: Option<String>,
 }
 
 /// `keyway plugin ...`.

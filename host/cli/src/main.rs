@@ -5,22 +5,33 @@
 //! - `commands`: one module per command group.
 //! - `output`: tables, JSON and timestamps.
 //! - `input`: values, tags and expiry dates from arguments, files and stdin.
+//! - `serve`: `keyway serve`, the local HTTP service.
 
 mod cli;
 mod commands;
 mod input;
 mod output;
+mod serve;
 
 use clap::Parser;
 use keyway::error::exit;
 use keyway::KeywayError;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    // The service logs one line per request and its audit records; other commands only warnings.
+    let default_filter = match cli.command {
+        cli::Command::Serve(_) => "warn,keyway::serve=info,keyway::audit=info",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KEYWAY_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KEYWAY_LOG").unwrap_or_else(|_| default_filter.into()),
+        )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
@@ -32,9 +43,30 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::run(cli)) {
         Ok(code) => ExitCode::from(code as u8),
         Err(err) => {
-            let code = err.downcast_ref::<KeywayError>().map_or(exit::INVALID, KeywayError::exit_code);
-            eprintln!("keyway: {err:#}");
+            let code = match (err.downcast_ref::<KeywayError>(), err.downcast_ref::<commands::Failure>()) {
+                (Some(err), _) => err.exit_code(),
+                (None, Some(failure)) => failure.code,
+                (None, None) => exit::INVALID,
+            };
+            eprintln!("keyway: {}", one_line(&err));
             ExitCode::from(code as u8)
         }
     }
+}
+
+/// The error and its causes on one line, each cause once: keyway's errors already quote their source in
+/// their own message, so a cause is only added when the line does not contain it yet.
+fn one_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if line.contains(text.as_str()) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line.replace(['\n', '\r'], " ")
 }

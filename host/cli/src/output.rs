@@ -1,6 +1,6 @@
 //! Printing metadata: aligned tables or JSON; timestamps in RFC 3339.
 
-use keyway::types::{SecretMetadata, Timestamp};
+use keyway::types::{SecretMetadata, Timestamp, VersionInfo};
 use std::time::{Duration, UNIX_EPOCH};
 
 /// A timestamp as RFC 3339 (seconds).
@@ -37,6 +37,17 @@ pub fn metadata_json(meta: &SecretMetadata) -> serde_json::Value {
             if let Some(ms) = map.get(field).and_then(|v| v.as_u64()) {
                 map.insert(field.into(), serde_json::Value::String(time(Some(ms))));
             }
+        }
+    }
+    value
+}
+
+/// Versions as JSON with readable times.
+pub fn versions_json(versions: &[VersionInfo]) -> serde_json::Value {
+    let mut value = serde_json::to_value(versions).unwrap_or_default();
+    for version in value.as_array_mut().into_iter().flatten() {
+        if let Some(ms) = version.get("created_at").and_then(|v| v.as_u64()) {
+            version["created_at"] = serde_json::Value::String(time(Some(ms)));
         }
     }
     value

@@ -22,7 +22,7 @@ fn read_tree(path: &std::path::Path) -> Result<serde_json::Value> {
 }
 
 /// Replaces every resolved value in the string leaves of `tree` with `****`.
-fn mask_tree(tree: &mut serde_json::Value, masker: &Masker) {
+pub(crate) fn mask_tree(tree: &mut serde_json::Value, masker: &Masker) {
     match tree {
         serde_json::Value::String(text) => *text = masker.mask(text),
         serde_json::Value::Array(items) => items.iter_mut().for_each(|item| mask_tree(item, masker)),

@@ -5,46 +5,60 @@ use crate::cli::FormatArgs;
 use crate::output;
 use anyhow::Result;
 use keyway::error::exit;
+use keyway::{Keyway, KeywayError};
+
+/// One manager as `keyway managers --json` and the service's `GET /v1/managers` show it; connects it.
+pub async fn manager_json(keyway: &Keyway, name: &str) -> Result<serde_json::Value, KeywayError> {
+    let config = keyway.manager_config(name)?;
+    let (status, capabilities, egress) = match keyway.manager(name).await {
+        Ok(manager) => ("ok".to_owned(), manager.capabilities().names(), manager.connection().egress()),
+        Err(err) => (format!("error: {err}"), Vec::new(), Vec::new()),
+    };
+    let mut access: Vec<String> = Vec::new();
+    access.extend(config.access.namespaces.iter().map(|n| format!("ns:{n}")));
+    access.extend(config.access.groups.iter().map(|g| format!("group:{g}")));
+    Ok(serde_json::json!({
+        "name": name,
+        "plugin": config.plugin,
+        "prefix": config.prefix,
+        "read_only": config.read_only,
+        "access": access,
+        "capabilities": capabilities.join(","),
+        "egress": egress.join(","),
+        "status": status,
+    }))
+}
 
 pub async fn managers(ctx: &Ctx, args: FormatArgs) -> Result<i32> {
-    let mut rows = Vec::new();
     let mut items = Vec::new();
     for name in ctx.keyway.manager_names() {
-        let config = ctx.keyway.manager_config(name)?;
-        let (status, capabilities, egress) = match ctx.keyway.manager(name).await {
-            Ok(manager) => {
-                ("ok".to_owned(), manager.capabilities().names().join(","), manager.connection().egress().join(","))
-            }
-            Err(err) => (format!("error: {err}"), String::new(), String::new()),
-        };
-        let mut access: Vec<String> = Vec::new();
-        access.extend(config.access.namespaces.iter().map(|n| format!("ns:{n}")));
-        access.extend(config.access.groups.iter().map(|g| format!("group:{g}")));
-        items.push(serde_json::json!({
-            "name": name,
-            "plugin": config.plugin,
-            "prefix": config.prefix,
-            "read_only": config.read_only,
-            "access": access,
-            "capabilities": capabilities,
-            "egress": egress,
-            "status": status,
-        }));
-        rows.push(vec![
-            name.to_owned(),
-            config.plugin.clone(),
-            config.prefix.clone().unwrap_or_else(|| "-".into()),
-            if config.read_only { "yes".into() } else { "no".into() },
-            if access.is_empty() { "everyone".into() } else { access.join(",") },
-            if capabilities.is_empty() { "-".into() } else { capabilities },
-            status,
-        ]);
+        items.push(manager_json(&ctx.keyway, name).await?);
     }
     if args.json {
         output::json(&serde_json::Value::Array(items));
-    } else {
-        output::table(&["MANAGER", "PLUGIN", "PREFIX", "READ-ONLY", "ACCESS", "CAPABILITIES", "STATUS"], &rows);
+        return Ok(exit::OK);
     }
+    let text = |item: &serde_json::Value, field: &str| match item[field].as_str() {
+        Some("") | None => "-".to_owned(),
+        Some(text) => text.to_owned(),
+    };
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|item| {
+            let access: Vec<&str> =
+                item["access"].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect()).unwrap_or_default();
+            vec![
+                text(item, "name"),
+                text(item, "plugin"),
+                text(item, "prefix"),
+                if item["read_only"] == true { "yes".into() } else { "no".into() },
+                if access.is_empty() { "everyone".into() } else { access.join(",") },
+                text(item, "capabilities"),
+                text(item, "status"),
+            ]
+        })
+        .collect();
+    output::table(&["MANAGER", "PLUGIN", "PREFIX", "READ-ONLY", "ACCESS", "CAPABILITIES", "STATUS"], &rows);
     Ok(exit::OK)
 }
 

@@ -1,7 +1,8 @@
 //! Command dispatch: each command group in its own module.
 
-mod exec;
-mod info;
+mod cache;
+pub(crate) mod exec;
+pub(crate) mod info;
 mod plugin_test;
 mod read;
 mod write;
@@ -9,13 +10,17 @@ mod write;
 use crate::cli::{Cli, Command, PluginCommand};
 use anyhow::Result;
 use keyway::{Identity, Keyway};
+use std::fmt;
 
 /// Runs the parsed command line; returns the exit code.
 pub async fn run(cli: Cli) -> Result<i32> {
     let identity =
         Identity { namespace: cli.namespace.clone(), groups: cli.groups.clone(), flow: cli.flow.clone(), step: None };
-    if let Command::Plugin(PluginCommand::Test(args)) = &cli.command {
-        return plugin_test::run(args, cli.config.as_deref()).await;
+    match &cli.command {
+        Command::Plugin(PluginCommand::Test(args)) => return plugin_test::run(args, cli.config.as_deref()).await,
+        Command::Cache(command) => return cache::run(command, &identity).await,
+        Command::Serve(args) => return crate::serve::run(Keyway::load(cli.config.as_deref()).await?, args).await,
+        _ => {}
     }
     let keyway = Keyway::load(cli.config.as_deref()).await?;
     let ctx = Ctx { keyway, identity };
@@ -32,16 +37,40 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Plugins(args) => info::plugins(&ctx, args).await?,
         Command::Resolve(args) => exec::resolve(&ctx, args).await?,
         Command::Exec(args) => exec::exec(&ctx, args).await?,
-        Command::Plugin(PluginCommand::Test(_)) => unreachable_plugin_test(),
+        Command::Plugin(PluginCommand::Test(_)) | Command::Cache(_) | Command::Serve(_) => handled_above(),
     };
     ctx.keyway.flush();
     Ok(code)
 }
 
-fn unreachable_plugin_test() -> i32 {
-    // `plugin test` returned above, before keyway's configuration was loaded.
+fn handled_above() -> i32 {
+    // `plugin test`, `cache` and `serve` returned above.
     keyway::error::exit::INVALID
 }
+
+/// A command's failure with its own exit code (for errors that are not keyway's, such as the service's
+/// answers to `keyway cache`).
+#[derive(Debug)]
+pub struct Failure {
+    /// The exit code.
+    pub code: i32,
+    message: String,
+}
+
+impl Failure {
+    /// A failure with `code` and a one-line `message`.
+    pub fn new(code: i32, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
 
 /// What every command gets.
 pub struct Ctx {

@@ -107,7 +107,7 @@ pub async fn versions(ctx: &Ctx, args: RefArgs) -> Result<i32> {
     let (manager, name) = parse_reference(&args.reference)?;
     let versions = ctx.keyway.versions(&ctx.identity, manager, name).await?;
     if args.json {
-        output::json(&serde_json::to_value(&versions)?);
+        output::json(&output::versions_json(&versions));
         return Ok(exit::OK);
     }
     let rows: Vec<Vec<String>> = versions

@@ -1,0 +1,175 @@
+//! `/v1/secrets/{manager}/{*name}` (get, create, update, delete), `/v1/restore/...`, `/v1/versions/...` and
+//! `/v1/list/{manager}`: the flow-node capability API over HTTP.
+
+use super::body;
+use super::caller::Caller;
+use super::error::{ApiError, ApiResult};
+use super::extract::{wiped_json, JsonBody, ManagerPath, QueryPairs, SecretPath};
+use super::State;
+use crate::output::{metadata_json, time, versions_json};
+use axum::extract::State as StateOf;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Json;
+use keyway::types::{DeleteMode, ListRequest};
+use keyway::KeywayError;
+use keyway_resolve::KeyError;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// `GET`: the value (base64 when binary) and the full metadata; `?key=` reads one field of a JSON secret.
+pub async fn get(
+    StateOf(state): StateOf<Arc<State>>,
+    Caller(identity): Caller,
+    path: SecretPath,
+    query: QueryPairs,
+) -> ApiResult<Response> {
+    query.only(&["version", "label", "key"])?;
+    let selector = query.selector()?;
+    let secret = state.keyway.get(&identity, &path.manager, &path.name, &selector).await?;
+    let metadata = metadata_json(secret.metadata());
+    if let Some(key) = query.get("key") {
+        let field = secret.key(key).map_err(|err| {
+            let (manager, name) = (&path.manager, &path.name);
+            match err {
+                KeyError::MissingKey => ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "missing-key",
+                    format!("secret '{name}' on manager '{manager}' has no key '{key}'"),
+                ),
+                _ => ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "not-key-value",
+                    format!("secret '{name}' on manager '{manager}' is not a JSON key/value secret, so it has no key '{key}'"),
+                ),
+            }
+        })?;
+        return Ok(wiped_json(json!({
+            "manager": path.manager, "name": path.name, "key": key, "value": field, "binary": false, "metadata": metadata,
+        })));
+    }
+    let value = secret.value();
+    Ok(wiped_json(json!({
+        "manager": path.manager,
+        "name": path.name,
+        "value": value.to_text_or_base64().as_str(),
+        "binary": value.is_binary(),
+        "metadata": metadata,
+    })))
+}
+
+/// `PUT`: creates the secret (or a new version with `"overwrite": true`).
+pub async fn create(
+    StateOf(state): StateOf<Arc<State>>,
+    Caller(identity): Caller,
+    path: SecretPath,
+    mut body: JsonBody,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let (value, options) = body::create(&mut body.0)?;
+    let meta = state.keyway.create(&identity, &path.manager, &path.name, &value, &options).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "manager": path.manager, "metadata": metadata_json(&meta) }))))
+}
+
+/// `PATCH`: a new value (a new version) and/or attributes.
+pub async fn update(
+    StateOf(state): StateOf<Arc<State>>,
+    Caller(identity): Caller,
+    path: SecretPath,
+    mut body: JsonBody,
+) -> ApiResult<Json<Value>> {
+    let request = body::update(&mut body.0)?;
+    let meta = state.keyway.update(&identity, &path.manager, &path.name, &request).await?;
+    Ok(Json(json!({ "manager": path.manager, "metadata": metadata_json(&meta) })))
+}
+
+/// `DELETE`: recoverable (`?recovery_days=N`, or the backend's default window) or at once (`?force=true`).
+pub async fn delete(
+    StateOf(state): StateOf<Arc<State>>,
+    Caller(identity): Caller,
+    path: SecretPath,
+    query: QueryPairs,
+) -> ApiResult<Json<Value>> {
+    query.only(&["force", "recovery_days"])?;
+    let force = query.flag("force")?;
+    let days = query
+        .get("recovery_days")
+        .map(|days| {
+            days.parse::<u32>().map_err(|_| ApiError::invalid(format!("recovery_days={days} is not a number of days")))
+        })
+        .transpose()?;
+    let mode = match (force, days) {
+        (true, Some(_)) => return Err(ApiError::invalid("give either force=true or recovery_days, not both")),
+        (true, None) => DeleteMode::Force,
+        (false, days) => DeleteMode::Recoverable(days),
+    };
+    let purge_at = state.keyway.delete(&identity, &path.manager, &path.name, mode).await?;
+    Ok(Json(json!({
+        "manager": path.manager,
+        "name": path.name,
+        "deleted": true,
+        "recoverable": purge_at.is_some(),
+        "purge_at": purge_at.map(|ms| time(Some(ms))),
+    })))
+}
+
+/// `POST /v1/restore/...`: recovers a deleted secret.
+pub async fn restore(
+    StateOf(state): StateOf<Arc<State>>,
+    Caller(identity): Caller,
+    path: SecretPath,
+) -> ApiResult<Json<Value>> {
+    let meta = state.keyway.restore(&identity, &path.manager, &path.name).await?;
+    Ok(Json(json!({ "manager": path.manager, "metadata": metadata_json(&meta) })))
+}
+
+/// `GET /v1/versions/...`: the secret's versions, newest as the backend orders them.
+pub async fn versions(
+    StateOf(state): StateOf<Arc<State>>,
+    Caller(identity): Caller,
+    path: SecretPath,
+) -> ApiResult<Json<Value>> {
+    let versions = state.keyway.versions(&identity, &path.manager, &path.name).await?;
+    Ok(Json(json!({ "manager": path.manager, "name": path.name, "versions": versions_json(&versions) })))
+}
+
+/// `GET /v1/list/{manager}`: metadata of the secrets the caller may use. `prefix`, `tag=K=V` (repeatable),
+/// `include_deleted`; every page by default, or one page with `page_size`/`page_token`.
+pub async fn list(
+    StateOf(state): StateOf<Arc<State>>,
+    Caller(identity): Caller,
+    ManagerPath(manager): ManagerPath,
+    query: QueryPairs,
+) -> ApiResult<Json<Value>> {
+    query.only(&["prefix", "tag", "include_deleted", "page_size", "page_token"])?;
+    let tags: Vec<String> = query.all("tag").map(str::to_owned).collect();
+    let page_size = query
+        .get("page_size")
+        .map(|size| size.parse::<u32>().map_err(|_| ApiError::invalid(format!("page_size={size} is not a number"))))
+        .transpose()?;
+    let mut request = ListRequest {
+        prefix: query.get("prefix").map(str::to_owned),
+        tags: crate::input::parse_tags(&tags).map_err(|err| ApiError::from(as_keyway(err)))?,
+        include_deleted: query.flag("include_deleted")?,
+        page_size,
+        page_token: query.get("page_token").map(str::to_owned),
+    };
+    let one_page = request.page_size.is_some() || request.page_token.is_some();
+    let mut secrets = Vec::new();
+    let next_page = loop {
+        let page = state.keyway.list(&identity, &manager, &request).await?;
+        secrets.extend(page.secrets.iter().map(metadata_json));
+        match page.next_page {
+            Some(token) if !one_page => request.page_token = Some(token),
+            next => break next,
+        }
+    };
+    Ok(Json(json!({ "manager": manager, "secrets": secrets, "next_page": next_page })))
+}
+
+/// An input error from the CLI's parsers as keyway's error.
+fn as_keyway(error: anyhow::Error) -> KeywayError {
+    match error.downcast::<KeywayError>() {
+        Ok(error) => error,
+        Err(other) => KeywayError::InvalidInput(format!("{other:#}")),
+    }
+}
