@@ -1,5 +1,6 @@
 //! The azure plugin through the wasm runtime against the fake Key Vault, with the host's
-//! `keyway-azure-auth` getting tokens from the fake's Entra ID endpoint: the contract suite,
+//! `keyway-azure-auth` getting tokens from the fake's Entra ID endpoint, everything over HTTPS
+//! with a test CA unless a test says otherwise: the contract suite,
 //! throttling and server-error retries, name rejection, access denied, and the Key Vault
 //! behaviours a user relies on (prefix, disabled secrets, purge protection, paging).
 //!
@@ -53,16 +54,29 @@ impl AzureUnderTest {
         Self { fake: FakeKeyVault::start(flags).await, runtime: runtime() }
     }
 
-    /// Opens a connection with these plugin settings and credentials.
+    /// Opens a connection with these plugin settings and credentials; the runtime trusts the
+    /// fake's test CA, as a manager's `tls_ca_file` makes it.
     pub async fn connect_with(&self, settings: Value, credentials: Arc<dyn CredentialProvider>) -> Connection {
         let plugin = load(&self.runtime, "azure");
-        let config = ConnectionConfig { settings, credentials, ..ConnectionConfig::default() };
+        let ca = std::fs::read(self.fake.ca()).expect("the fake's CA certificate");
+        let config =
+            ConnectionConfig { settings, credentials, ca_certificates: vec![ca], ..ConnectionConfig::default() };
         self.runtime.connect(&plugin, "azure", config).await.unwrap_or_else(|err| panic!("connect: {err}"))
     }
 
-    /// A connection to the fake's vault with the host's client-secret credentials and `extra` settings.
+    /// A connection to the fake's vault over HTTPS, with the host's client-secret credentials
+    /// and `extra` settings.
     pub async fn connect(&self, extra: Value) -> Connection {
-        let mut settings = json!({ "vault_uri": self.fake.vault_url });
+        self.connect_to(&self.fake.https_url, extra).await
+    }
+
+    /// The same over the fake's plain-HTTP listener (allowed to loopback only).
+    pub async fn connect_plain(&self, extra: Value) -> Connection {
+        self.connect_to(&self.fake.vault_url, extra).await
+    }
+
+    async fn connect_to(&self, vault_uri: &str, extra: Value) -> Connection {
+        let mut settings = json!({ "vault_uri": vault_uri });
         if let (Some(target), Some(extra)) = (settings.as_object_mut(), extra.as_object()) {
             target.extend(extra.clone());
         }
@@ -82,25 +96,40 @@ async fn passes_the_contract_suite(conn: &Connection) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn contract_suite_against_the_fake_key_vault() {
+async fn contract_suite_against_the_fake_key_vault_over_https() {
     let azure = AzureUnderTest::start(&[]).await;
     let conn = azure.connect(json!({})).await;
     passes_the_contract_suite(&conn).await;
+    assert!(azure.fake.stat("challenges").await == 0, "the plugin always sends its bearer token");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn contract_suite_when_deletion_and_recovery_take_time() {
     // Like the service, deletion and recovery complete a moment later; the plugin waits.
+    // Plain HTTP to loopback, as a local test vault may be served.
     let azure = AzureUnderTest::start(&["--lag-ms", "300"]).await;
-    let conn = azure.connect(json!({ "prefix": "lagged-" })).await;
+    let conn = azure.connect_plain(json!({ "prefix": "lagged-" })).await;
     passes_the_contract_suite(&conn).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_untrusted_vault_certificate_is_unavailable() {
+    let azure = AzureUnderTest::start(&[]).await;
+    let plugin = load(&azure.runtime, "azure");
+    let settings = json!({ "vault_uri": azure.fake.https_url });
+    let config =
+        ConnectionConfig { settings, credentials: Arc::new(azure.fake.credentials()), ..ConnectionConfig::default() };
+    let conn = azure.runtime.connect(&plugin, "azure", config).await.expect("connect");
+    let err = provider_error(conn.get("anything", &VersionSelector::Latest).await);
+    assert_kind(&err, ErrorKind::Unavailable);
+    assert_eq!(azure.fake.stat("vault_requests").await, 0, "no request got through TLS");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_are_cached_by_the_host_and_the_plugin() {
     let azure = AzureUnderTest::start(&[]).await;
     let counting = Arc::new(Counting { inner: azure.fake.credentials(), calls: AtomicU64::new(0) });
-    let conn = azure.connect_with(json!({ "vault_uri": azure.fake.vault_url }), counting.clone()).await;
+    let conn = azure.connect_with(json!({ "vault_uri": azure.fake.https_url }), counting.clone()).await;
     for i in 0..5 {
         let name = format!("cached-{i}");
         conn.create(&name, &SecretValue::text("v"), &WriteOptions::default()).await.expect("create");

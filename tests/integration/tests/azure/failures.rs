@@ -75,7 +75,7 @@ async fn a_revoked_token_is_access_denied_with_a_clear_message() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_client_secret_is_access_denied_from_entra() {
     let azure = AzureUnderTest::start(&[]).await;
-    let settings = json!({ "vault_uri": azure.fake.vault_url });
+    let settings = json!({ "vault_uri": azure.fake.https_url });
     let conn = azure.connect_with(settings, Arc::new(wrong_secret_credentials(&azure.fake))).await;
     let err = provider_error(conn.get("anything", &VersionSelector::Latest).await);
     assert_kind(&err, ErrorKind::AccessDenied);
@@ -87,7 +87,7 @@ async fn a_wrong_client_secret_is_access_denied_from_entra() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_manager_without_azure_auth_gets_a_configuration_error() {
     let azure = AzureUnderTest::start(&[]).await;
-    let settings = json!({ "vault_uri": azure.fake.vault_url });
+    let settings = json!({ "vault_uri": azure.fake.https_url });
     let conn = azure.connect_with(settings, Arc::new(keyway_types::NoCredentials)).await;
     let err = provider_error(conn.get("anything", &VersionSelector::Latest).await);
     assert_kind(&err, ErrorKind::Configuration);

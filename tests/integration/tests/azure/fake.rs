@@ -1,7 +1,7 @@
-//! The fake Key Vault of `tests/fakes/azure_keyvault`, started per test: its token endpoint on
-//! HTTPS with a CA generated for the run (the host's `keyway-azure-auth` trusts it), and the
-//! same vault also on plain HTTP for the plugin, since the runtime's HTTP client trusts only
-//! public roots and allows plain HTTP to loopback.
+//! The fake Key Vault of `tests/fakes/azure_keyvault`, started per test: vault and token
+//! endpoint on HTTPS with a CA generated for the run (trusted by the host's `keyway-azure-auth`
+//! and, through the connection's `ca_certificates`, by the runtime's egress client), and the same
+//! vault also on plain HTTP (loopback), for the test controls and one plain-HTTP suite run.
 
 use keyway_azure_auth::{AzureAuthSettings, AzureCredentials};
 use keyway_integration_tests::harness::{free_port, venv_bin, wait_for_http, workspace_root, ChildGuard, TempDir};
