@@ -6,7 +6,20 @@ use keyway_plugin_sdk::{ProviderError, Response};
 /// Vault's own message ("permission denied", "check-and-set parameter did not
 /// match the current version", …), or the bare status.
 pub fn vault_message(response: &Response) -> String {
-    response.error_message().unwrap_or_else(|| format!("HTTP {}", response.status))
+    response.error_message().map(|m| tidy(&m)).unwrap_or_else(|| format!("HTTP {}", response.status))
+}
+
+/// Flattens Go's multi-error text (`1 error occurred:\n\t* permission denied\n\n`) to `permission denied`.
+fn tidy(message: &str) -> String {
+    if !message.contains(" occurred:") {
+        return message.trim().to_owned();
+    }
+    let items: Vec<&str> = message.lines().filter_map(|line| line.trim().strip_prefix("* ")).collect();
+    if items.is_empty() {
+        message.trim().to_owned()
+    } else {
+        items.join("; ")
+    }
 }
 
 /// Whether a 400 is Vault refusing a check-and-set write.
@@ -112,6 +125,9 @@ mod tests {
         assert!(matches!(kv_failure(&response(404, r#"{"errors":[]}"#), action, "s"), ProviderError::NotFound(_)));
         let throttled = kv_failure(&response(429, "{}"), action, "s");
         assert!(matches!(throttled, ProviderError::Throttled { retry_after_ms: Some(2000), .. }));
+        let multi = r#"{"errors":["1 error occurred:\n\t* permission denied\n\n"]}"#;
+        let denied = kv_failure(&response(403, multi), action, "secret");
+        assert!(denied.message().starts_with("Vault denied reading 'app/db' in mount 'secret': permission denied;"));
         let sealed = kv_failure(&response(503, r#"{"errors":["Vault is sealed"]}"#), action, "s");
         assert!(matches!(&sealed, ProviderError::Unavailable(m) if m.contains("sealed")));
     }

@@ -154,7 +154,21 @@ impl Session {
         if let Some(body) = &call.body {
             request = request.json(body)?;
         }
-        request.send().map_err(|err| self.scrub(err))
+        request.send().map_err(|err| self.scrub(self.explain_transport(err)))
+    }
+
+    /// Adds what to check when an HTTPS connection fails: the host reports a
+    /// certificate it does not trust as a failed connection.
+    fn explain_transport(&self, error: ProviderError) -> ProviderError {
+        match error {
+            ProviderError::Unavailable(message) if self.address().starts_with("https://") => {
+                ProviderError::Unavailable(format!(
+                    "{message}; if Vault is running, check that its certificate is trusted (a private CA belongs in \
+                     the manager's tls_ca_file)"
+                ))
+            }
+            other => other,
+        }
     }
 
     /// Makes sure a usable token is held; returns whether it was obtained just now.
@@ -240,7 +254,8 @@ impl Session {
                 format!("Kubernetes login as role '{role}' at auth/{mount}"),
             ),
         };
-        let response = self.http.post(&path).json(&body)?.send().map_err(|err| self.scrub(err))?;
+        let response =
+            self.http.post(&path).json(&body)?.send().map_err(|err| self.scrub(self.explain_transport(err)))?;
         drop(body);
         if !response.is_success() {
             return Err(self.scrub(errors::login_failure(&response, &what)));

@@ -177,8 +177,9 @@ impl TryFrom<RawSettings> for VaultSettings {
         if raw.tls_ca_cert.is_some() {
             return Err(config(
                 "tls_ca_cert cannot be honoured by the vault plugin: TLS connections to Vault are made by the keyway \
-                 host, whose client trusts the operating system's root certificates. Add the CA that signed Vault's \
-                 certificate to the host's trust store (for example with update-ca-certificates) and remove tls_ca_cert",
+                 host, which trusts the operating system's root certificates plus the manager's own tls_ca_file. \
+                 Move the CA's PEM file to the manager's tls_ca_file (managers.NAME.tls_ca_file) and remove \
+                 tls_ca_cert from its settings",
             ));
         }
         match raw.engine_version {
@@ -349,7 +350,7 @@ mod tests {
             message(parse(r#"{"address":"https://v","token":"t","engine_version":1}"#)).contains("enable-versioning")
         );
         assert!(
-            message(parse(r#"{"address":"https://v","token":"t","tls_ca_cert":"/ca.pem"}"#)).contains("trust store")
+            message(parse(r#"{"address":"https://v","token":"t","tls_ca_cert":"/ca.pem"}"#)).contains("tls_ca_file")
         );
         assert!(message(parse(r#"{"address":"vault:8200","token":"t"}"#)).contains("not a Vault address"));
         assert!(message(parse(r#"{"address":"https://v/v1","token":"t"}"#)).contains("/v1"));
