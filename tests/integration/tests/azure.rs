@@ -27,6 +27,8 @@ use std::time::{Duration, Instant};
 mod behaviour;
 #[path = "azure/failures.rs"]
 mod failures;
+#[path = "azure/placeholders.rs"]
+mod placeholders;
 
 /// Counts the plugin's token requests to the host.
 struct Counting {
