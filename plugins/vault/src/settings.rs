@@ -322,6 +322,9 @@ mod tests {
         assert_eq!(s.mount, "secret");
         assert_eq!(s.auth.method(), "token");
         assert_eq!(s.namespace, None);
+        let s = parse(r#"{"address":"https://v:8200","token":" hvs.CAESIabc\n","namespace":"/team/"}"#)?;
+        assert!(matches!(&s.auth, Auth::Token { token } if token.as_str() == "hvs.CAESIabc"));
+        assert_eq!(s.namespace.as_deref(), Some("team"));
         Ok(())
     }
 
