@@ -4,10 +4,11 @@
 //! vault also on plain HTTP (loopback), for the test controls and one plain-HTTP suite run.
 
 use keyway_azure_auth::{AzureAuthSettings, AzureCredentials};
-use keyway_integration_tests::harness::{free_port, venv_bin, wait_for_http, workspace_root, ChildGuard, TempDir};
+use keyway_integration_tests::harness::{venv_bin, workspace_root, TempDir};
 use serde_json::Value;
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// The fake's one service principal (defaults of `identity.py`).
@@ -17,9 +18,9 @@ pub const CLIENT: &str = "00000000-0000-4000-8000-000000000002";
 /// Its client secret.
 pub const SECRET: &str = "fake-client-secret";
 
-/// A running fake, stopped on drop.
+/// A running fake, killed on drop.
 pub struct FakeKeyVault {
-    _process: ChildGuard,
+    process: Child,
     dir: TempDir,
     /// The HTTPS URL (token endpoint and vault).
     pub https_url: String,
@@ -27,21 +28,46 @@ pub struct FakeKeyVault {
     pub vault_url: String,
 }
 
+impl Drop for FakeKeyVault {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
 impl FakeKeyVault {
-    /// Starts the fake with extra command-line flags (`--lag-ms`, `--purge-protection`, …).
+    /// Starts the fake with extra command-line flags (`--lag-ms`, `--purge-protection`, …). It
+    /// picks its own free ports and announces them on its `READY` line, so parallel tests never
+    /// race for a port.
     pub async fn start(flags: &[&str]) -> Self {
         let dir = TempDir::new("azure-fake");
-        let (port, plain_port) = (free_port(), free_port());
         let mut command = Command::new(venv_bin("python"));
         command
             .arg(workspace_root().join("tests/fakes/azure_keyvault/server.py"))
-            .args(["--port", &port.to_string(), "--plain-port", &plain_port.to_string(), "--cert-dir"])
+            .args(["--port", "0", "--plain-port", "0", "--cert-dir"])
             .arg(dir.path())
-            .args(flags);
-        let process = ChildGuard::spawn("the fake Key Vault", command);
-        let vault_url = format!("http://127.0.0.1:{plain_port}");
-        wait_for_http("the fake Key Vault", &format!("{vault_url}/_fake/stats"), Duration::from_secs(20)).await;
-        Self { _process: process, dir, https_url: format!("https://127.0.0.1:{port}"), vault_url }
+            .args(flags)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped());
+        if std::env::var_os("KEYWAY_TEST_VERBOSE").is_none() {
+            command.stderr(Stdio::null());
+        }
+        let mut process = command.spawn().unwrap_or_else(|err| panic!("cannot start the fake Key Vault: {err}"));
+        let stdout = process.stdout.take().expect("piped stdout");
+        let reading = tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            BufReader::new(stdout).read_line(&mut line).map(|_| line)
+        });
+        let line = match tokio::time::timeout(Duration::from_secs(60), reading).await {
+            Ok(Ok(Ok(line))) if line.starts_with("READY ") => line,
+            other => {
+                let _ = process.kill();
+                panic!("the fake Key Vault did not start: {other:?}")
+            }
+        };
+        let ready: Value = serde_json::from_str(&line["READY ".len()..]).expect("the READY line is JSON");
+        let url = |key: &str| ready[key].as_str().map(str::to_owned).expect("the READY line names its URLs");
+        Self { https_url: url("url"), vault_url: url("plain_url"), process, dir }
     }
 
     /// The generated CA certificate.
