@@ -31,7 +31,7 @@
 //! - [`http`]: [`HttpClient`], JSON over `wasi:http` with status-to-error mapping and retries.
 //! - [`host`]: logging and credentials the host resolves ([`host::aws_credentials`], [`host::access_token`]).
 //! - [`kv`]: key/value JSON helpers.
-//! - [`time`]: wall-clock time and [`time::sleep`] for polling.
+//! - [`time`]: wall-clock time, [`time::sleep`] for polling, RFC 3339 timestamps.
 //! - `glue` (private): the generated bindings and their conversion to the SDK's types.
 
 pub mod host;
