@@ -1,0 +1,15 @@
+//! The `keyway` binary as users run it: a temporary home, configuration files, real processes.
+//!
+//! - `first_flow`: put and get on a fresh machine, binary values, keys, versions, list, delete, restore.
+//! - `bad_input`: every mistake gives one clear line, its exit code, and changes nothing.
+//! - `managers`: read-only managers, access rules, `resolve` and `exec`.
+//! - `serve`: the HTTP service, its identity headers, cache view, revocation and token; no value leaks.
+//! - `plugin_test`: the conformance suite on a plugin file.
+
+mod bad_input;
+mod first_flow;
+mod managers;
+mod plugin_test;
+mod serve;
+mod service;
+mod support;
