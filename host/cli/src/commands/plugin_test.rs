@@ -1,7 +1,7 @@
 //! `keyway plugin test`: the conformance suite for plugin authors.
 
 use crate::cli::PluginTestArgs;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use keyway::error::exit;
 use keyway::KeywayError;
 use keyway_conformance::{run as run_suite, SuiteOptions};
@@ -32,7 +32,9 @@ struct TestConfig {
 pub async fn run(args: &PluginTestArgs, config: Option<&Path>) -> Result<i32> {
     let test: TestConfig = match config {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let text = std::fs::read_to_string(path).map_err(|err| KeywayError::Config {
+                message: format!("cannot read the test configuration {}: {err}", path.display()),
+            })?;
             serde_yaml::from_str(&text)
                 .map_err(|err| KeywayError::Config { message: format!("{}: {err}", path.display()) })?
         }
@@ -46,11 +48,11 @@ pub async fn run(args: &PluginTestArgs, config: Option<&Path>) -> Result<i32> {
     }
     let runtime = Runtime::new(RuntimeConfig::default()).map_err(KeywayError::from)?;
     let plugin = runtime.load_plugin_file(&args.wasm).map_err(KeywayError::from)?;
-    let data_dir = std::env::temp_dir().join(format!("keyway-plugin-test-{}", std::process::id()));
+    let data_dir = ScratchDir(std::env::temp_dir().join(format!("keyway-plugin-test-{}", std::process::id())));
     let connection_config = ConnectionConfig {
         settings,
         egress: test.egress,
-        data_dir: Some(data_dir.clone()),
+        data_dir: Some(data_dir.0.clone()),
         credentials: keyway::auth::credentials_for("conformance", auth.as_ref())?,
         ..ConnectionConfig::default()
     };
@@ -63,7 +65,6 @@ pub async fn run(args: &PluginTestArgs, config: Option<&Path>) -> Result<i32> {
         cleanup: true,
     };
     let report = run_suite(&connection, &options).await;
-    let _ = std::fs::remove_dir_all(&data_dir);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -77,4 +78,13 @@ pub async fn run(args: &PluginTestArgs, config: Option<&Path>) -> Result<i32> {
         print!("{report}");
     }
     Ok(if report.is_success() { exit::OK } else { exit::BACKEND })
+}
+
+/// The plugin's data directory for the run, removed however the run ends.
+struct ScratchDir(std::path::PathBuf);
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

@@ -42,4 +42,7 @@ fn plugin_test_mistakes_are_one_line_each() {
     let config = sandbox.write("typo.yaml", b"setings: {}\n").display().to_string();
     let message = sandbox.run(&["plugin", "test", &wasm, "--config", &config]).fails(code::CONFIG);
     assert!(message.contains("setings"), "{message}");
+    let absent = sandbox.path().join("absent.yaml").display().to_string();
+    let message = sandbox.run(&["plugin", "test", &wasm, "--config", &absent]).fails(code::CONFIG);
+    assert!(message.contains("cannot read the test configuration"), "{message}");
 }
