@@ -10,16 +10,8 @@ use std::process::{Command, Output, Stdio};
 /// The binary under test.
 pub const KEYWAY: &str = env!("CARGO_BIN_EXE_keyway");
 
-/// keyway's exit codes (host/keyway/src/error.rs, module `exit`).
-pub mod code {
-    pub const OK: i32 = 0;
-    pub const BACKEND: i32 = 1;
-    pub const INVALID: i32 = 2;
-    pub const NOT_FOUND: i32 = 3;
-    pub const DENIED: i32 = 4;
-    pub const CONFLICT: i32 = 5;
-    pub const CONFIG: i32 = 6;
-}
+/// keyway's exit codes, as the binary uses them.
+pub use keyway::error::exit as code;
 
 /// Precompiled plugins shared by every test (the runtime writes them atomically), so each test does not
 /// compile the local plugin again.
