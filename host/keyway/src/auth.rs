@@ -12,7 +12,8 @@ pub fn credentials_for(
 ) -> Result<Arc<dyn CredentialProvider>, KeywayError> {
     let Some(auth) = auth else { return Ok(Arc::new(NoCredentials)) };
     let error = |message: String| KeywayError::Config { message: format!("manager '{manager}': `auth`: {message}") };
-    let kind = auth.get("type").and_then(|t| t.as_str()).ok_or_else(|| error("needs a `type`: aws or azure".into()))?;
+    let kind =
+        auth.get("type").and_then(|t| t.as_str()).ok_or_else(|| error("needs a `type`: aws, azure or gcp".into()))?;
     let mut settings = auth.clone();
     if let Some(map) = settings.as_object_mut() {
         map.remove("type");
@@ -32,6 +33,13 @@ pub fn credentials_for(
             let provider = keyway_azure_auth::AzureCredentials::new(&settings).map_err(|err| error(err.to_string()))?;
             Ok(Arc::new(provider))
         }
-        other => Err(error(format!("unknown type '{other}'; use aws or azure"))),
+        #[cfg(feature = "gcp")]
+        "gcp" => {
+            let settings: keyway_gcp_auth::GcpAuthSettings =
+                serde_json::from_value(settings).map_err(|err| error(err.to_string()))?;
+            let provider = keyway_gcp_auth::GcpCredentials::new(&settings).map_err(|err| error(err.to_string()))?;
+            Ok(Arc::new(provider))
+        }
+        other => Err(error(format!("unknown type '{other}'; use aws, azure or gcp"))),
     }
 }
