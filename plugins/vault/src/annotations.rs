@@ -4,7 +4,7 @@
 //! Tags are the custom metadata entries; description, type and expiry use the
 //! reserved keys below, which are not shown as tags and cannot be set as tags.
 
-use crate::time::{format_rfc3339, parse_rfc3339};
+use keyway_plugin_sdk::time::{format_rfc3339, parse_rfc3339};
 use keyway_plugin_sdk::{ProviderError, Tags, Timestamp};
 use std::collections::BTreeMap;
 

@@ -13,7 +13,7 @@
 //! - [`value`]: how text and binary values are stored in a secret's data map.
 //! - [`annotations`]: tags, description, type and expiry in custom metadata.
 //! - [`errors`]: Vault's statuses mapped to the contract's errors.
-//! - [`names`], [`time`]: name and version checks; RFC 3339 timestamps.
+//! - [`names`]: name and version checks.
 //! - `read`, `write`, `lifecycle`, `listing`: the operations.
 
 pub mod annotations;
@@ -23,7 +23,6 @@ pub mod model;
 pub mod names;
 pub mod session;
 pub mod settings;
-pub mod time;
 pub mod value;
 
 mod lifecycle;

@@ -1,8 +1,8 @@
 //! Deleting (soft, or everything) and restoring.
 
 use crate::names::check_name;
-use crate::time::now_ms;
 use crate::Vault;
+use keyway_plugin_sdk::time::now_ms;
 use keyway_plugin_sdk::{DeleteMode, ProviderError, SecretMetadata, Timestamp, VersionState};
 
 impl Vault {

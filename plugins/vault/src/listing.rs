@@ -4,9 +4,9 @@
 //! costs one metadata read (for tags, versions and deletion state).
 
 use crate::names::check_name;
-use crate::time::now_ms;
 use crate::Vault;
 use keyway_plugin_sdk::host::{self, Level};
+use keyway_plugin_sdk::time::now_ms;
 use keyway_plugin_sdk::{ListPage, ListRequest, ProviderError, SecretMetadata};
 
 const DEFAULT_PAGE_SIZE: u32 = 100;

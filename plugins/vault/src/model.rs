@@ -2,7 +2,7 @@
 //! into the contract's metadata and version states.
 
 use crate::annotations::Annotations;
-use crate::time::parse_rfc3339;
+use keyway_plugin_sdk::time::parse_rfc3339;
 use keyway_plugin_sdk::{SecretMetadata, Timestamp, VersionInfo, VersionState};
 use serde::Deserialize;
 use serde_json::{Map, Value};

@@ -4,9 +4,9 @@
 use crate::kv::DataRead;
 use crate::model::WrittenVersion;
 use crate::names::{check_name, version_number};
-use crate::time::now_ms;
 use crate::value;
 use crate::Vault;
+use keyway_plugin_sdk::time::now_ms;
 use keyway_plugin_sdk::{ProviderError, Secret, SecretMetadata, VersionInfo, VersionSelector, VersionState};
 
 impl Vault {

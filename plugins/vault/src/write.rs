@@ -5,9 +5,9 @@ use crate::annotations::{check_tags, Annotations};
 use crate::kv::CasMismatch;
 use crate::model::{SecretRecord, WrittenVersion};
 use crate::names::check_name;
-use crate::time::now_ms;
 use crate::value;
 use crate::Vault;
+use keyway_plugin_sdk::time::now_ms;
 use keyway_plugin_sdk::{ProviderError, SecretMetadata, SecretValue, UpdateRequest, VersionState, WriteOptions};
 use std::collections::BTreeMap;
 
