@@ -1,5 +1,6 @@
 //! Processes, ports and paths for tests that need a real server.
 
+use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -71,6 +72,33 @@ impl Drop for ChildGuard {
             let _ = self.child.wait();
         }
     }
+}
+
+/// Starts a server that picks its own port and announces itself with one line `READY {json}` on
+/// its standard output; returns it (killed on drop) with that JSON. Unlike a port chosen by the
+/// test and passed in, this cannot race another test for the port. Panics after `timeout`.
+pub async fn spawn_announced(name: &str, mut command: Command, timeout: Duration) -> (ChildGuard, serde_json::Value) {
+    command.stdin(Stdio::null()).stdout(Stdio::piped());
+    if std::env::var_os("KEYWAY_TEST_VERBOSE").is_none() {
+        command.stderr(Stdio::null());
+    }
+    let mut child = command.spawn().unwrap_or_else(|err| panic!("cannot start {name}: {err}"));
+    let Some(stdout) = child.stdout.take() else { panic!("{name}: no piped standard output") };
+    let mut guard = ChildGuard { child };
+    let reading = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).map(|_| line)
+    });
+    let line = match tokio::time::timeout(timeout, reading).await {
+        Ok(Ok(Ok(line))) if line.starts_with("READY ") => line,
+        other => {
+            guard.kill();
+            panic!("{name} did not announce itself within {timeout:?}: {other:?}")
+        }
+    };
+    let ready = serde_json::from_str(line["READY ".len()..].trim())
+        .unwrap_or_else(|err| panic!("{name} announced itself with a line that is not JSON: {err}"));
+    (guard, ready)
 }
 
 /// Waits until `url` answers with a status below 500 (or panics after `timeout`, naming `what`).
