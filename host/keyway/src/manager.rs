@@ -84,6 +84,18 @@ impl Manager {
         }
     }
 
+    /// A disabled secret's value is not handed out, whatever the backend does (as Key Vault and
+    /// senhasegura define `enabled`); its metadata stays readable.
+    fn usable(&self, name: &str, meta: &SecretMetadata) -> Result<(), ProviderError> {
+        if meta.enabled {
+            return Ok(());
+        }
+        Err(ProviderError::Conflict(format!(
+            "secret '{name}' on manager '{}' is disabled; enable it first (keyway update {}/{name} --enable)",
+            self.name, self.name
+        )))
+    }
+
     fn writable(&self) -> Result<(), ProviderError> {
         if self.rules.read_only {
             return Err(ProviderError::AccessDenied(format!(
@@ -103,6 +115,7 @@ impl Manager {
         let backend = self.backend_name(name)?;
         let mut secret = self.call(self.connection.get(&backend, selector).await)?;
         self.visible(name, &secret.metadata)?;
+        self.usable(name, &secret.metadata)?;
         secret.metadata = self.to_user(secret.metadata);
         Ok(secret)
     }
@@ -120,6 +133,7 @@ impl Manager {
             .map(|(result, name)| {
                 let mut secret = result?;
                 self.visible(name, &secret.metadata)?;
+                self.usable(name, &secret.metadata)?;
                 secret.metadata = self.to_user(secret.metadata);
                 Ok(secret)
             })

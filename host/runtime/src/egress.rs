@@ -143,13 +143,7 @@ impl WasiHttpHooks for EgressHooks {
             }
             let response = outgoing.send().await.map_err(|err| {
                 tracing::debug!(manager = %manager, %host, error = %err, "plugin request failed");
-                if err.is_timeout() {
-                    HttpError::ConnectionTimeout
-                } else if err.is_connect() {
-                    HttpError::ConnectionRefused
-                } else {
-                    HttpError::HttpProtocolError
-                }
+                classify_send_error(&err)
             })?;
             let mut builder = http::Response::builder().status(response.status());
             for (name, value) in response.headers() {
@@ -163,6 +157,30 @@ impl WasiHttpHooks for EgressHooks {
             let io: IoFuture = Box::new(async { Ok(()) });
             Ok((response, io))
         })
+    }
+}
+
+/// The `wasi:http` error code for a failed send, so plugins can tell an untrusted certificate from a
+/// refused connection.
+fn classify_send_error(err: &reqwest::Error) -> HttpError {
+    if err.is_timeout() {
+        return HttpError::ConnectionTimeout;
+    }
+    let mut chain = String::new();
+    let mut source: Option<&dyn std::error::Error> = Some(err);
+    while let Some(current) = source {
+        chain.push_str(&current.to_string().to_ascii_lowercase());
+        chain.push(' ');
+        source = current.source();
+    }
+    if chain.contains("certificate") || chain.contains("unknownissuer") || chain.contains("not valid for name") {
+        HttpError::TlsCertificateError
+    } else if chain.contains("tls") || chain.contains("handshake") {
+        HttpError::TlsProtocolError
+    } else if err.is_connect() {
+        HttpError::ConnectionRefused
+    } else {
+        HttpError::HttpProtocolError
     }
 }
 

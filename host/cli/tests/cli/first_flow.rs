@@ -140,3 +140,17 @@ fn every_command_has_an_example_in_its_help() {
         assert!(help.contains("Example"), "`keyway {} {} --help` has no example", command[0], command[1]);
     }
 }
+
+#[test]
+fn a_disabled_secret_keeps_its_metadata_but_not_its_value() {
+    let sandbox = Sandbox::local("disabled");
+    sandbox.run(&["put", "local/db/old", "s3cr3t-disabled"]).ok();
+    sandbox.run(&["update", "local/db/old", "--disable"]).ok();
+    let refused = sandbox.run(&["get", "local/db/old"]).fails(code::CONFLICT);
+    assert!(refused.contains("is disabled") && refused.contains("--enable"), "{refused}");
+    assert!(!refused.contains("s3cr3t-disabled"));
+    let meta = json(&sandbox.run(&["describe", "local/db/old", "--json"]).ok());
+    assert_eq!(meta["enabled"], false);
+    sandbox.run(&["update", "local/db/old", "--enable"]).ok();
+    assert_eq!(sandbox.run(&["get", "local/db/old"]).ok(), "s3cr3t-disabled");
+}

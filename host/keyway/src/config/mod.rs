@@ -8,7 +8,7 @@
 //! managers:
 //!   vault:
 //!     plugin: vault
-//!     settings: { address: "https://vault.example.com:8200", auth: token, token: "${env:VAULT_TOKEN}" }
+//!     settings: { address: "https://vault.example.com:8200", auth_method: token, token: "${env:VAULT_TOKEN}" }
 //!     prefix: "prod/"
 //!     read_only: true
 //!     access: { namespaces: [company.team], deny: ["*admin*"] }

@@ -49,7 +49,6 @@ pub(crate) struct ManagerCache {
 struct Inner {
     name: String,
     source: Arc<dyn SecretSource>,
-    probe: bool,
     options: CacheOptions,
     store: Cache<CacheKey, Arc<Entry>>,
     epochs: ManagerEpochs,
@@ -63,9 +62,8 @@ impl ManagerCache {
         capacity: u64,
         epochs: ManagerEpochs,
     ) -> Self {
-        let probe = source.capabilities().probe;
         let store = Cache::builder().max_capacity(capacity).expire_after(EntryExpiry).build();
-        Self { inner: Arc::new(Inner { name: name.to_owned(), source, probe, options, store, epochs }) }
+        Self { inner: Arc::new(Inner { name: name.to_owned(), source, options, store, epochs }) }
     }
 
     /// Reads a secret through the cache.
@@ -189,7 +187,9 @@ impl ManagerCache {
                 }
                 let epoch = inner.epochs.current();
                 let started = Instant::now();
-                if inner.probe && current.version_id.is_some() {
+                // Asked at each refresh: a manager connects to its plugin on first use, so its
+                // capabilities are known only from then on.
+                if inner.source.capabilities().probe && current.version_id.is_some() {
                     match inner.source.describe(&key_ref.name, &key_ref.selector).await {
                         Ok(metadata) if metadata.version_id == current.version_id => {
                             let renewed = current.renewed(metadata.expires_at, started, epoch, &inner.options);

@@ -67,6 +67,7 @@ impl Resolver {
             }
         }
         let mut tried = Vec::new();
+        let alternatives = candidates.len();
         for (name, key) in candidates {
             record.secret = name.to_owned();
             record.key = key.map(str::to_owned);
@@ -89,6 +90,11 @@ impl Resolver {
                     Some(key) => format!("key '{key}' of '{name}'"),
                     None => format!("'{name}'"),
                 }),
+                // Under `auto`, a backend that cannot even name the whole path (Key Vault allows no slashes)
+                // has no such secret: go on to the NAME/KEY reading.
+                Err(ProviderError::InvalidArgument(_)) if key.is_none() && alternatives > 1 => {
+                    tried.push(format!("'{name}' (not a valid name there)"))
+                }
                 Err(error) => {
                     return Err(SecretError::Backend { manager: manager.to_owned(), name: name.to_owned(), error })
                 }
