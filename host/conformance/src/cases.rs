@@ -192,7 +192,7 @@ pub async fn description_and_tags(c: &Ctx<'_>) -> CaseResult {
 }
 
 pub async fn list_prefix_paging(c: &Ctx<'_>) -> CaseResult {
-    let prefix = format!("{}{}-list-", c.options.name_prefix, c.run_id());
+    let prefix = c.styled(&format!("{}{}-list-", c.options.name_prefix, c.run_id()));
     let mut expected = Vec::new();
     for i in 0..3 {
         let name = c.name(&format!("list-{i}"));

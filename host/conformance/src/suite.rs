@@ -13,6 +13,8 @@ use std::time::Instant;
 #[derive(Debug, Clone)]
 pub struct SuiteOptions {
     /// Prefix of every secret name the suite creates (letters, digits and dashes are safe everywhere).
+    /// A prefix in UPPER_SNAKE_CASE (such as `KWCT_`) makes every name UPPER_SNAKE_CASE, for backends
+    /// that accept only environment-variable names (Doppler).
     pub name_prefix: String,
     /// A name the backend rejects, expected to give `invalid-argument`.
     pub invalid_name: Option<String>,
@@ -50,11 +52,23 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     /// A fresh secret name for `case`, remembered for cleanup.
     pub fn name(&self, case: &str) -> String {
-        let name = format!("{}{}-{case}", self.options.name_prefix, self.run_id);
+        let name = self.styled(&format!("{}{}-{case}", self.options.name_prefix, self.run_id));
         if let Ok(mut created) = self.created.lock() {
             created.push(name.clone());
         }
         name
+    }
+
+    /// `name` in the style of the name prefix: UPPER_SNAKE_CASE when the prefix is.
+    pub fn styled(&self, name: &str) -> String {
+        let prefix = &self.options.name_prefix;
+        let upper_snake =
+            !prefix.is_empty() && prefix.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        if upper_snake {
+            name.to_ascii_uppercase().replace('-', "_")
+        } else {
+            name.to_owned()
+        }
     }
 
     /// The run's unique id.

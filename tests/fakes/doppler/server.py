@@ -1,0 +1,302 @@
+"""A fake Doppler API v3 (the secrets of project configs), over plain HTTP on 127.0.0.1.
+
+Run `python3 server.py --port 0`: it prints one line `READY {"port": .., "url": .., "tokens": ..}`
+when it accepts connections. It knows one project (`keyway`, configs `dev` and `prd`), a personal
+token with access to everything, a read/write service token and a read-only service token for
+`keyway/dev`. Served:
+
+- `GET /v3/configs/config/secret`, `DELETE /v3/configs/config/secret` (`project`, `config`, `name`);
+- `GET /v3/configs/config/secrets` (`secrets=A,B`, `include_managed_secrets`), `POST` (`secrets` or
+  `change_requests`); `GET .../secrets/names`; `GET .../secrets/download` (`format=json`);
+- `POST /v3/configs/config/secrets/note` (notes are per project);
+- `/_fake/ACTION` (no authentication): `throttle`, `fail`, `revoke-tokens`, `reset`, `stats`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import re
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+REFERENCE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
+PROJECT = "keyway"
+CONFIGS = {"dev": "development", "prd": "production"}
+TOKENS = {
+    "personal": "dp.pt.fakepersonaltoken0000000000000000000000",
+    "service": "dp.st.dev.fakeservicetoken00000000000000000000",
+    "read_only": "dp.st.dev.fakereadonlytoken0000000000000000000",
+}
+
+
+class ApiError(Exception):
+    """A Doppler error answer: `{"messages": [..], "success": false}`."""
+
+    def __init__(self, status: int, message: str, headers: dict | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.headers = headers or {}
+
+    def body(self) -> dict:
+        return {"messages": [str(self)], "success": False}
+
+
+class FakeDoppler:
+    """The whole fake; `start()` serves it from a background thread."""
+
+    def __init__(self, port: int = 0) -> None:
+        self.lock = threading.RLock()
+        self.values: dict[str, dict[str, str]] = {config: {} for config in CONFIGS}
+        self.notes: dict[str, str] = {}
+        self.tokens = dict(TOKENS)
+        self.throttle_left = self.fail_left = 0
+        self.retry_after = 1
+        self.stats = {"api_requests": 0, "throttled": 0, "failed": 0, "unauthorized": 0}
+        fake = self
+
+        class Handler(_Handler):
+            app = fake
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "FakeDoppler":
+        self.thread = threading.Thread(target=self.server.serve_forever, name="fake-doppler", daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def control(self, action: str, body: dict) -> tuple[int, dict]:
+        with self.lock:
+            if action == "throttle":
+                self.throttle_left, self.retry_after = int(body.get("count", 1)), int(body.get("retry_after", 1))
+            elif action == "fail":
+                self.fail_left = int(body.get("count", 1))
+            elif action == "revoke-tokens":
+                self.tokens = {}
+            elif action == "reset":
+                self.values = {config: {} for config in CONFIGS}
+                self.notes.clear()
+                self.throttle_left = self.fail_left = 0
+            elif action == "stats":
+                return 200, dict(self.stats)
+            else:
+                return 404, {"messages": [f"unknown control {action}"], "success": False}
+        return 200, {"ok": True}
+
+    # -- authentication and scope ----------------------------------------------------------
+
+    def authorize(self, authorization: str | None, project: str, config: str, write: bool) -> None:
+        token = ""
+        if authorization and authorization.startswith("Bearer "):
+            token = authorization[len("Bearer "):].strip()
+        elif authorization and authorization.startswith("Basic "):
+            token = base64.b64decode(authorization[len("Basic "):]).decode(errors="replace").split(":")[0]
+        with self.lock:
+            kind = next((k for k, v in self.tokens.items() if v == token), None)
+            if kind is None:
+                self.stats["unauthorized"] += 1
+                raise ApiError(401, "Invalid Auth token")
+            self.stats["api_requests"] += 1
+            if self.throttle_left > 0:
+                self.throttle_left -= 1
+                self.stats["throttled"] += 1
+                raise ApiError(429, "You have exceeded your API rate limit.", {"Retry-After": str(self.retry_after)})
+            if self.fail_left > 0:
+                self.fail_left -= 1
+                self.stats["failed"] += 1
+                raise ApiError(503, "Service Unavailable")
+        if kind != "personal" and (project, config) != (PROJECT, "dev"):
+            raise ApiError(403, "This token does not have access to requested config")
+        if kind == "read_only" and write:
+            raise ApiError(403, "This token does not have write access to requested config")
+        if project != PROJECT:
+            raise ApiError(404, "Could not find requested project")
+        if config not in CONFIGS:
+            raise ApiError(404, "Could not find requested config")
+
+    # -- secrets -----------------------------------------------------------------------------
+
+    def managed(self, config: str) -> dict[str, str]:
+        return {"DOPPLER_PROJECT": PROJECT, "DOPPLER_CONFIG": config, "DOPPLER_ENVIRONMENT": config[:3]}
+
+    def entry(self, config: str, name: str) -> dict:
+        values = dict(self.managed(config), **self.values[config])
+        raw = computed = values[name]
+        for _ in range(10):  # references of references, as Doppler resolves them
+            resolved = REFERENCE.sub(lambda m: values.get(m.group(1), ""), computed)
+            if resolved == computed:
+                break
+            computed = resolved
+        return {"raw": raw, "computed": computed, "note": self.notes.get(name, ""), "rawVisibility": "masked",
+                "computedVisibility": "masked", "rawValueType": {"type": "string"},
+                "computedValueType": {"type": "string"}}
+
+    def all_names(self, config: str, managed: bool) -> list[str]:
+        names = list(self.values[config])
+        return sorted(names + (list(self.managed(config)) if managed else []))
+
+    def get_one(self, config: str, name: str) -> dict:
+        with self.lock:
+            if name not in self.values[config] and name not in self.managed(config):
+                raise ApiError(404, "Could not find requested secret")
+            return {"name": name, "value": self.entry(config, name), "success": True}
+
+    def list_secrets(self, config: str, only: str | None, managed: bool) -> dict:
+        with self.lock:
+            names = self.all_names(config, managed)
+            if only:
+                wanted = set(only.split(","))
+                names = [n for n in names if n in wanted]
+            return {"secrets": {n: self.entry(config, n) for n in names}, "success": True}
+
+    def update(self, config: str, body: dict) -> dict:
+        secrets, changes = body.get("secrets"), body.get("change_requests")
+        if (secrets is None) == (changes is None):
+            raise ApiError(400, "Either secrets or change_requests is required (but not both)")
+        if secrets is not None:
+            changes = [{"originalName": n, "name": n, "value": v} for n, v in secrets.items()]
+        with self.lock:
+            values = dict(self.values[config])
+            for change in changes:
+                name, original = change.get("name"), change.get("originalName")
+                if not isinstance(name, str) or not NAME.match(name):
+                    raise ApiError(400, "Secret names must contain only uppercase letters, numbers, and "
+                                   f"underscores, and may not start with a number: {name!r}")
+                if name.startswith("DOPPLER_"):
+                    raise ApiError(400, f"Secret names may not start with DOPPLER_: {name}")
+                if "originalValue" in change and change["originalValue"] is not None \
+                        and values.get(original or name) != change["originalValue"]:
+                    raise ApiError(400, f"The original value of {original or name} does not match")
+                if change.get("shouldDelete"):
+                    values.pop(name, None)
+                    continue
+                if original and original != name and original in values:
+                    previous = values.pop(original)
+                    values.setdefault(name, previous)
+                if change.get("value") is not None:
+                    if not isinstance(change["value"], str):
+                        raise ApiError(400, f"The value of {name} must be a string")
+                    values[name] = change["value"]
+                elif name not in values:
+                    raise ApiError(400, f"A value is required for the new secret {name}")
+            self.values[config] = values
+            return {"secrets": {n: self.entry(config, n) for n in self.all_names(config, True)}, "success": True}
+
+    def delete(self, config: str, name: str) -> None:
+        with self.lock:
+            if name not in self.values[config]:
+                raise ApiError(404, "Could not find requested secret")
+            del self.values[config][name]
+
+    def note(self, body: dict) -> dict:
+        secret, note = body.get("secret"), body.get("note")
+        if not isinstance(secret, str) or not isinstance(note, str):
+            raise ApiError(400, "secret and note are required")
+        with self.lock:
+            if not any(secret in values for values in self.values.values()):
+                raise ApiError(404, "Could not find requested secret")
+            self.notes[secret] = note
+        return {"secret": secret, "note": note, "success": True}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "FakeDoppler/1.0"
+    app: FakeDoppler
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
+        pass
+
+    def _send(self, status: int, payload: dict, headers: dict | None = None) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _dispatch(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        url = urlsplit(self.path)
+        query = dict(parse_qsl(url.query, keep_blank_values=True))
+        app, method, path = self.app, self.command, url.path
+        try:
+            if path.startswith("/_fake/"):
+                status, payload = app.control(path[len("/_fake/"):], json.loads(raw) if raw else {})
+                return self._send(status, payload)
+            body = json.loads(raw) if raw else {}
+            if not isinstance(body, dict):
+                raise ApiError(400, "The request body must be a JSON object")
+            project = body.get("project") or query.get("project", "")
+            config = body.get("config") or query.get("config", "")
+            routes = {
+                ("GET", "/v3/configs/config/secret"): False, ("DELETE", "/v3/configs/config/secret"): True,
+                ("GET", "/v3/configs/config/secrets"): False, ("POST", "/v3/configs/config/secrets"): True,
+                ("GET", "/v3/configs/config/secrets/names"): False,
+                ("GET", "/v3/configs/config/secrets/download"): False,
+                ("POST", "/v3/configs/config/secrets/note"): True,
+            }
+            if (method, path) not in routes:
+                raise ApiError(404, f"No route for {method} {path}")
+            if path.endswith("/note"):
+                config = config or "dev"
+            app.authorize(self.headers.get("Authorization"), project, config, routes[(method, path)])
+            managed = query.get("include_managed_secrets", "true") != "false"
+            if path == "/v3/configs/config/secret":
+                if method == "GET":
+                    return self._send(200, app.get_one(config, query.get("name", "")))
+                app.delete(config, query.get("name", ""))
+                return self._send(200, {"success": True})
+            if path == "/v3/configs/config/secrets":
+                if method == "GET":
+                    return self._send(200, app.list_secrets(config, query.get("secrets"), managed))
+                return self._send(200, app.update(config, body))
+            if path.endswith("/names"):
+                return self._send(200, {"names": app.all_names(config, managed), "success": True})
+            if path.endswith("/download"):
+                secrets = app.list_secrets(config, query.get("secrets"), True)["secrets"]
+                return self._send(200, {name: entry["computed"] for name, entry in secrets.items()})
+            return self._send(200, app.note(body))
+        except ApiError as err:
+            self._send(err.status, err.body(), err.headers)
+        except (ValueError, TypeError) as err:
+            self._send(400, {"messages": [f"Invalid request: {err}"], "success": False})
+
+    do_GET = do_POST = do_DELETE = _dispatch
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
+    args = parser.parse_args()
+    fake = FakeDoppler(args.port).start()
+    print("READY " + json.dumps({"port": fake.port, "url": fake.url, "tokens": fake.tokens}), flush=True)
+    try:
+        if fake.thread:
+            fake.thread.join()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
