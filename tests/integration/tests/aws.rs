@@ -17,6 +17,8 @@ mod contract;
 mod failures;
 #[path = "aws/moto.rs"]
 mod moto;
+#[path = "aws/placeholders.rs"]
+mod placeholders;
 
 use keyway_aws_auth::{AwsAuth, AwsAuthSettings, SecretText};
 use keyway_runtime::{Connection, ConnectionConfig, Plugin, PluginManifest, Runtime, RuntimeConfig, RuntimeError};

@@ -82,12 +82,18 @@ impl Moto {
         self.child.kill();
     }
 
-    /// Runs `script` with boto3 from the test environment against this server and parses its JSON output.
+    /// Runs `script` with boto3 from the test environment against this server (`MOTO_ENDPOINT`,
+    /// signing as the identity when there is one) and parses its JSON output.
     pub fn boto3(&self, script: &str) -> Value {
         let mut command = Command::new(venv_bin("python"));
         command.arg("-c").arg(script).env("MOTO_ENDPOINT", self.endpoint());
         scrub_aws_environment(&mut command);
-        command.env("AWS_ACCESS_KEY_ID", "setup").env("AWS_SECRET_ACCESS_KEY", "setup");
+        // Before the identity exists moto does not check; afterwards scripts sign as the identity.
+        let (key_id, secret) = match &self.identity {
+            Some(identity) => (identity.access_key_id.as_str(), identity.secret_access_key.as_str()),
+            None => ("setup", "setup"),
+        };
+        command.env("AWS_ACCESS_KEY_ID", key_id).env("AWS_SECRET_ACCESS_KEY", secret);
         let output = command.output().unwrap_or_else(|err| panic!("cannot run python: {err}"));
         assert!(output.status.success(), "boto3 script failed: {}", String::from_utf8_lossy(&output.stderr));
         serde_json::from_slice(&output.stdout).unwrap_or_else(|err| panic!("boto3 script printed no JSON: {err}"))
