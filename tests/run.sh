@@ -15,5 +15,8 @@ fi
 # Tests start their own servers on free loopback ports and stop them.
 cargo test "$@"
 
-# The fakes of vendor APIs, each proven with the vendor's official SDK.
-.venv/bin/python -m pytest -q tests/fakes
+# The fakes of vendor APIs, each proven with the vendor's official SDK (one pytest run per fake:
+# each is a folder of plain modules, some with the same names).
+for fake in tests/fakes/*/; do
+  .venv/bin/python -m pytest -q "$fake"
+done
