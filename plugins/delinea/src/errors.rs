@@ -1,0 +1,114 @@
+//! Secret Server's HTTP answers mapped to the contract's errors, with messages that say what was
+//! attempted and never carry a credential or a field value.
+
+use keyway_plugin_sdk::{ProviderError, Response};
+
+/// Secret Server's own message (`{"errorCode", "message"}`, or the token endpoint's `{"error"}`).
+pub fn server_message(response: &Response) -> String {
+    match response.error_message() {
+        Some(message) => format!("HTTP {}: {message}", response.status),
+        None => format!("HTTP {}", response.status),
+    }
+}
+
+/// The error for a failed REST call; `action` reads like "reading 'db'".
+pub fn api_failure(response: &Response, action: &str) -> ProviderError {
+    let message = server_message(response);
+    match response.status {
+        404 | 410 => ProviderError::NotFound(format!("{action}: not found ({message})")),
+        401 => ProviderError::AccessDenied(format!(
+            "Secret Server refused {action} ({message}): the token was not accepted after logging in again"
+        )),
+        403 => ProviderError::AccessDenied(format!(
+            "Secret Server denied {action} ({message}): the account needs the permission on the folder or secret"
+        )),
+        409 | 412 => ProviderError::Conflict(format!("{action}: {message}")),
+        400 | 422 => ProviderError::InvalidArgument(format!("Secret Server rejected {action}: {message}")),
+        405 | 501 => ProviderError::Unsupported(format!("Secret Server does not support {action}: {message}")),
+        429 => ProviderError::Throttled {
+            message: format!("Secret Server throttled {action}: {message}"),
+            retry_after_ms: response.retry_after().map(|d| d.as_millis() as u64),
+        },
+        500..=599 => ProviderError::Unavailable(format!("Secret Server failed {action}: {message}")),
+        _ => ProviderError::Other(format!("Secret Server answered {action} unexpectedly: {message}")),
+    }
+}
+
+/// The error for a refused login; `who` reads like "user 'keyway'".
+pub fn login_failure(response: &Response, who: &str, hint: &str) -> ProviderError {
+    let message = server_message(response);
+    match response.status {
+        400 | 401 | 403 => {
+            ProviderError::AccessDenied(format!("Secret Server refused the login of {who} ({message}): {hint}"))
+        }
+        404 => ProviderError::Configuration(format!(
+            "logging in {who} failed ({message}): no Secret Server token endpoint at base_url/oauth2/token"
+        )),
+        429 => ProviderError::Throttled {
+            message: format!("the login of {who} was throttled: {message}"),
+            retry_after_ms: response.retry_after().map(|d| d.as_millis() as u64),
+        },
+        500..=599 => ProviderError::Unavailable(format!("logging in {who} failed: {message}")),
+        _ => ProviderError::Other(format!("logging in {who} failed: {message}")),
+    }
+}
+
+/// Replaces every occurrence of `secrets` in the error's message.
+pub fn redact(error: ProviderError, secrets: &[&str]) -> ProviderError {
+    let secrets: Vec<&str> = secrets.iter().copied().filter(|s| s.len() >= 4).collect();
+    if !secrets.iter().any(|s| error.message().contains(s)) {
+        return error;
+    }
+    let clean = |message: &str| secrets.iter().fold(message.to_owned(), |m, s| m.replace(s, "<redacted>"));
+    match error {
+        ProviderError::NotFound(m) => ProviderError::NotFound(clean(&m)),
+        ProviderError::AlreadyExists(m) => ProviderError::AlreadyExists(clean(&m)),
+        ProviderError::AccessDenied(m) => ProviderError::AccessDenied(clean(&m)),
+        ProviderError::InvalidArgument(m) => ProviderError::InvalidArgument(clean(&m)),
+        ProviderError::Conflict(m) => ProviderError::Conflict(clean(&m)),
+        ProviderError::Throttled { message, retry_after_ms } => {
+            ProviderError::Throttled { message: clean(&message), retry_after_ms }
+        }
+        ProviderError::Unavailable(m) => ProviderError::Unavailable(clean(&m)),
+        ProviderError::Unsupported(m) => ProviderError::Unsupported(clean(&m)),
+        ProviderError::Configuration(m) => ProviderError::Configuration(clean(&m)),
+        other => ProviderError::Other(clean(other.message())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(status: u16, body: &str) -> Response {
+        Response { status, headers: vec![("retry-after".into(), "2".into())], body: body.as_bytes().to_vec() }
+    }
+
+    #[test]
+    fn maps_statuses_and_messages() {
+        let action = "reading 'db'";
+        let denied =
+            api_failure(&response(403, r#"{"errorCode":"API_AccessDenied","message":"Access Denied"}"#), action);
+        assert!(matches!(&denied, ProviderError::AccessDenied(m) if m.contains("Access Denied")));
+        let bad = api_failure(
+            &response(400, r#"{"errorCode":"API_FieldRequired","message":"Password is required."}"#),
+            action,
+        );
+        assert!(matches!(&bad, ProviderError::InvalidArgument(m) if m.contains("Password is required.")));
+        assert!(matches!(api_failure(&response(404, "{}"), action), ProviderError::NotFound(_)));
+        assert!(matches!(
+            api_failure(&response(429, ""), action),
+            ProviderError::Throttled { retry_after_ms: Some(2000), .. }
+        ));
+        assert!(matches!(api_failure(&response(503, ""), action), ProviderError::Unavailable(_)));
+        let login = login_failure(&response(400, r#"{"error":"Login failed."}"#), "user 'u'", "check the password");
+        assert!(matches!(&login, ProviderError::AccessDenied(m) if m.contains("Login failed.") && m.contains("check")));
+        assert!(matches!(login_failure(&response(404, ""), "user 'u'", ""), ProviderError::Configuration(_)));
+    }
+
+    #[test]
+    fn redacts_credentials() {
+        let error = ProviderError::AccessDenied("echo hunter2-pass".into());
+        assert_eq!(redact(error, &["hunter2-pass"]).message(), "echo <redacted>");
+    }
+}

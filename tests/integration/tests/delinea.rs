@@ -1,0 +1,107 @@
+//! The delinea plugin through the wasm runtime against the fake Secret Server over HTTPS (the
+//! runtime trusts the fake's test CA as a manager's `tls_ca_file` makes it): the contract suite with
+//! the password grant and with an SDK client; one field or every field as the value; secrets made by
+//! hand, file fields, duplicates; deactivation and restore; tokens; and the failures a user must
+//! tell apart.
+//!
+//! Needs the venv of `tests/requirements.txt` (Python with `cryptography`).
+
+#[path = "delinea/fake.rs"]
+mod fake;
+
+use fake::FakeSecretServer;
+use keyway_conformance::{run, SuiteOptions};
+use keyway_integration_tests::plugins::{load, runtime};
+use keyway_runtime::{Connection, ConnectionConfig, Runtime};
+use keyway_types::{ErrorKind, ProviderError, VersionSelector};
+use serde_json::{json, Value};
+
+#[path = "delinea/behaviour.rs"]
+mod behaviour;
+#[path = "delinea/failures.rs"]
+mod failures;
+
+/// A fake Secret Server, a runtime with the delinea plugin, and connections to it.
+pub struct SecretServerUnderTest {
+    /// The fake.
+    pub fake: FakeSecretServer,
+    runtime: Runtime,
+}
+
+impl SecretServerUnderTest {
+    /// Starts the fake (with `flags`) and a runtime.
+    pub async fn start(flags: &[&str]) -> Self {
+        Self { fake: FakeSecretServer::start(flags).await, runtime: runtime() }
+    }
+
+    /// Opens a connection with exactly these settings, trusting the fake's CA.
+    pub async fn connect_with(&self, settings: Value) -> Connection {
+        let plugin = load(&self.runtime, "delinea");
+        let config = ConnectionConfig { settings, ca_certificates: vec![self.fake.ca.clone()], ..Default::default() };
+        self.runtime.connect(&plugin, "delinea", config).await.unwrap_or_else(|err| panic!("connect: {err}"))
+    }
+
+    /// Password-grant settings for folder 3 and the Password template, plus `extra`.
+    pub fn settings(&self, extra: Value) -> Value {
+        let mut settings = json!({
+            "base_url": self.fake.url, "username": "keyway", "password": self.fake.password,
+            "folder_id": 3, "template_id": 2,
+        });
+        if let (Some(settings), Value::Object(extra)) = (settings.as_object_mut(), extra) {
+            settings.extend(extra);
+        }
+        settings
+    }
+
+    /// A connection with the password grant, folder 3, template 2, the password field as the value.
+    pub async fn connect(&self) -> Connection {
+        self.connect_with(self.settings(json!({}))).await
+    }
+}
+
+async fn passes_the_contract_suite(conn: &Connection) {
+    let options = SuiteOptions { invalid_name: Some(" leading space".into()), ..SuiteOptions::default() };
+    let report = run(conn, &options).await;
+    println!("{report}");
+    assert!(report.is_success(), "the contract suite failed against the fake Secret Server:\n{report}");
+    // No versions (labels, probe), no tags, no binary values.
+    assert_eq!(report.skipped(), 4, "only binary, labels, probe and tag filters may be skipped:\n{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contract_suite_with_the_password_grant() {
+    let ss = SecretServerUnderTest::start(&[]).await;
+    let conn = ss.connect().await;
+    passes_the_contract_suite(&conn).await;
+    let (_, other) =
+        ss.fake.api(reqwest::Method::GET, "secrets?filter.folderId=5&filter.includeInactive=true", None).await;
+    assert_eq!(other["records"], json!([]), "nothing was written outside the configured folder");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contract_suite_with_an_sdk_client_in_a_sub_folder() {
+    let ss = SecretServerUnderTest::start(&[]).await;
+    let settings = json!({
+        "base_url": format!("{}/api/v1", ss.fake.url), "client_id": ss.fake.client_id,
+        "client_secret": ss.fake.client_secret, "folder_id": 4, "template_id": 2, "field": "password",
+    });
+    let conn = ss.connect_with(settings).await;
+    passes_the_contract_suite(&conn).await;
+}
+
+/// The contract error of a call.
+pub fn provider_error<T: std::fmt::Debug>(result: Result<T, keyway_runtime::CallError>) -> ProviderError {
+    let err = result.expect_err("the call must fail");
+    err.provider_error().cloned().unwrap_or_else(|| panic!("not a provider error: {err}"))
+}
+
+/// Reads the secret's text.
+pub async fn text(conn: &Connection, name: &str) -> String {
+    let secret = conn.get(name, &VersionSelector::Latest).await.expect("get");
+    secret.value.expose_text().map(str::to_owned).expect("text value")
+}
+
+/// Whether an error is of `kind`, with a readable failure.
+pub fn assert_kind(err: &ProviderError, kind: ErrorKind) {
+    assert_eq!(err.kind(), kind, "{err}");
+}
