@@ -11,7 +11,7 @@
 //! only to allowed hosts, a memory cap and a deadline per call.
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), keyway_runtime::RuntimeError> {
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use keyway_runtime::{ConnectionConfig, Runtime, RuntimeConfig};
 //! use keyway_types::VersionSelector;
 //!
