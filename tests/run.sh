@@ -14,6 +14,9 @@ fi
 # Every host crate's tests (the workspace's default members); building them compiles the plugins.
 # Tests start their own servers on free loopback ports and stop them.
 cargo test "$@"
+# The plugins' own unit tests, natively (they ship as wasm32-wasip2 components).
+# shellcheck disable=SC2046
+cargo test $(python3 tests/plugin_packages.py first-party) "$@"
 
 # The fakes of vendor APIs, each proven with the vendor's official SDK (one pytest run per fake:
 # each is a folder of plain modules, some with the same names).
