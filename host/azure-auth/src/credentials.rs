@@ -1,6 +1,5 @@
 //! [`AzureCredentials`]: a manager's Azure identity, serving the contract's `get-access-token`.
 
-use crate::cache::{self, TokenCache};
 use crate::chain::{Chain, Environment};
 use crate::error::{token_error, AzureAuthError};
 use crate::settings::{AuthMethod, AzureAuthSettings};
@@ -10,9 +9,9 @@ use azure_core::credentials::TokenCredential;
 use azure_core::http::{ClientOptions, ExponentialRetryOptions, RetryOptions, Transport};
 use azure_core::time::Duration;
 use azure_identity::{ClientSecretCredential, ClientSecretCredentialOptions};
+use keyway_token_cache::TokenCache;
 use keyway_types::{AccessToken, BoxFuture, CredentialProvider, ProviderError};
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use zeroize::Zeroizing;
 
@@ -25,8 +24,7 @@ enum Resolver {
 /// shortly before expiry ([`crate::REFRESH_MARGIN`]). Concurrent callers share one renewal.
 pub struct AzureCredentials {
     resolver: Resolver,
-    cache: tokio::sync::Mutex<TokenCache>,
-    fetches: AtomicU64,
+    cache: TokenCache,
 }
 
 impl fmt::Debug for AzureCredentials {
@@ -90,24 +88,21 @@ impl AzureCredentials {
                 Resolver::Implicit(Box::new(Chain::new(settings, &env, &options)))
             }
         };
-        Ok(Self { resolver, cache: tokio::sync::Mutex::default(), fetches: AtomicU64::new(0) })
+        Ok(Self { resolver, cache: TokenCache::default() })
     }
 
     /// How many tokens were fetched from Entra ID (cache misses), for tests and metrics.
     pub fn fetch_count(&self) -> u64 {
-        self.fetches.load(Ordering::Relaxed)
+        self.cache.fetch_count()
     }
 
     /// A token for `scopes`, from the cache when it is not about to expire.
     pub async fn token(&self, scopes: &[String]) -> Result<AccessToken, ProviderError> {
-        if scopes.is_empty() {
-            return Err(ProviderError::InvalidArgument("an access token needs at least one scope".into()));
-        }
-        let key = cache::key(scopes);
-        let mut cache = self.cache.lock().await;
-        if let Some(token) = cache.fresh(&key, cache::now_ms()) {
-            return Ok(token);
-        }
+        self.cache.get_or_fetch(scopes, |_| self.fetch(scopes)).await
+    }
+
+    /// A new token from Entra ID.
+    async fn fetch(&self, scopes: &[String]) -> Result<AccessToken, ProviderError> {
         let scope_refs: Vec<&str> = scopes.iter().map(String::as_str).collect();
         let token = match &self.resolver {
             Resolver::ClientSecret(credential) => credential
@@ -116,14 +111,11 @@ impl AzureCredentials {
                 .map_err(|err| token_error("client-secret authentication", &err))?,
             Resolver::Implicit(chain) => chain.get_token(&scope_refs).await?,
         };
-        self.fetches.fetch_add(1, Ordering::Relaxed);
         let expires_ms = token.expires_on.unix_timestamp_nanos() / 1_000_000;
-        let token = AccessToken {
+        Ok(AccessToken {
             token: Zeroizing::new(token.token.secret().to_owned()),
             expires_at: u64::try_from(expires_ms).ok(),
-        };
-        cache.store(key, token.clone(), cache::now_ms());
-        Ok(token)
+        })
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! Plugins never hold Azure credentials. A manager's `auth` settings ([`AzureAuthSettings`])
 //! choose a client secret or the host's implicit identity; [`AzureCredentials`] obtains tokens
-//! with `azure_identity` 1.0 and caches them per scope set until shortly before they expire.
+//! with `azure_identity` 1.0 and caches them per scope set until shortly before they expire
+//! (`keyway-token-cache`).
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
@@ -18,11 +19,9 @@
 //! - [`credentials`]: [`AzureCredentials`], the [`keyway_types::CredentialProvider`] with its cache.
 //! - `chain` (private): the implicit chain (environment, workload identity, managed identity, developer tools).
 //! - `imds` (private): the quick probe of the instance metadata service before managed identity.
-//! - `cache` (private): tokens per scope set and when to renew them.
 //! - `transport` (private): `azure_identity`'s HTTP client (reqwest 0.12 with rustls/ring, extra root CAs).
 //! - [`error`]: [`AzureAuthError`] and the mapping of token failures to contract errors.
 
-mod cache;
 mod chain;
 pub mod credentials;
 pub mod error;
@@ -30,7 +29,7 @@ mod imds;
 pub mod settings;
 mod transport;
 
-pub use cache::REFRESH_MARGIN;
 pub use credentials::AzureCredentials;
 pub use error::AzureAuthError;
+pub use keyway_token_cache::REFRESH_MARGIN;
 pub use settings::{AuthMethod, AzureAuthSettings};

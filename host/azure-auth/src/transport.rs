@@ -24,15 +24,8 @@ impl ReqwestTransport {
             .timeout(Duration::from_secs(60))
             .redirect(reqwest::redirect::Policy::none());
         if let Some(path) = ca_certificate {
-            let cert_error = |reason: String| AzureAuthError::Certificate { path: path.display().to_string(), reason };
-            let pem = std::fs::read(path).map_err(|err| cert_error(err.to_string()))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|err| cert_error(err.to_string()))?;
-            if certs.is_empty() {
-                return Err(cert_error("no PEM certificate in the file".into()));
-            }
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
-            }
+            builder = keyway_token_cache::add_root_certificates(builder, path)
+                .map_err(|err| AzureAuthError::Certificate { path: err.path, reason: err.reason })?;
         }
         let client = builder.build().map_err(|err| AzureAuthError::Credential(format!("HTTP client: {err}")))?;
         Ok(Arc::new(Self { client }))

@@ -1,15 +1,14 @@
 //! [`GcpCredentials`]: a manager's Google identity, serving the contract's `get-access-token`.
 
-use crate::cache::{self, TokenCache};
 use crate::error::GcpAuthError;
 use crate::key::KeyFile;
 use crate::settings::{GcpAuthMethod, GcpAuthSettings};
 use crate::source::Source;
+use keyway_token_cache::TokenCache;
 use keyway_types::{AccessToken, BoxFuture, CredentialProvider, ProviderError};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// The metadata server's name on Google Cloud.
@@ -20,8 +19,7 @@ pub const DEFAULT_METADATA_HOST: &str = "metadata.google.internal";
 pub struct GcpCredentials {
     source: Source,
     client: reqwest::Client,
-    cache: tokio::sync::Mutex<TokenCache>,
-    fetches: AtomicU64,
+    cache: TokenCache,
 }
 
 impl fmt::Debug for GcpCredentials {
@@ -80,12 +78,7 @@ impl GcpCredentials {
                 }
             }
         };
-        Ok(Self {
-            source,
-            client: http_client(settings.ca_certificate.as_deref())?,
-            cache: Default::default(),
-            fetches: AtomicU64::new(0),
-        })
+        Ok(Self { source, client: http_client(settings.ca_certificate.as_deref())?, cache: TokenCache::default() })
     }
 
     /// What the tokens come from, for logs (never key material).
@@ -95,25 +88,18 @@ impl GcpCredentials {
 
     /// How many tokens were fetched (cache misses), for tests and metrics.
     pub fn fetch_count(&self) -> u64 {
-        self.fetches.load(Ordering::Relaxed)
+        self.cache.fetch_count()
     }
 
     /// A token for `scopes`, from the cache when it is not about to expire.
     pub async fn token(&self, scopes: &[String]) -> Result<AccessToken, ProviderError> {
-        if scopes.is_empty() {
-            return Err(ProviderError::InvalidArgument("an access token needs at least one scope".into()));
-        }
-        let key = cache::key(scopes);
-        let mut cache = self.cache.lock().await;
-        if let Some(token) = cache.fresh(&key, cache::now_ms()) {
-            return Ok(token);
-        }
-        let now = cache::now_ms();
-        let token = self.source.fetch(&self.client, scopes, now).await?;
-        self.fetches.fetch_add(1, Ordering::Relaxed);
-        tracing::debug!(source = %self.source.describe(), "obtained a Google access token");
-        cache.store(key, token.clone(), now);
-        Ok(token)
+        self.cache
+            .get_or_fetch(scopes, |now| async move {
+                let token = self.source.fetch(&self.client, scopes, now).await?;
+                tracing::debug!(source = %self.source.describe(), "obtained a Google access token");
+                Ok(token)
+            })
+            .await
     }
 }
 
@@ -130,15 +116,8 @@ fn http_client(ca_certificate: Option<&Path>) -> Result<reqwest::Client, GcpAuth
         .timeout(Duration::from_secs(30))
         .redirect(reqwest::redirect::Policy::none());
     if let Some(path) = ca_certificate {
-        let cert_error = |reason: String| GcpAuthError::Certificate { path: path.display().to_string(), reason };
-        let pem = std::fs::read(path).map_err(|err| cert_error(err.to_string()))?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|err| cert_error(err.to_string()))?;
-        if certs.is_empty() {
-            return Err(cert_error("no PEM certificate in the file".into()));
-        }
-        for cert in certs {
-            builder = builder.add_root_certificate(cert);
-        }
+        builder = keyway_token_cache::add_root_certificates(builder, path)
+            .map_err(|err| GcpAuthError::Certificate { path: err.path, reason: err.reason })?;
     }
     builder.build().map_err(|err| GcpAuthError::Client(err.to_string()))
 }

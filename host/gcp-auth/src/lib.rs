@@ -5,7 +5,7 @@
 //! a service-account key (Kestra's `serviceAccount`) or leave the host to find Application Default
 //! Credentials as the Google Cloud SDK does (`GOOGLE_APPLICATION_CREDENTIALS`, gcloud's user
 //! credentials, the metadata server). [`GcpCredentials`] obtains tokens and caches them per scope
-//! set until shortly before they expire.
+//! set until shortly before they expire (`keyway-token-cache`).
 //!
 //! ```no_run
 //! # async fn example(key_json: &str) -> Result<(), Box<dyn std::error::Error>> {
@@ -20,18 +20,16 @@
 //! - [`credentials`]: [`GcpCredentials`], the [`keyway_types::CredentialProvider`] with its cache.
 //! - `key` (private): credential files and the RS256-signed JWT-bearer assertion (`ring`).
 //! - `source` (private): token requests to the token endpoint or the metadata server, errors.
-//! - `cache` (private): tokens per scope set and when to renew them.
 //! - [`error`]: [`GcpAuthError`], why credentials could not be set up.
 
-mod cache;
 pub mod credentials;
 pub mod error;
 mod key;
 pub mod settings;
 mod source;
 
-pub use cache::REFRESH_MARGIN;
 pub use credentials::GcpCredentials;
 pub use error::GcpAuthError;
 pub use key::GOOGLE_TOKEN_URI;
+pub use keyway_token_cache::REFRESH_MARGIN;
 pub use settings::{GcpAuthMethod, GcpAuthSettings};
