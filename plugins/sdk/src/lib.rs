@@ -30,15 +30,21 @@
 //! - [`provider`]: the [`Provider`] trait and [`Settings`].
 //! - [`http`]: [`HttpClient`], JSON over `wasi:http` with status-to-error mapping and retries.
 //! - [`host`]: logging and credentials the host resolves ([`host::aws_credentials`], [`host::access_token`]).
+//! - [`token`]: [`token::BearerToken`], the host's access token kept until near expiry, renewed on a 401.
+//! - [`settings`]: checks of common settings (page sizes, timeouts, backend URLs).
+//! - [`redact`]: credentials kept out of error messages.
 //! - [`kv`]: key/value JSON helpers.
-//! - [`time`]: wall-clock time, [`time::sleep`] for polling, RFC 3339 timestamps.
+//! - [`time`]: wall-clock time, [`time::sleep`] for polling, RFC 3339 and ISO 8601 timestamps.
 //! - `glue` (private): the generated bindings and their conversion to the SDK's types.
 
 pub mod host;
 pub mod http;
 pub mod kv;
 pub mod provider;
+pub mod redact;
+pub mod settings;
 pub mod time;
+pub mod token;
 
 #[doc(hidden)]
 pub mod glue;

@@ -69,6 +69,18 @@ pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {
     u64::try_from(seconds.checked_mul(1_000)?.checked_add(millis)?).ok()
 }
 
+/// Parses an ISO 8601 time as .NET services write them: RFC 3339, or without an offset
+/// (`2024-05-01T10:00:00.123`), which is taken as UTC. Malformed and pre-1970 times give `None`.
+pub fn parse_iso8601_utc(text: &str) -> Option<Timestamp> {
+    let text = text.trim();
+    let has_offset = text.ends_with(['Z', 'z']) || text.get(19..).is_some_and(|rest| rest.contains(['+', '-']));
+    if has_offset {
+        parse_rfc3339(text)
+    } else {
+        parse_rfc3339(&format!("{text}Z"))
+    }
+}
+
 /// Formats milliseconds since the epoch as RFC 3339 in UTC: `2024-05-01T10:00:00.123Z`.
 pub fn format_rfc3339(ms: Timestamp) -> String {
     let seconds = i64::try_from(ms / 1_000).unwrap_or(i64::MAX / 2);
@@ -117,6 +129,15 @@ mod tests {
         for bad in ["", "2024-13-01T00:00:00Z", "2024-01-01T00:00:00", "1969-12-31T23:59:59Z"] {
             assert_eq!(parse_rfc3339(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn times_without_an_offset_are_utc() {
+        assert_eq!(parse_iso8601_utc("1970-01-01T00:00:01"), Some(1_000));
+        assert_eq!(parse_iso8601_utc(" 2024-05-01T10:00:00.5 "), parse_rfc3339("2024-05-01T10:00:00.5Z"));
+        assert_eq!(parse_iso8601_utc("1970-01-01T01:00:01+01:00"), Some(1_000));
+        assert_eq!(parse_iso8601_utc("1970-01-01T00:00:01z"), Some(1_000));
+        assert_eq!(parse_iso8601_utc("garbage"), None);
     }
 
     #[test]

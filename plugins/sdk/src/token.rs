@@ -1,0 +1,161 @@
+//! [`BearerToken`]: the host's OAuth access token for fixed scopes, kept by the plugin until
+//! shortly before it expires, and one renewal when the backend answers 401.
+//!
+//! ```ignore
+//! use keyway_plugin_sdk::token::BearerToken;
+//! let token = BearerToken::new(&["https://vault.azure.net/.default"]);
+//! let response = token.send(|bearer| http.get("/secrets/db").bearer(bearer).send())?;
+//! ```
+
+use crate::host;
+use crate::http::Response;
+use keyway_types::{ProviderError, Timestamp};
+use std::cell::RefCell;
+
+/// A token is used until this long before the expiry the host reported.
+pub const TOKEN_MARGIN_MS: u64 = 60_000;
+
+/// How long a token the host gave without an expiry is used.
+pub const UNDATED_TOKEN_MS: u64 = 60_000;
+
+/// A bearer token for one set of scopes, asked of the host ([`host::access_token`]) on first use
+/// and again [`TOKEN_MARGIN_MS`] before it expires. The host keeps its own cache too; this one
+/// saves the call across the sandbox. `Debug` shows the scopes, never the token.
+pub struct BearerToken {
+    scopes: Vec<String>,
+    cached: RefCell<Option<(String, Timestamp)>>,
+}
+
+impl std::fmt::Debug for BearerToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let until = self.cached.borrow().as_ref().map(|(_, until)| *until);
+        f.debug_struct("BearerToken").field("scopes", &self.scopes).field("until", &until).finish_non_exhaustive()
+    }
+}
+
+impl BearerToken {
+    /// A token for `scopes` (for example `https://vault.azure.net/.default`), fetched on first use.
+    pub fn new(scopes: &[&str]) -> Self {
+        Self { scopes: scopes.iter().map(|scope| (*scope).to_owned()).collect(), cached: RefCell::new(None) }
+    }
+
+    /// The current token: the kept one while it is good, otherwise a new one from the host.
+    pub fn get(&self) -> Result<String, ProviderError> {
+        self.get_with(false, crate::time::now_ms(), host_token)
+    }
+
+    /// A new token from the host, replacing the kept one (after the backend refused it).
+    pub fn renew(&self) -> Result<String, ProviderError> {
+        self.get_with(true, crate::time::now_ms(), host_token)
+    }
+
+    /// Sends with the current token; when the backend answers 401, renews the token once and sends
+    /// again. `send` builds and sends the request with the bearer token it is given. The last
+    /// response comes back whatever its status; errors of the token or the transport are returned.
+    pub fn send(&self, send: impl FnMut(&str) -> Result<Response, ProviderError>) -> Result<Response, ProviderError> {
+        self.send_with(send, |renew| if renew { self.renew() } else { self.get() })
+    }
+
+    fn send_with(
+        &self,
+        mut send: impl FnMut(&str) -> Result<Response, ProviderError>,
+        mut token: impl FnMut(bool) -> Result<String, ProviderError>,
+    ) -> Result<Response, ProviderError> {
+        let response = send(&token(false)?)?;
+        if response.status != 401 {
+            return Ok(response);
+        }
+        send(&token(true)?)
+    }
+
+    fn get_with(
+        &self,
+        renew: bool,
+        now: Timestamp,
+        fetch: impl FnOnce(&[&str]) -> Result<host::AccessToken, ProviderError>,
+    ) -> Result<String, ProviderError> {
+        if !renew {
+            if let Some((token, until)) = self.cached.borrow().as_ref() {
+                if now < *until {
+                    return Ok(token.clone());
+                }
+            }
+        }
+        let scopes: Vec<&str> = self.scopes.iter().map(String::as_str).collect();
+        let token = fetch(&scopes)?;
+        let until = match token.expires_at {
+            Some(expires_at) => expires_at.saturating_sub(TOKEN_MARGIN_MS),
+            None => now + UNDATED_TOKEN_MS,
+        };
+        *self.cached.borrow_mut() = Some((token.token.clone(), until));
+        Ok(token.token)
+    }
+}
+
+fn host_token(scopes: &[&str]) -> Result<host::AccessToken, ProviderError> {
+    host::access_token(scopes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    fn issued(token: &str, expires_at: Option<Timestamp>) -> host::AccessToken {
+        host::AccessToken { token: token.to_owned(), expires_at }
+    }
+
+    #[test]
+    fn a_token_is_kept_until_a_minute_before_it_expires() -> Result<(), ProviderError> {
+        let token = BearerToken::new(&["scope"]);
+        let asked = Cell::new(0);
+        let fetch = |scopes: &[&str]| {
+            assert_eq!(scopes, ["scope"]);
+            asked.set(asked.get() + 1);
+            Ok(issued(&format!("t{}", asked.get()), Some(1_000_000)))
+        };
+        assert_eq!(token.get_with(false, 0, fetch)?, "t1");
+        assert_eq!(token.get_with(false, 1_000_000 - TOKEN_MARGIN_MS - 1, fetch)?, "t1");
+        assert_eq!(token.get_with(false, 1_000_000 - TOKEN_MARGIN_MS, fetch)?, "t2");
+        assert_eq!(token.get_with(true, 0, fetch)?, "t3", "a renewal always asks the host");
+        assert_eq!(asked.get(), 3);
+        Ok(())
+    }
+
+    #[test]
+    fn an_undated_token_is_kept_for_a_minute_and_failures_keep_nothing() -> Result<(), ProviderError> {
+        let token = BearerToken::new(&["scope"]);
+        assert_eq!(token.get_with(false, 5, |_| Ok(issued("undated", None)))?, "undated");
+        assert_eq!(token.get_with(false, 5 + UNDATED_TOKEN_MS - 1, |_| Ok(issued("new", None)))?, "undated");
+        let refused = token.get_with(true, 0, |_| Err(ProviderError::AccessDenied("no identity".into())));
+        assert_eq!(refused, Err(ProviderError::AccessDenied("no identity".into())));
+        assert!(!format!("{token:?}").contains("undated"), "Debug shows no token");
+        Ok(())
+    }
+
+    #[test]
+    fn a_401_renews_the_token_once() -> Result<(), ProviderError> {
+        let token = BearerToken::new(&["scope"]);
+        let answer = |status| Ok(Response { status, headers: Vec::new(), body: Vec::new() });
+        let mut sent = Vec::new();
+        let issue = |renew: bool| Ok(if renew { "fresh".to_owned() } else { "stale".to_owned() });
+        let response = token.send_with(
+            |bearer| {
+                sent.push(bearer.to_owned());
+                answer(401)
+            },
+            issue,
+        )?;
+        assert_eq!((response.status, sent.as_slice()), (401, ["stale".to_owned(), "fresh".to_owned()].as_slice()));
+        let mut sent = 0;
+        let response = token.send_with(
+            |_| {
+                sent += 1;
+                answer(403)
+            },
+            issue,
+        )?;
+        assert_eq!((response.status, sent), (403, 1), "other statuses are not retried");
+        Ok(())
+    }
+}
