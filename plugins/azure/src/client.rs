@@ -1,44 +1,28 @@
-//! Calls to the vault: the bearer token from the host (cached until near expiry), the api-version,
-//! one renewal on a 401 challenge, and Key Vault's errors mapped to the contract's.
+//! Calls to the vault: the bearer token from the host (the SDK's [`BearerToken`]: kept until near
+//! expiry, renewed once on a 401 challenge), the api-version, and Key Vault's errors mapped to the
+//! contract's.
 //! Throttling (429 with `Retry-After`) and 5xx answers are retried by the SDK's [`HttpClient`].
 
 use crate::model::{Bundle, Page};
 use crate::settings::Config;
 use keyway_plugin_sdk::http::{encode_path, Method};
 use keyway_plugin_sdk::prelude::*;
-use keyway_plugin_sdk::time::now_ms;
-use std::cell::RefCell;
-
-/// A token is renewed this long before the expiry the host reported.
-const TOKEN_MARGIN_MS: u64 = 60_000;
+use keyway_plugin_sdk::token::BearerToken;
 
 /// One vault, as one manager sees it.
 pub struct KeyVault {
     http: HttpClient,
     /// The checked settings.
     pub config: Config,
-    token: RefCell<Option<(String, Timestamp)>>,
+    token: BearerToken,
 }
 
 impl KeyVault {
     /// A client for the configured vault.
     pub fn new(config: Config) -> Self {
         let http = HttpClient::new(config.vault_url.clone()).with_header("accept", "application/json");
-        Self { http, config, token: RefCell::new(None) }
-    }
-
-    fn bearer(&self, renew: bool) -> Result<String> {
-        if !renew {
-            if let Some((token, until)) = self.token.borrow().as_ref() {
-                if now_ms() < *until {
-                    return Ok(token.clone());
-                }
-            }
-        }
-        let token = host::access_token(&[self.config.scope.as_str()])?;
-        let until = token.expires_at.map(|e| e.saturating_sub(TOKEN_MARGIN_MS)).unwrap_or_else(|| now_ms() + 60_000);
-        *self.token.borrow_mut() = Some((token.token.clone(), until));
-        Ok(token.token)
+        let token = BearerToken::new(&[config.scope.as_str()]);
+        Self { http, config, token }
     }
 
     /// The URL of `collection/NAME[/rest]` with the api-version.
@@ -58,19 +42,13 @@ impl KeyVault {
 
     /// Sends a request with the bearer token; on 401 renews the token once and retries.
     pub fn send(&self, method: Method, path: &str, body: Option<&serde_json::Value>) -> Result<Response> {
-        let mut renew = false;
-        loop {
-            let token = self.bearer(renew)?;
-            let mut request = self.http.request(method.clone(), path).bearer(&token);
+        self.token.send(|token| {
+            let mut request = self.http.request(method.clone(), path).bearer(token);
             if let Some(body) = body {
                 request = request.json(body)?;
             }
-            let response = request.send()?;
-            if response.status != 401 || renew {
-                return Ok(response);
-            }
-            renew = true;
-        }
+            request.send()
+        })
     }
 
     /// Sends and maps a non-success answer about `what` (e.g. `secret 'db'`) to an error.

@@ -1,23 +1,20 @@
-//! Calls to Secret Manager: the host's OAuth token (cached until near expiry, renewed once on a
-//! 401), the `v1` paths, and Google's error answers mapped to the contract's errors.
+//! Calls to Secret Manager: the host's OAuth token (the SDK's [`BearerToken`]: kept until near
+//! expiry, renewed once on a 401), the `v1` paths, and Google's error answers mapped to the
+//! contract's errors.
 //! Throttling (429) and 5xx answers are retried with backoff by the SDK's [`HttpClient`].
 
 use crate::settings::{Config, SCOPE};
 use keyway_plugin_sdk::http::Method;
 use keyway_plugin_sdk::prelude::*;
-use keyway_plugin_sdk::time::now_ms;
+use keyway_plugin_sdk::token::BearerToken;
 use serde::de::DeserializeOwned;
-use std::cell::RefCell;
-
-/// A token is renewed this long before the expiry the host reported.
-const TOKEN_MARGIN_MS: u64 = 60_000;
 
 /// One project (and location), as one manager sees it.
 pub struct SecretManager {
     http: HttpClient,
     /// The checked settings.
     pub config: Config,
-    token: RefCell<Option<(String, Timestamp)>>,
+    token: BearerToken,
 }
 
 /// Google's error body: `{"error": {"code", "message", "status", "details"}}`.
@@ -39,21 +36,7 @@ impl SecretManager {
     /// A client for the configured endpoint.
     pub fn new(config: Config) -> Self {
         let http = HttpClient::new(config.endpoint.clone()).with_header("accept", "application/json");
-        Self { http, config, token: RefCell::new(None) }
-    }
-
-    fn bearer(&self, renew: bool) -> Result<String> {
-        if !renew {
-            if let Some((token, until)) = self.token.borrow().as_ref() {
-                if now_ms() < *until {
-                    return Ok(token.clone());
-                }
-            }
-        }
-        let token = host::access_token(&[SCOPE])?;
-        let until = token.expires_at.map(|e| e.saturating_sub(TOKEN_MARGIN_MS)).unwrap_or_else(|| now_ms() + 60_000);
-        *self.token.borrow_mut() = Some((token.token.clone(), until));
-        Ok(token.token)
+        Self { http, config, token: BearerToken::new(&[SCOPE]) }
     }
 
     /// The resource name of a secret id: `projects/P[/locations/L]/secrets/ID`.
@@ -69,22 +52,16 @@ impl SecretManager {
         query: &[(&str, &str)],
         body: Option<&serde_json::Value>,
     ) -> Result<Response> {
-        let mut renew = false;
-        loop {
-            let token = self.bearer(renew)?;
-            let mut request = self.http.request(method.clone(), &format!("v1/{path}")).bearer(&token);
+        self.token.send(|token| {
+            let mut request = self.http.request(method.clone(), &format!("v1/{path}")).bearer(token);
             for (name, value) in query {
                 request = request.query(name, value);
             }
             if let Some(body) = body {
                 request = request.json(body)?;
             }
-            let response = request.send()?;
-            if response.status != 401 || renew {
-                return Ok(response);
-            }
-            renew = true;
-        }
+            request.send()
+        })
     }
 
     /// Sends and decodes a success, or maps the failure about `what` (e.g. `secret 'db'`).
