@@ -1,6 +1,7 @@
 //! The manager's settings and what follows from them: the vault URL and the token scope.
 
 use keyway_plugin_sdk::prelude::*;
+use keyway_plugin_sdk::settings::{https_root_url, page_size};
 use std::collections::BTreeMap;
 
 /// Settings as the manifest declares them.
@@ -70,7 +71,7 @@ impl AzureSettings {
                 if self.cloud.is_some() {
                     return Err(invalid("cloud applies to vault_name; vault_uri already names the host".into()));
                 }
-                check_uri(uri)?
+                https_root_url("vault_uri", uri, "https://my-vault.vault.azure.net")?
             }
         };
         let scope = scope_for(&vault_url);
@@ -78,10 +79,7 @@ impl AzureSettings {
         if !prefix.is_empty() && !prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
             return Err(invalid(format!("prefix '{prefix}' may contain only letters, digits and dashes")));
         }
-        let page_size = self.page_size.unwrap_or(100);
-        if !(1..=1000).contains(&page_size) {
-            return Err(invalid(format!("page_size {page_size} is outside 1 to 1000")));
-        }
+        let page_size = page_size(self.page_size)?;
         Ok(Config {
             vault_url,
             scope,
@@ -97,26 +95,6 @@ fn valid_vault_name(name: &str) -> bool {
     (3..=24).contains(&name.len())
         && name.starts_with(|c: char| c.is_ascii_alphabetic())
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-}
-
-/// `https://` URLs anywhere; plain `http://` only to a loopback host (test fakes).
-fn check_uri(uri: &str) -> Result<String> {
-    let trimmed = uri.trim().trim_end_matches('/');
-    let (scheme, rest) = trimmed
-        .split_once("://")
-        .ok_or_else(|| invalid(format!("vault_uri '{uri}' is not a URL like https://my-vault.vault.azure.net")))?;
-    let host = rest.split([':', '/']).next().unwrap_or_default();
-    if rest.contains('/') || host.is_empty() {
-        return Err(invalid(format!("vault_uri '{uri}' must be the vault's root URL, without a path")));
-    }
-    let loopback = host == "localhost" || host.starts_with("127.") || host == "[::1]";
-    match scheme {
-        "https" => Ok(trimmed.to_owned()),
-        "http" if loopback => Ok(trimmed.to_owned()),
-        _ => Err(invalid(format!(
-            "vault_uri '{uri}' must use https (bearer tokens are never sent in clear; http is only allowed to loopback)"
-        ))),
-    }
 }
 
 /// The token scope of the vault's cloud; the public cloud's for other hosts.

@@ -1,6 +1,6 @@
 //! The manager's settings for Password Safe, checked once when a connection opens.
 
-use keyway_plugin_sdk::ProviderError;
+use keyway_plugin_sdk::{settings, ProviderError};
 use serde::Deserialize;
 use std::fmt;
 use zeroize::Zeroizing;
@@ -111,48 +111,38 @@ fn config(message: impl Into<String>) -> ProviderError {
     ProviderError::Configuration(message.into())
 }
 
-fn present(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
-}
-
 impl PasswordSafeSettings {
     /// Parses and checks the settings the host passes to `open`.
     pub fn from_json(settings: &keyway_plugin_sdk::Settings) -> Result<Self, ProviderError> {
         let raw: RawSettings = settings.parse()?;
         let auth = auth(&raw)?;
-        let root = match (present(raw.folder), present(raw.folder_id)) {
+        let root = match (settings::present(raw.folder.as_deref()), settings::present(raw.folder_id.as_deref())) {
             (Some(_), Some(_)) => return Err(config("give folder or folder_id, not both")),
             (Some(path), None) => Root::Path(folder_path(&path)?),
             (None, Some(id)) => Root::FolderId(guid(&id)?),
             (None, None) => Root::None,
         };
-        let api_version = present(raw.api_version).unwrap_or_else(|| "3.1".into());
+        let api_version = settings::present(raw.api_version.as_deref()).unwrap_or_else(|| "3.1".into());
         if !["3.0", "3.1", "3.2"].contains(&api_version.as_str()) {
             return Err(config(format!("api_version '{api_version}' is not one of 3.0, 3.1, 3.2")));
         }
-        let page_size = raw.page_size.unwrap_or(100);
-        if !(1..=1000).contains(&page_size) {
-            return Err(config(format!("page_size {page_size} is outside 1 to 1000")));
-        }
-        let timeout_seconds = raw.timeout_seconds.unwrap_or(30);
-        if !(1..=600).contains(&timeout_seconds) {
-            return Err(config(format!("timeout_seconds {timeout_seconds} is outside 1 to 600")));
-        }
+        let page_size = settings::page_size(raw.page_size)?;
+        let timeout_seconds = settings::timeout_seconds(raw.timeout_seconds)?;
         Ok(Self {
             api_url: api_url(&raw.api_url)?,
             auth,
             root,
             create_folders: raw.create_folders.unwrap_or(true),
             api_version,
-            page_size: page_size as u32,
-            timeout_seconds: timeout_seconds as u64,
+            page_size,
+            timeout_seconds,
         })
     }
 }
 
 fn auth(raw: &RawSettings) -> Result<Auth, ProviderError> {
-    let key = present(raw.api_key.clone());
-    let client_id = present(raw.client_id.clone());
+    let key = settings::present(raw.api_key.as_deref());
+    let client_id = settings::present(raw.client_id.as_deref());
     match (key, client_id) {
         (Some(_), Some(_)) => Err(config("give api_key (with run_as) or client_id and client_secret, not both")),
         (Some(key), None) => {
@@ -166,7 +156,7 @@ fn auth(raw: &RawSettings) -> Result<Auth, ProviderError> {
                     "api_key must be the key alone: give the run-as user in run_as (not as ;runas= in the key)",
                 ));
             }
-            let run_as = present(raw.run_as.clone())
+            let run_as = settings::present(raw.run_as.as_deref())
                 .ok_or_else(|| config("api_key needs run_as: the Password Safe user the calls run as"))?;
             if run_as.contains([';', '\r', '\n']) {
                 return Err(config("run_as must not contain ';' or line breaks"));
@@ -185,7 +175,7 @@ fn auth(raw: &RawSettings) -> Result<Auth, ProviderError> {
                     "run_as and run_as_password belong to API key auth; OAuth clients run as themselves",
                 ));
             }
-            let client_secret = present(raw.client_secret.clone())
+            let client_secret = settings::present(raw.client_secret.as_deref())
                 .ok_or_else(|| config("client_id needs client_secret (OAuth client credentials)"))?;
             Ok(Auth::OAuth { client_id, client_secret: Zeroizing::new(client_secret) })
         }
@@ -197,15 +187,12 @@ fn auth(raw: &RawSettings) -> Result<Auth, ProviderError> {
 
 /// `https://host[:port][/prefix]`, with the API path added when it is not there.
 fn api_url(text: &str) -> Result<String, ProviderError> {
-    let trimmed = text.trim().trim_end_matches('/');
-    let rest = trimmed.strip_prefix("https://").or_else(|| trimmed.strip_prefix("http://"));
-    let host = rest.map(|r| r.split('/').next().unwrap_or_default()).unwrap_or_default();
-    if host.is_empty() || trimmed.contains(['?', '#', ' ']) {
-        return Err(config(format!(
+    let trimmed = settings::http_url(text).ok_or_else(|| {
+        config(format!(
             "api_url '{}' is not a URL: give https://HOST[:PORT], e.g. https://pws.example.com",
             text.escape_debug()
-        )));
-    }
+        ))
+    })?;
     let lower = trimmed.to_ascii_lowercase();
     if lower.ends_with(&API_PATH.to_ascii_lowercase()) {
         return Ok(trimmed.to_owned());

@@ -1,6 +1,6 @@
 //! The manager's settings for Conjur, checked once when a connection opens.
 
-use keyway_plugin_sdk::ProviderError;
+use keyway_plugin_sdk::{settings, ProviderError};
 use serde::Deserialize;
 use std::fmt;
 use zeroize::Zeroizing;
@@ -72,10 +72,6 @@ fn config(message: impl Into<String>) -> ProviderError {
     ProviderError::Configuration(message.into())
 }
 
-fn non_empty(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
-}
-
 /// Whether `text` is usable as one path segment's content (an account or service id).
 fn plain(text: &str) -> bool {
     !text.is_empty() && !text.contains(['/', ':', '?', '#']) && !text.chars().any(|c| c.is_control() || c == ' ')
@@ -96,51 +92,42 @@ impl ConjurSettings {
         if login.is_empty() || login.chars().any(char::is_control) {
             return Err(config("login is empty: give host/NAME for a host, or a user name"));
         }
-        let credential = match (non_empty(raw.api_key), non_empty(raw.password)) {
+        let credential = match (settings::present(raw.api_key.as_deref()), settings::present(raw.password.as_deref())) {
             (Some(key), None) => Credential::ApiKey(Zeroizing::new(key)),
             (None, Some(password)) => Credential::Password(Zeroizing::new(password)),
             (Some(_), Some(_)) => return Err(config("both api_key and password are set: give only one")),
             (None, None) => return Err(config("no credential: give the login's api_key (or a user's password)")),
         };
-        let authn_service_id = non_empty(raw.authn_service_id);
+        let authn_service_id = settings::present(raw.authn_service_id.as_deref());
         if let Some(id) = &authn_service_id {
             if !plain(id) {
                 return Err(config(format!("authn_service_id '{}' is not a service id", id.escape_debug())));
             }
         }
-        let page_size = raw.page_size.unwrap_or(100);
-        if !(1..=1000).contains(&page_size) {
-            return Err(config(format!("page_size {page_size} is outside 1 to 1000")));
-        }
-        let timeout_seconds = raw.timeout_seconds.unwrap_or(30);
-        if !(1..=600).contains(&timeout_seconds) {
-            return Err(config(format!("timeout_seconds {timeout_seconds} is outside 1 to 600")));
-        }
+        let page_size = settings::page_size(raw.page_size)?;
+        let timeout_seconds = settings::timeout_seconds(raw.timeout_seconds)?;
         Ok(Self {
             url: url(&raw.url)?,
             account,
             login,
             credential,
             authn_service_id,
-            policy_branch: non_empty(raw.policy_branch).map(|b| policy_branch(&b)).transpose()?,
-            page_size: page_size as u32,
-            timeout_seconds: timeout_seconds as u64,
+            policy_branch: settings::present(raw.policy_branch.as_deref()).map(|b| policy_branch(&b)).transpose()?,
+            page_size,
+            timeout_seconds,
         })
     }
 }
 
 /// `http(s)://host[:port][/path]` without a trailing slash.
 fn url(text: &str) -> Result<String, ProviderError> {
-    let trimmed = text.trim().trim_end_matches('/');
-    let rest = trimmed.strip_prefix("https://").or_else(|| trimmed.strip_prefix("http://"));
-    let host = rest.map(|r| r.split('/').next().unwrap_or_default()).unwrap_or_default();
-    if host.is_empty() || trimmed.contains(['?', '#', ' ']) {
-        return Err(config(format!(
+    let url = settings::http_url(text).ok_or_else(|| {
+        config(format!(
             "url '{}' is not a Conjur URL: give https://HOST[:PORT][/PATH], e.g. https://conjur.example.com",
             text.escape_debug()
-        )));
-    }
-    Ok(trimmed.to_owned())
+        ))
+    })?;
+    Ok(url.to_owned())
 }
 
 /// `root` or a slash-separated policy id without empty segments.

@@ -1,6 +1,6 @@
 //! The manager's settings for Secret Server, checked once when a connection opens.
 
-use keyway_plugin_sdk::ProviderError;
+use keyway_plugin_sdk::{settings, ProviderError};
 use serde::Deserialize;
 use std::fmt;
 use zeroize::Zeroizing;
@@ -110,10 +110,6 @@ fn config(message: impl Into<String>) -> ProviderError {
     ProviderError::Configuration(message.into())
 }
 
-fn present(value: &Option<String>) -> Option<String> {
-    value.as_ref().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
-}
-
 impl SecretServerSettings {
     /// Parses and checks the settings the host passes to `open`.
     pub fn from_json(settings: &keyway_plugin_sdk::Settings) -> Result<Self, ProviderError> {
@@ -125,7 +121,7 @@ impl SecretServerSettings {
                 return Err(config(format!("{name} must be a positive id")));
             }
         }
-        let field = match present(&raw.field).as_deref() {
+        let field = match settings::present(raw.field.as_deref()).as_deref() {
             None => FieldChoice::Slug("password".into()),
             Some("*") => FieldChoice::All,
             Some(slug) if slug.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') => {
@@ -138,14 +134,8 @@ impl SecretServerSettings {
                 )))
             }
         };
-        let page_size = raw.page_size.unwrap_or(100);
-        if !(1..=1000).contains(&page_size) {
-            return Err(config(format!("page_size {page_size} is outside 1 to 1000")));
-        }
-        let timeout_seconds = raw.timeout_seconds.unwrap_or(30);
-        if !(1..=600).contains(&timeout_seconds) {
-            return Err(config(format!("timeout_seconds {timeout_seconds} is outside 1 to 600")));
-        }
+        let page_size = settings::page_size(raw.page_size)?;
+        let timeout_seconds = settings::timeout_seconds(raw.timeout_seconds)?;
         Ok(Self {
             base_url: base_url(&raw.base_url)?,
             grant,
@@ -153,14 +143,14 @@ impl SecretServerSettings {
             template_id: raw.template_id,
             field,
             site_id: raw.site_id,
-            page_size: page_size as u32,
-            timeout_seconds: timeout_seconds as u64,
+            page_size,
+            timeout_seconds,
         })
     }
 }
 
 fn grant(raw: &RawSettings) -> Result<Grant, ProviderError> {
-    match (present(&raw.username), present(&raw.client_id)) {
+    match (settings::present(raw.username.as_deref()), settings::present(raw.client_id.as_deref())) {
         (Some(_), Some(_)) => Err(config("give username and password, or client_id and client_secret, not both")),
         (Some(username), None) => {
             if raw.client_secret.is_some() {
@@ -168,7 +158,11 @@ fn grant(raw: &RawSettings) -> Result<Grant, ProviderError> {
             }
             let password = raw.password.clone().filter(|p| !p.is_empty());
             let password = password.ok_or_else(|| config("username needs password (the password grant)"))?;
-            Ok(Grant::Password { username, password: Zeroizing::new(password), domain: present(&raw.domain) })
+            Ok(Grant::Password {
+                username,
+                password: Zeroizing::new(password),
+                domain: settings::present(raw.domain.as_deref()),
+            })
         }
         (None, Some(client_id)) => {
             if raw.password.is_some() || raw.domain.is_some() {
@@ -176,7 +170,8 @@ fn grant(raw: &RawSettings) -> Result<Grant, ProviderError> {
                     "password and domain belong to the password grant; a client logs in with client_secret",
                 ));
             }
-            let secret = present(&raw.client_secret).ok_or_else(|| config("client_id needs client_secret"))?;
+            let secret = settings::present(raw.client_secret.as_deref())
+                .ok_or_else(|| config("client_id needs client_secret"))?;
             Ok(Grant::ClientCredentials { client_id, client_secret: Zeroizing::new(secret) })
         }
         (None, None) => {
@@ -187,15 +182,12 @@ fn grant(raw: &RawSettings) -> Result<Grant, ProviderError> {
 
 /// `https://host[:port][/path]`, without a trailing slash, `/api/v1` or `/oauth2/token`.
 fn base_url(text: &str) -> Result<String, ProviderError> {
-    let mut trimmed = text.trim().trim_end_matches('/');
-    let rest = trimmed.strip_prefix("https://").or_else(|| trimmed.strip_prefix("http://"));
-    let host = rest.map(|r| r.split('/').next().unwrap_or_default()).unwrap_or_default();
-    if host.is_empty() || trimmed.contains(['?', '#', ' ']) {
-        return Err(config(format!(
+    let mut trimmed = settings::http_url(text).ok_or_else(|| {
+        config(format!(
             "base_url '{}' is not a URL: give https://HOST[/PATH], e.g. https://tenant.secretservercloud.com",
             text.escape_debug()
-        )));
-    }
+        ))
+    })?;
     for suffix in ["/oauth2/token", "/api/v1"] {
         if trimmed.to_ascii_lowercase().ends_with(suffix) {
             trimmed = &trimmed[..trimmed.len() - suffix.len()];

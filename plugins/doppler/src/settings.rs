@@ -2,6 +2,7 @@
 
 use crate::names;
 use keyway_plugin_sdk::prelude::*;
+use keyway_plugin_sdk::settings::{https_root_url, page_size};
 
 /// Settings as the manifest declares them.
 #[derive(serde::Deserialize)]
@@ -64,32 +65,10 @@ impl DopplerSettings {
                 prefix.escape_debug()
             )));
         }
-        let endpoint = check_endpoint(self.endpoint.as_deref().unwrap_or("https://api.doppler.com"))?;
-        let page_size = self.page_size.unwrap_or(100);
-        if !(1..=1000).contains(&page_size) {
-            return Err(invalid(format!("page_size {page_size} is outside 1 to 1000")));
-        }
+        let endpoint = self.endpoint.as_deref().unwrap_or("https://api.doppler.com");
+        let endpoint = https_root_url("endpoint", endpoint, "https://api.doppler.com")?;
+        let page_size = page_size(self.page_size)?;
         Ok(Config { token, project: self.project, config: self.config, prefix, endpoint, page_size })
-    }
-}
-
-/// `https://` URLs anywhere; plain `http://` only to a loopback host (test servers).
-fn check_endpoint(endpoint: &str) -> Result<String> {
-    let trimmed = endpoint.trim().trim_end_matches('/');
-    let (scheme, rest) = trimmed
-        .split_once("://")
-        .ok_or_else(|| invalid(format!("endpoint '{endpoint}' is not a URL like https://api.doppler.com")))?;
-    let host = rest.split([':', '/']).next().unwrap_or_default();
-    if rest.contains('/') || host.is_empty() {
-        return Err(invalid(format!("endpoint '{endpoint}' must be the API's root URL, without a path")));
-    }
-    let loopback = host == "localhost" || host.starts_with("127.") || host == "[::1]";
-    match scheme {
-        "https" => Ok(trimmed.to_owned()),
-        "http" if loopback => Ok(trimmed.to_owned()),
-        _ => Err(invalid(format!(
-            "endpoint '{endpoint}' must use https (the token is never sent in clear; http only to loopback)"
-        ))),
     }
 }
 

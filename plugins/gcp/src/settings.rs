@@ -2,6 +2,7 @@
 
 use crate::names;
 use keyway_plugin_sdk::prelude::*;
+use keyway_plugin_sdk::settings::{https_root_url, page_size};
 use std::collections::BTreeMap;
 
 /// The OAuth scope every Secret Manager call needs.
@@ -92,10 +93,7 @@ impl GcpSettings {
         }
         let default_tags = self.default_tags.unwrap_or_default();
         names::check_labels(&default_tags).map_err(|err| invalid(format!("default_tags: {}", err.message())))?;
-        let page_size = self.page_size.unwrap_or(100);
-        if !(1..=1000).contains(&page_size) {
-            return Err(invalid(format!("page_size {page_size} is outside 1 to 1000")));
-        }
+        let page_size = page_size(self.page_size)?;
         let parent = match &location {
             Some(location) => format!("projects/{project}/locations/{location}"),
             None => format!("projects/{project}"),
@@ -113,25 +111,11 @@ impl GcpSettings {
     }
 }
 
-/// `https://` URLs anywhere; plain `http://` only to a loopback host (emulators and test fakes).
+/// The API's root URL: `https://` anywhere, plain `http://` only to a loopback host (emulators and
+/// test fakes); a trailing `/v1` is dropped.
 fn check_endpoint(endpoint: &str) -> Result<String> {
     let trimmed = endpoint.trim().trim_end_matches('/');
-    let trimmed = trimmed.strip_suffix("/v1").unwrap_or(trimmed);
-    let (scheme, rest) = trimmed.split_once("://").ok_or_else(|| {
-        invalid(format!("endpoint '{endpoint}' is not a URL like https://secretmanager.googleapis.com"))
-    })?;
-    let host = rest.split([':', '/']).next().unwrap_or_default();
-    if rest.contains('/') || host.is_empty() {
-        return Err(invalid(format!("endpoint '{endpoint}' must be the API's root URL, without a path")));
-    }
-    let loopback = host == "localhost" || host.starts_with("127.") || host == "[::1]";
-    match scheme {
-        "https" => Ok(trimmed.to_owned()),
-        "http" if loopback => Ok(trimmed.to_owned()),
-        _ => Err(invalid(format!(
-            "endpoint '{endpoint}' must use https (access tokens are never sent in clear; http only to loopback)"
-        ))),
-    }
+    https_root_url("endpoint", trimmed.strip_suffix("/v1").unwrap_or(trimmed), "https://secretmanager.googleapis.com")
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! The manager's settings for 1Password Connect, checked once when a connection opens.
 
-use keyway_plugin_sdk::ProviderError;
+use keyway_plugin_sdk::{settings, ProviderError};
 use serde::Deserialize;
 use std::fmt;
 use zeroize::Zeroizing;
@@ -59,36 +59,21 @@ impl ConnectSettings {
                 "vault must be a vault's name or id, without quotes, backslashes or control characters",
             ));
         }
-        let page_size = raw.page_size.unwrap_or(100);
-        if !(1..=1000).contains(&page_size) {
-            return Err(config(format!("page_size {page_size} is outside 1 to 1000")));
-        }
-        let timeout_seconds = raw.timeout_seconds.unwrap_or(30);
-        if !(1..=600).contains(&timeout_seconds) {
-            return Err(config(format!("timeout_seconds {timeout_seconds} is outside 1 to 600")));
-        }
-        Ok(Self {
-            connect_host: connect_host(&raw.connect_host)?,
-            token,
-            vault,
-            page_size: page_size as u32,
-            timeout_seconds: timeout_seconds as u64,
-        })
+        let page_size = settings::page_size(raw.page_size)?;
+        let timeout_seconds = settings::timeout_seconds(raw.timeout_seconds)?;
+        Ok(Self { connect_host: connect_host(&raw.connect_host)?, token, vault, page_size, timeout_seconds })
     }
 }
 
 /// `http(s)://host[:port][/path]`, without a trailing slash or the API's `/v1`.
 fn connect_host(text: &str) -> Result<String, ProviderError> {
-    let trimmed = text.trim().trim_end_matches('/');
-    let rest = trimmed.strip_prefix("https://").or_else(|| trimmed.strip_prefix("http://"));
-    let host = rest.map(|r| r.split('/').next().unwrap_or_default()).unwrap_or_default();
-    if host.is_empty() || trimmed.contains(['?', '#', ' ']) {
-        return Err(config(format!(
+    let url = settings::http_url(text).ok_or_else(|| {
+        config(format!(
             "connect_host '{}' is not a Connect server URL: give http(s)://HOST[:PORT], e.g. http://localhost:8080",
             text.escape_debug()
-        )));
-    }
-    Ok(trimmed.strip_suffix("/v1").unwrap_or(trimmed).to_owned())
+        ))
+    })?;
+    Ok(url.strip_suffix("/v1").unwrap_or(url).to_owned())
 }
 
 #[cfg(test)]

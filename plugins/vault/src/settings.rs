@@ -1,6 +1,6 @@
 //! The manager's settings for Vault, checked once when a connection opens.
 
-use keyway_plugin_sdk::ProviderError;
+use keyway_plugin_sdk::{settings, ProviderError};
 use serde::Deserialize;
 use std::fmt;
 use zeroize::Zeroizing;
@@ -152,16 +152,13 @@ fn mount_path(field: &str, value: &str) -> Result<String, ProviderError> {
     Ok(trimmed.to_owned())
 }
 
-fn address(value: &str) -> Result<String, ProviderError> {
-    let value = value.trim().trim_end_matches('/');
-    let rest = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://"));
-    let host = rest.and_then(|r| r.split('/').next()).unwrap_or("");
-    if host.is_empty() || value.contains(['?', '#', ' ']) {
+fn address(text: &str) -> Result<String, ProviderError> {
+    let Some(value) = settings::http_url(text) else {
         return Err(config(format!(
             "address '{}' is not a Vault address: use a URL with scheme, host and port, such as https://vault.example.com:8200",
-            value.escape_debug()
+            text.trim().trim_end_matches('/').escape_debug()
         )));
-    }
+    };
     if value.ends_with("/v1") {
         return Err(config(format!(
             "address '{value}' ends with /v1: give the server's address only; the plugin adds the /v1 API path"
@@ -195,10 +192,7 @@ impl TryFrom<RawSettings> for VaultSettings {
             Some(other) => return Err(config(format!("engine_version {other} does not exist: use 2 (KV version 2)"))),
         }
         let auth = auth(&raw)?;
-        let timeout_seconds = raw.timeout_seconds.unwrap_or(30);
-        if !(1..=600).contains(&timeout_seconds) {
-            return Err(config(format!("timeout_seconds {timeout_seconds} is outside 1 to 600")));
-        }
+        let timeout_seconds = settings::timeout_seconds(raw.timeout_seconds)?;
         Ok(Self {
             address: address(&raw.address)?,
             namespace: non_empty(raw.namespace).map(|ns| ns.trim().trim_matches('/').to_owned()),
