@@ -59,29 +59,6 @@ pub fn sign_in_failure(response: &Response, what: &str, hint: &str) -> ProviderE
     }
 }
 
-/// Replaces every occurrence of `secrets` in the error's message.
-pub fn redact(error: ProviderError, secrets: &[&str]) -> ProviderError {
-    let secrets: Vec<&str> = secrets.iter().copied().filter(|s| s.len() >= 4).collect();
-    if !secrets.iter().any(|s| error.message().contains(s)) {
-        return error;
-    }
-    let clean = |message: &str| secrets.iter().fold(message.to_owned(), |m, s| m.replace(s, "<redacted>"));
-    match error {
-        ProviderError::NotFound(m) => ProviderError::NotFound(clean(&m)),
-        ProviderError::AlreadyExists(m) => ProviderError::AlreadyExists(clean(&m)),
-        ProviderError::AccessDenied(m) => ProviderError::AccessDenied(clean(&m)),
-        ProviderError::InvalidArgument(m) => ProviderError::InvalidArgument(clean(&m)),
-        ProviderError::Conflict(m) => ProviderError::Conflict(clean(&m)),
-        ProviderError::Throttled { message, retry_after_ms } => {
-            ProviderError::Throttled { message: clean(&message), retry_after_ms }
-        }
-        ProviderError::Unavailable(m) => ProviderError::Unavailable(clean(&m)),
-        ProviderError::Unsupported(m) => ProviderError::Unsupported(clean(&m)),
-        ProviderError::Configuration(m) => ProviderError::Configuration(clean(&m)),
-        other => ProviderError::Other(clean(other.message())),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,11 +87,5 @@ mod tests {
         let login = sign_in_failure(&response(401, "\"User not authorized\""), "sign-in", "check api_key");
         assert!(matches!(&login, ProviderError::AccessDenied(m) if m.contains("check api_key")));
         assert!(matches!(sign_in_failure(&response(404, ""), "sign-in", ""), ProviderError::Configuration(_)));
-    }
-
-    #[test]
-    fn redacts_credentials() {
-        let error = ProviderError::AccessDenied("bad key abcdef123".into());
-        assert_eq!(redact(error, &["abcdef123"]).message(), "bad key <redacted>");
     }
 }

@@ -1,8 +1,8 @@
 //! Password Safe's JSON: secrets and folders as the Secrets Safe API answers them, and their
 //! translation to the contract's metadata.
 
-use keyway_plugin_sdk::time::parse_rfc3339;
-use keyway_plugin_sdk::{ProviderError, SecretMetadata, Timestamp};
+use keyway_plugin_sdk::time::parse_iso8601_utc;
+use keyway_plugin_sdk::{ProviderError, SecretMetadata};
 use serde::Deserialize;
 use std::fmt;
 use zeroize::Zeroizing;
@@ -117,8 +117,8 @@ impl SecretRecord {
     /// The contract's metadata for the secret called `name`.
     pub fn metadata(&self, name: &str) -> SecretMetadata {
         let mut metadata = SecretMetadata::named(name);
-        metadata.created_at = self.created_on.as_deref().and_then(parse_time);
-        metadata.updated_at = self.modified_on.as_deref().and_then(parse_time);
+        metadata.created_at = self.created_on.as_deref().and_then(parse_iso8601_utc);
+        metadata.updated_at = self.modified_on.as_deref().and_then(parse_iso8601_utc);
         metadata.description = self.description.clone().filter(|d| !d.is_empty());
         metadata.secret_type = self.kind().ok().map(|kind| kind.name().to_owned());
         metadata
@@ -179,17 +179,6 @@ impl<T> ListAnswer<T> {
     }
 }
 
-/// Parses the service's times: ISO 8601, in UTC when no offset is given (`2024-05-01T10:00:00.123`).
-pub fn parse_time(text: &str) -> Option<Timestamp> {
-    let text = text.trim();
-    let has_offset = text.ends_with(['Z', 'z']) || text.get(19..).is_some_and(|rest| rest.contains(['+', '-']));
-    if has_offset {
-        parse_rfc3339(text)
-    } else {
-        parse_rfc3339(&format!("{text}Z"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,8 +211,8 @@ mod tests {
 
     #[test]
     fn times() {
-        assert_eq!(parse_time("1970-01-01T00:00:01"), Some(1_000));
-        assert_eq!(parse_time("1970-01-01T01:00:01+01:00"), Some(1_000));
-        assert_eq!(parse_time("garbage"), None);
+        assert_eq!(parse_iso8601_utc("1970-01-01T00:00:01"), Some(1_000));
+        assert_eq!(parse_iso8601_utc("1970-01-01T01:00:01+01:00"), Some(1_000));
+        assert_eq!(parse_iso8601_utc("garbage"), None);
     }
 }

@@ -6,6 +6,7 @@ use crate::errors;
 use crate::settings::Auth;
 use keyway_plugin_sdk::host::{self, Level};
 use keyway_plugin_sdk::http::percent_encode;
+use keyway_plugin_sdk::redact::redact_error;
 use keyway_plugin_sdk::{HttpClient, Method, ProviderError, Response};
 use serde::Deserialize;
 use std::cell::RefCell;
@@ -238,7 +239,7 @@ impl Session {
         if let Some(state) = state.as_ref() {
             secrets.push(state.cookie.as_str());
         }
-        errors::redact(error, &secrets)
+        redact_error(error, &secrets)
     }
 }
 

@@ -53,29 +53,6 @@ pub fn login_failure(response: &Response, who: &str, hint: &str) -> ProviderErro
     }
 }
 
-/// Replaces every occurrence of `secrets` in the error's message.
-pub fn redact(error: ProviderError, secrets: &[&str]) -> ProviderError {
-    let secrets: Vec<&str> = secrets.iter().copied().filter(|s| s.len() >= 4).collect();
-    if !secrets.iter().any(|s| error.message().contains(s)) {
-        return error;
-    }
-    let clean = |message: &str| secrets.iter().fold(message.to_owned(), |m, s| m.replace(s, "<redacted>"));
-    match error {
-        ProviderError::NotFound(m) => ProviderError::NotFound(clean(&m)),
-        ProviderError::AlreadyExists(m) => ProviderError::AlreadyExists(clean(&m)),
-        ProviderError::AccessDenied(m) => ProviderError::AccessDenied(clean(&m)),
-        ProviderError::InvalidArgument(m) => ProviderError::InvalidArgument(clean(&m)),
-        ProviderError::Conflict(m) => ProviderError::Conflict(clean(&m)),
-        ProviderError::Throttled { message, retry_after_ms } => {
-            ProviderError::Throttled { message: clean(&message), retry_after_ms }
-        }
-        ProviderError::Unavailable(m) => ProviderError::Unavailable(clean(&m)),
-        ProviderError::Unsupported(m) => ProviderError::Unsupported(clean(&m)),
-        ProviderError::Configuration(m) => ProviderError::Configuration(clean(&m)),
-        other => ProviderError::Other(clean(other.message())),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,11 +81,5 @@ mod tests {
         let login = login_failure(&response(400, r#"{"error":"Login failed."}"#), "user 'u'", "check the password");
         assert!(matches!(&login, ProviderError::AccessDenied(m) if m.contains("Login failed.") && m.contains("check")));
         assert!(matches!(login_failure(&response(404, ""), "user 'u'", ""), ProviderError::Configuration(_)));
-    }
-
-    #[test]
-    fn redacts_credentials() {
-        let error = ProviderError::AccessDenied("echo hunter2-pass".into());
-        assert_eq!(redact(error, &["hunter2-pass"]).message(), "echo <redacted>");
     }
 }

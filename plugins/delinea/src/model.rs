@@ -1,8 +1,8 @@
 //! Secret Server's JSON: search summaries, secrets with their items, pages; and their translation
 //! to the contract's metadata.
 
-use keyway_plugin_sdk::time::parse_rfc3339;
-use keyway_plugin_sdk::{SecretMetadata, Timestamp};
+use keyway_plugin_sdk::time::parse_iso8601_utc;
+use keyway_plugin_sdk::SecretMetadata;
 use serde::Deserialize;
 use std::fmt;
 use zeroize::Zeroizing;
@@ -39,7 +39,7 @@ impl Summary {
         let mut metadata = SecretMetadata::named(name);
         metadata.enabled = self.active;
         metadata.secret_type = self.secret_template_name.clone();
-        metadata.created_at = self.create_date.as_deref().and_then(parse_time);
+        metadata.created_at = self.create_date.as_deref().and_then(parse_iso8601_utc);
         metadata
     }
 }
@@ -126,17 +126,6 @@ impl SecretModel {
     /// The slugs of the fields, for messages.
     pub fn slugs(&self) -> String {
         self.items.iter().map(|item| item.slug.as_str()).collect::<Vec<_>>().join(", ")
-    }
-}
-
-/// Parses Secret Server's times (`2024-05-01T10:00:00.123`, taken as UTC, or with an offset).
-pub fn parse_time(text: &str) -> Option<Timestamp> {
-    let text = text.trim();
-    let has_offset = text.ends_with(['Z', 'z']) || text.get(19..).is_some_and(|rest| rest.contains(['+', '-']));
-    if has_offset {
-        parse_rfc3339(text)
-    } else {
-        parse_rfc3339(&format!("{text}Z"))
     }
 }
 

@@ -6,6 +6,7 @@ use crate::errors;
 use crate::settings::Grant;
 use keyway_plugin_sdk::host::{self, Level};
 use keyway_plugin_sdk::http::percent_encode;
+use keyway_plugin_sdk::redact::redact_error;
 use keyway_plugin_sdk::{HttpClient, Method, ProviderError, Response};
 use serde::Deserialize;
 use std::cell::RefCell;
@@ -196,13 +197,14 @@ impl Session {
         Ok(())
     }
 
-    /// Removes every credential (and the current token) that a message might echo.
+    /// Removes every credential (and the current access and refresh tokens) that a message might echo.
     pub fn scrub(&self, error: ProviderError) -> ProviderError {
         let token = self.token.borrow();
         let mut secrets = self.grant.credentials();
         if let Some(token) = token.as_ref() {
             secrets.push(token.access.as_str());
+            secrets.extend(token.refresh.as_ref().map(|refresh| refresh.as_str()));
         }
-        errors::redact(error, &secrets)
+        redact_error(error, &secrets)
     }
 }

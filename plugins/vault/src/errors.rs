@@ -82,29 +82,6 @@ pub fn login_failure(response: &Response, what: &str) -> ProviderError {
     }
 }
 
-/// Replaces every occurrence of `secrets` in the error's message.
-pub fn redact(error: ProviderError, secrets: &[&str]) -> ProviderError {
-    let secrets: Vec<&str> = secrets.iter().copied().filter(|s| s.len() >= 4).collect();
-    if !secrets.iter().any(|s| error.message().contains(s)) {
-        return error;
-    }
-    let clean = |message: &str| secrets.iter().fold(message.to_owned(), |m, s| m.replace(s, "<redacted>"));
-    match error {
-        ProviderError::NotFound(m) => ProviderError::NotFound(clean(&m)),
-        ProviderError::AlreadyExists(m) => ProviderError::AlreadyExists(clean(&m)),
-        ProviderError::AccessDenied(m) => ProviderError::AccessDenied(clean(&m)),
-        ProviderError::InvalidArgument(m) => ProviderError::InvalidArgument(clean(&m)),
-        ProviderError::Conflict(m) => ProviderError::Conflict(clean(&m)),
-        ProviderError::Throttled { message, retry_after_ms } => {
-            ProviderError::Throttled { message: clean(&message), retry_after_ms }
-        }
-        ProviderError::Unavailable(m) => ProviderError::Unavailable(clean(&m)),
-        ProviderError::Unsupported(m) => ProviderError::Unsupported(clean(&m)),
-        ProviderError::Configuration(m) => ProviderError::Configuration(clean(&m)),
-        other => ProviderError::Other(clean(other.message())),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,13 +107,5 @@ mod tests {
         assert!(denied.message().starts_with("Vault denied reading 'app/db' in mount 'secret': permission denied;"));
         let sealed = kv_failure(&response(503, r#"{"errors":["Vault is sealed"]}"#), action, "s");
         assert!(matches!(&sealed, ProviderError::Unavailable(m) if m.contains("sealed")));
-    }
-
-    #[test]
-    fn redacts_credentials() {
-        let error = ProviderError::AccessDenied("login failed for hunter2-pass".into());
-        assert_eq!(redact(error, &["hunter2-pass"]).message(), "login failed for <redacted>");
-        let untouched = ProviderError::NotFound("nothing".into());
-        assert_eq!(redact(untouched.clone(), &["hunter2-pass"]), untouched);
     }
 }

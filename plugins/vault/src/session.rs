@@ -5,6 +5,7 @@ use crate::errors;
 use crate::settings::{Auth, VaultSettings};
 use keyway_plugin_sdk::host::{self, Level};
 use keyway_plugin_sdk::http::{encode_path, percent_encode};
+use keyway_plugin_sdk::redact::redact_error;
 use keyway_plugin_sdk::{HttpClient, Method, ProviderError, Response};
 use serde::Deserialize;
 use std::cell::RefCell;
@@ -276,6 +277,6 @@ impl Session {
         if let Some(token) = token.as_ref() {
             secrets.push(token.value.as_str());
         }
-        errors::redact(error, &secrets)
+        redact_error(error, &secrets)
     }
 }
