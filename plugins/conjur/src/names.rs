@@ -1,6 +1,6 @@
 //! Variable ids and version selectors as the caller gives them.
 
-use keyway_plugin_sdk::{ProviderError, VersionSelector};
+use keyway_plugin_sdk::{versions, ProviderError, VersionSelector};
 
 /// Longest id accepted.
 const MAX_ID_BYTES: usize = 1024;
@@ -34,19 +34,9 @@ pub fn check_name(name: &str) -> Result<(), ProviderError> {
 
 /// The version number a selector asks for; `None` for the latest.
 pub fn version_number(selector: &VersionSelector) -> Result<Option<u64>, ProviderError> {
-    match selector {
-        VersionSelector::Latest => Ok(None),
-        VersionSelector::Id(id) => match id.trim().parse::<u64>() {
-            Ok(version) if version > 0 => Ok(Some(version)),
-            _ => Err(ProviderError::InvalidArgument(format!(
-                "'{}' is not a Conjur variable version: versions are numbers from 1",
-                id.escape_debug()
-            ))),
-        },
-        VersionSelector::Label(_) => {
-            Err(ProviderError::Unsupported("Conjur has no version labels: read by version number".into()))
-        }
-    }
+    versions::version_number(selector, "Conjur variable version", |_| {
+        "Conjur has no version labels: read by version number".into()
+    })
 }
 
 /// `name` relative to `policy` (the id to declare or delete it with in that policy), or `None`

@@ -1,6 +1,6 @@
 //! Secret names (item titles) and version selectors as the caller gives them.
 
-use keyway_plugin_sdk::{ProviderError, VersionSelector};
+use keyway_plugin_sdk::{versions, ProviderError, VersionSelector};
 
 /// Longest title accepted.
 const MAX_TITLE_CHARS: usize = 512;
@@ -38,19 +38,9 @@ pub fn title_filter(name: &str) -> String {
 /// The item version a selector pins, `None` for the current one. Connect serves only the current
 /// version, so a pinned version is checked against it by the caller.
 pub fn pinned_version(selector: &VersionSelector) -> Result<Option<u64>, ProviderError> {
-    match selector {
-        VersionSelector::Latest => Ok(None),
-        VersionSelector::Id(id) => match id.trim().parse::<u64>() {
-            Ok(version) if version > 0 => Ok(Some(version)),
-            _ => Err(ProviderError::InvalidArgument(format!(
-                "'{}' is not a 1Password item version: versions are numbers from 1",
-                id.escape_debug()
-            ))),
-        },
-        VersionSelector::Label(_) => {
-            Err(ProviderError::Unsupported("1Password items have no version labels; read by version number".into()))
-        }
-    }
+    versions::version_number(selector, "1Password item version", |_| {
+        "1Password items have no version labels; read by version number".into()
+    })
 }
 
 #[cfg(test)]

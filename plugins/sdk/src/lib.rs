@@ -33,6 +33,7 @@
 //! - [`token`]: [`token::BearerToken`], the host's access token kept until near expiry, renewed on a 401.
 //! - [`settings`]: checks of common settings (page sizes, timeouts, backend URLs).
 //! - [`redact`]: credentials kept out of error messages.
+//! - [`versions`]: numbered version selectors.
 //! - [`kv`]: key/value JSON helpers.
 //! - [`time`]: wall-clock time, [`time::sleep`] for polling, RFC 3339 and ISO 8601 timestamps.
 //! - `glue` (private): the generated bindings and their conversion to the SDK's types.
@@ -45,6 +46,7 @@ pub mod redact;
 pub mod settings;
 pub mod time;
 pub mod token;
+pub mod versions;
 
 #[doc(hidden)]
 pub mod glue;

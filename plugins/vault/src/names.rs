@@ -1,6 +1,6 @@
 //! Secret names and version selectors as the caller gives them.
 
-use keyway_plugin_sdk::{ProviderError, VersionSelector};
+use keyway_plugin_sdk::{versions, ProviderError, VersionSelector};
 
 /// Longest name accepted; Vault itself has no fixed limit, but URLs do.
 const MAX_NAME_BYTES: usize = 1024;
@@ -32,20 +32,12 @@ pub fn check_name(name: &str) -> Result<(), ProviderError> {
 
 /// The version number a selector asks for; `None` for the latest version.
 pub fn version_number(selector: &VersionSelector) -> Result<Option<u64>, ProviderError> {
-    match selector {
-        VersionSelector::Latest => Ok(None),
-        VersionSelector::Id(id) => match id.trim().parse::<u64>() {
-            Ok(0) | Err(_) => Err(ProviderError::InvalidArgument(format!(
-                "'{}' is not a Vault version: versions are numbers from 1",
-                id.escape_debug()
-            ))),
-            Ok(number) => Ok(Some(number)),
-        },
-        VersionSelector::Label(label) => Err(ProviderError::Unsupported(format!(
+    versions::version_number(selector, "Vault version", |label| {
+        format!(
             "Vault KV version 2 has no version labels (asked for '{}'): select a version by its number",
             label.escape_debug()
-        ))),
-    }
+        )
+    })
 }
 
 #[cfg(test)]
