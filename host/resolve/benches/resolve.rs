@@ -3,61 +3,35 @@
 //! threads, 1,000 concurrent first resolutions against a 20 ms backend, and refresh-ahead against plain
 //! expiry under a rotating backend.
 //!
-//! Run: `cargo bench -p keyway-resolve --bench resolve` (add `-- --quick` for a shorter run).
+//! Run: `cargo bench -p keyway-resolve --bench resolve` (add `-- --warm-up-time 1 --measurement-time 3` for a
+//! shorter run). Instruction counts for callgrind: see `resolve/profile.rs`.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "resolve/profile.rs"]
+mod profile;
+#[path = "resolve/setup.rs"]
+mod setup;
 
 use common::FakeSource;
 use criterion::{Criterion, Throughput};
 use keyway_resolve::{CacheOptions, Identity, ManagerOptions, Resolver};
 use keyway_types::VersionSelector;
-use serde_json::{json, Value};
-use std::collections::HashMap;
+use serde_json::json;
+use setup::{hashmap_of_same_keys, identity, keys, resolver, runtime, Config, PLACEHOLDERS};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const PLACEHOLDERS: usize = 10;
-
-fn names() -> Vec<String> {
-    (0..PLACEHOLDERS).map(|i| format!("app/secret-{i}")).collect()
-}
-
-fn runtime(threads: usize) -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build().expect("runtime")
-}
-
-/// A resolver over a backend holding the ten secrets, and a step using each once.
-fn setup(runtime: &tokio::runtime::Runtime) -> (Resolver, Value) {
-    let source = FakeSource::new(true);
-    for name in names() {
-        source.put(&name, &format!("value-of-{name}"));
-    }
-    let resolver = runtime.block_on(async {
-        Resolver::builder().manager("m", source, ManagerOptions::default()).build().expect("resolver")
-    });
-    let step: serde_json::Map<String, Value> = names()
-        .iter()
-        .enumerate()
-        .map(|(i, name)| (format!("field{i}"), json!(format!("${{secret:m/{name}}}"))))
-        .collect();
-    let step = json!({ "headers": step });
-    runtime.block_on(resolver.resolve(&Identity::default(), &step)).expect("warm-up");
-    (resolver, step)
-}
-
-fn hashmap_of_same_keys() -> HashMap<(String, String), String> {
-    names().into_iter().map(|name| (("m".to_owned(), name.clone()), format!("value-of-{name}"))).collect()
-}
-
 fn criterion_benches(c: &mut Criterion) {
     let runtime = runtime(1);
-    let (resolver, step) = setup(&runtime);
+    let (resolver, step) = resolver(&runtime, Config::Plain);
+    let (production, _) = setup::resolver(&runtime, Config::Production);
     let map = hashmap_of_same_keys();
-    let keys: Vec<(String, String)> = names().into_iter().map(|name| ("m".to_owned(), name)).collect();
-    let identity = Identity::default();
+    let keys = keys();
+    let plain_identity = identity(Config::Plain);
+    let production_identity = identity(Config::Production);
 
     let mut group = c.benchmark_group("ten_placeholders");
     group.throughput(Throughput::Elements(PLACEHOLDERS as u64));
@@ -69,7 +43,7 @@ fn criterion_benches(c: &mut Criterion) {
             let mut total = 0;
             for (manager, name) in &keys {
                 total += resolver
-                    .get(&identity, manager, name, &VersionSelector::Latest)
+                    .get(&plain_identity, manager, name, &VersionSelector::Latest)
                     .await
                     .map_or(0, |s| s.value().len());
             }
@@ -77,7 +51,12 @@ fn criterion_benches(c: &mut Criterion) {
         })
     });
     group.bench_function("cached_resolve_step", |b| {
-        b.to_async(&runtime).iter(|| async { resolver.resolve(&identity, black_box(&step)).await.map(|r| r.secrets()) })
+        b.to_async(&runtime)
+            .iter(|| async { resolver.resolve(&plain_identity, black_box(&step)).await.map(|r| r.secrets()) })
+    });
+    group.bench_function("cached_resolve_step_production", |b| {
+        b.to_async(&runtime)
+            .iter(|| async { production.resolve(&production_identity, black_box(&step)).await.map(|r| r.secrets()) })
     });
     group.finish();
 }
@@ -114,10 +93,12 @@ impl Summary {
 
 fn per_placeholder(summary: &mut Summary) {
     let runtime = runtime(1);
-    let (resolver, step) = setup(&runtime);
+    let (resolver, step) = resolver(&runtime, Config::Plain);
+    let (production, _) = setup::resolver(&runtime, Config::Production);
     let map = hashmap_of_same_keys();
-    let keys: Vec<(String, String)> = names().into_iter().map(|name| ("m".to_owned(), name)).collect();
-    let identity = Identity::default();
+    let keys = keys();
+    let identity_plain = identity(Config::Plain);
+    let identity_production = identity(Config::Production);
     let budget = Duration::from_secs(2);
     let hashmap = mean_ns(budget, || {
         black_box(keys.iter().map(|key| map.get(black_box(key)).map_or(0, String::len)).sum::<usize>());
@@ -138,31 +119,32 @@ fn per_placeholder(summary: &mut Summary) {
     let get = mean_ns(budget, || {
         runtime.block_on(async {
             for (manager, name) in &keys {
-                black_box(resolver.get(&identity, manager, name, &VersionSelector::Latest).await.is_ok());
+                black_box(resolver.get(&identity_plain, manager, name, &VersionSelector::Latest).await.is_ok());
             }
         })
     }) / PLACEHOLDERS as f64;
     let resolve = mean_ns(budget, || {
-        black_box(runtime.block_on(resolver.resolve(&identity, &step)).is_ok());
+        black_box(runtime.block_on(resolver.resolve(&identity_plain, &step)).is_ok());
     }) / PLACEHOLDERS as f64;
+    let resolve_production = mean_ns(budget, || {
+        black_box(runtime.block_on(production.resolve(&identity_production, &step)).is_ok());
+    }) / PLACEHOLDERS as f64;
+    // Waits for the writer; /dev/null cannot be synced, so the result is an error to ignore.
+    let _ = production.auditor().flush();
+    let against = |ns: f64| format!("{ns:.0} ns ({:.1}× HashMap)", ns / hashmap);
     summary.row("HashMap lookup, per placeholder", format!("{hashmap:.0} ns"));
+    summary.row("moka future cache `get` alone, per placeholder", against(moka_get));
+    summary.row("cached `get` (access check, cache, audit), per placeholder", against(get));
+    summary.row("cached step resolution, 10 placeholders, per placeholder", against(resolve));
     summary.row(
-        "moka future cache `get` alone (the floor of any moka-based cache), per placeholder",
-        format!("{moka_get:.0} ns ({:.1}× HashMap)", moka_get / hashmap),
-    );
-    summary.row(
-        "cached `get` (access check, cache, audit), per placeholder",
-        format!("{get:.0} ns ({:.1}× HashMap)", get / hashmap),
-    );
-    summary.row(
-        "cached step resolution, 10 placeholders, per placeholder",
-        format!("{resolve:.0} ns ({:.1}× HashMap)", resolve / hashmap),
+        "the same with access rules (groups, namespaces, allow and deny patterns) and a JSON-lines audit file",
+        against(resolve_production),
     );
 }
 
 fn two_threads(summary: &mut Summary) {
     let runtime = runtime(2);
-    let (resolver, step) = setup(&runtime);
+    let (resolver, step) = resolver(&runtime, Config::Plain);
     let steps = 20_000;
     let started = Instant::now();
     runtime.block_on(async {
@@ -285,6 +267,10 @@ fn rotating_backend(summary: &mut Summary, refresh_ahead: Duration, label: &str)
 }
 
 fn main() {
+    if let Ok(spec) = std::env::var("KEYWAY_RESOLVE_PROFILE") {
+        profile::run(&spec);
+        return;
+    }
     let mut criterion = Criterion::default().measurement_time(Duration::from_secs(3)).configure_from_args();
     criterion_benches(&mut criterion);
     criterion.final_summary();

@@ -1,9 +1,11 @@
 //! Cached secrets and the keys of JSON key/value secrets.
 
+use crate::mask::Masker;
 use keyway_types::{Secret, SecretMetadata, SecretValue};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::AtomicU64;
 use std::sync::OnceLock;
 use zeroize::Zeroizing;
 
@@ -21,12 +23,23 @@ pub enum KeyError {
 pub struct SharedSecret {
     secret: Secret,
     /// The value's keys when it is a JSON object, parsed once; `None` when it is not one.
-    fields: OnceLock<Option<HashMap<String, Zeroizing<String>>>>,
+    fields: OnceLock<Option<HashMap<String, Field>>>,
+    /// A binary value as base64, made once.
+    base64: OnceLock<Zeroizing<String>>,
+    /// Which masker generation the value (as text or base64) was registered with; see [`Masker`].
+    masked: AtomicU64,
+}
+
+/// One key of a JSON key/value secret.
+struct Field {
+    value: Zeroizing<String>,
+    /// Which masker generation this value was registered with.
+    masked: AtomicU64,
 }
 
 impl SharedSecret {
     pub(crate) fn new(secret: Secret) -> Self {
-        Self { secret, fields: OnceLock::new() }
+        Self { secret, fields: OnceLock::new(), base64: OnceLock::new(), masked: AtomicU64::new(0) }
     }
 
     /// The secret.
@@ -47,9 +60,41 @@ impl SharedSecret {
     /// One key of a JSON key/value secret (`{"username": "app", "port": 5432}`): strings as they are, other
     /// JSON values as compact JSON text (`5432`, `true`, `{"a":1}`).
     pub fn key(&self, key: &str) -> Result<&str, KeyError> {
+        self.field(key).map(|field| field.value.as_str())
+    }
+
+    fn field(&self, key: &str) -> Result<&Field, KeyError> {
         let fields =
             self.fields.get_or_init(|| parse_fields(&self.secret.value)).as_ref().ok_or(KeyError::NotKeyValue)?;
-        fields.get(key).map(|value| value.as_str()).ok_or(KeyError::MissingKey)
+        fields.get(key).ok_or(KeyError::MissingKey)
+    }
+
+    /// The text a placeholder for the whole value becomes: the text, or a binary value as standard base64.
+    pub(crate) fn text_or_base64(&self) -> &str {
+        match &self.secret.value {
+            SecretValue::Text(text) => text.as_str(),
+            binary => self.base64.get_or_init(|| binary.to_text_or_base64()).as_str(),
+        }
+    }
+
+    /// Registers what a placeholder for the whole value becomes (text or base64) with `masker`, unless it
+    /// already was: each distinct value is registered once.
+    pub(crate) fn mask_whole(&self, masker: &Masker) {
+        masker.register_once(&self.masked, || self.text_or_base64());
+    }
+
+    /// Registers a text value with `masker` (binary values are not: `get` returns them as they are).
+    pub(crate) fn mask_text(&self, masker: &Masker) {
+        if let Some(text) = self.secret.value.expose_text() {
+            masker.register_once(&self.masked, || text);
+        }
+    }
+
+    /// Registers one key's value with `masker`, unless it already was.
+    pub(crate) fn mask_key(&self, key: &str, masker: &Masker) {
+        if let Ok(field) = self.field(key) {
+            masker.register_once(&field.masked, || field.value.as_str());
+        }
     }
 }
 
@@ -59,7 +104,7 @@ impl fmt::Debug for SharedSecret {
     }
 }
 
-fn parse_fields(value: &SecretValue) -> Option<HashMap<String, Zeroizing<String>>> {
+fn parse_fields(value: &SecretValue) -> Option<HashMap<String, Field>> {
     let text = value.expose_text()?;
     let trimmed = text.trim_start();
     if !trimmed.starts_with('{') {
@@ -68,7 +113,11 @@ fn parse_fields(value: &SecretValue) -> Option<HashMap<String, Zeroizing<String>
     let Ok(Value::Object(map)) = serde_json::from_str::<Value>(trimmed) else {
         return None;
     };
-    Some(map.into_iter().map(|(key, value)| (key, into_text(value))).collect())
+    Some(
+        map.into_iter()
+            .map(|(key, value)| (key, Field { value: into_text(value), masked: AtomicU64::new(0) }))
+            .collect(),
+    )
 }
 
 /// Moves a JSON value into zeroizing text, wiping the strings it held.

@@ -16,12 +16,15 @@
 //! # Layout
 //! - [`placeholder`]: the placeholder syntaxes and their parser ([`placeholder::parse`], fuzzed).
 //! - [`source`]: [`SecretSource`], the backend trait the runtime's plugin connections implement.
-//! - `resolver`: [`Resolver`] and its builder: step resolution (`step`), one placeholder's lookup with the
-//!   key rule, access checks and audit (`lookup`), [`ResolvedStep`].
-//! - `cache`: the shared moka cache: per-manager stores, single-flight, refresh-ahead, stale-if-error,
-//!   negative caching, invalidation epochs, the operator listing ([`CachedSecretInfo`]).
+//! - `resolver`: [`Resolver`] and its builder: step resolution (`step`: the tree `walk`, the `output`
+//!   tree), the flow-node read (`get`), one plan's lookup with the key rule and access checks (`lookup`),
+//!   [`ResolvedStep`], the `sweep`er. `resolver::front` keeps compiled strings, lookup plans and the cache
+//!   entries they last read, so that a step whose secrets are cached resolves under one read lock without
+//!   a cache call.
+//! - `cache`: the shared moka cache: per-manager stores, single-flight, refresh-ahead (`refresh`),
+//!   stale-if-error, negative caching, invalidation epochs, the operator listing ([`CachedSecretInfo`]).
 //! - [`access`]: [`Identity`] and [`AccessPolicy`]; [`glob`]: [`NamePattern`] for allow/deny lists.
-//! - [`audit`]: [`AuditRecord`] and the JSON-lines [`Auditor`].
+//! - [`audit`]: [`AuditRecord`] and the JSON-lines [`Auditor`] (its background `writer`).
 //! - [`mask`]: the [`Masker`] that hides resolved values in logs.
 //! - `fields`: [`SharedSecret`], one cached secret and the keys of JSON key/value secrets.
 //! - [`manager`]: [`ManagerOptions`] and the [`KeyRule`]; `path`: [`StepPath`]; `error`: the errors.

@@ -4,6 +4,7 @@ use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use zeroize::Zeroizing;
 
@@ -19,9 +20,24 @@ pub const MIN_MASK_LEN: usize = 4;
 
 /// Masks registered values in any text: the longest value first, so a value that contains another is masked
 /// whole. Values are kept in zeroizing memory; `Debug` shows only how many there are.
-#[derive(Default)]
 pub struct Masker {
     inner: RwLock<Values>,
+    /// Changes with every [`clear`](Self::clear), and differs between maskers: a value marked with the current
+    /// generation is registered here (see `register_once`).
+    generation: AtomicU64,
+}
+
+/// Source of masker generations; 0 is never handed out, so a fresh mark means "not registered".
+static GENERATIONS: AtomicU64 = AtomicU64::new(1);
+
+fn next_generation() -> u64 {
+    GENERATIONS.fetch_add(1, Ordering::Relaxed)
+}
+
+impl Default for Masker {
+    fn default() -> Self {
+        Self { inner: RwLock::default(), generation: AtomicU64::new(next_generation()) }
+    }
 }
 
 #[derive(Default)]
@@ -80,6 +96,19 @@ impl Masker {
         added
     }
 
+    /// Registers the value `value` gives unless `mark` says it already is: a value held for a long time
+    /// (a cached secret) is registered once, not at every use. `mark` starts at 0.
+    pub(crate) fn register_once<'v>(&self, mark: &AtomicU64, value: impl FnOnce() -> &'v str) {
+        let generation = self.generation.load(Ordering::Acquire);
+        if mark.load(Ordering::Relaxed) == generation {
+            return;
+        }
+        self.register(value());
+        // A `clear` in between changed the generation: the mark is then stale and the value is registered
+        // again at its next use.
+        mark.store(generation, Ordering::Relaxed);
+    }
+
     /// `text` with every registered value replaced by [`MASK`].
     pub fn mask(&self, text: &str) -> String {
         let values = self.inner.read().unwrap_or_else(PoisonError::into_inner);
@@ -123,7 +152,9 @@ impl Masker {
 
     /// Forgets every value.
     pub fn clear(&self) {
-        *self.inner.write().unwrap_or_else(PoisonError::into_inner) = Values::default();
+        let mut values = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        *values = Values::default();
+        self.generation.store(next_generation(), Ordering::Release);
     }
 }
 
@@ -169,6 +200,23 @@ mod tests {
         assert_eq!(masker.mask(r#"{"v":"line1\nline2\"q"}"#), r#"{"v":"******"}"#);
         masker.register("pässwörd");
         assert_eq!(masker.mask("é pässwörd é"), "é ****** é");
+    }
+
+    #[test]
+    fn values_marked_registered_are_registered_again_after_a_clear() {
+        let masker = Masker::new();
+        let mark = AtomicU64::new(0);
+        masker.register_once(&mark, || "first-value");
+        assert_eq!(masker.mask("a first-value"), "a ******");
+        masker.register_once(&mark, || panic!("registered once"));
+        masker.clear();
+        assert_eq!(masker.mask("a first-value"), "a first-value");
+        masker.register_once(&mark, || "first-value");
+        assert_eq!(masker.mask("a first-value"), "a ******");
+        // Another masker does not take this one's marks for its own.
+        let other = Masker::new();
+        other.register_once(&mark, || "first-value");
+        assert_eq!(other.mask("a first-value"), "a ******");
     }
 
     #[test]

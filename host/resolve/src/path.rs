@@ -41,39 +41,71 @@ impl StepPath {
         &self.segments
     }
 
-    pub(crate) fn push(&mut self, segment: PathSegment) {
-        self.segments.push(segment);
-    }
-
-    pub(crate) fn pop(&mut self) {
-        self.segments.pop();
+    /// `base` extended by borrowed segments.
+    pub(crate) fn joined(base: &StepPath, rest: &[Segment<'_>]) -> Self {
+        let mut path = base.clone();
+        path.segments.extend(rest.iter().map(|segment| match segment {
+            Segment::Key(key) => PathSegment::Key((*key).to_owned()),
+            Segment::Index(index) => PathSegment::Index(*index),
+        }));
+        path
     }
 }
 
+/// A path segment borrowed from the tree being walked.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Segment<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+impl<'a> From<&'a PathSegment> for Segment<'a> {
+    fn from(segment: &'a PathSegment) -> Self {
+        match segment {
+            PathSegment::Key(key) => Self::Key(key),
+            PathSegment::Index(index) => Self::Index(*index),
+        }
+    }
+}
+
+/// Appends `base` extended by `rest`, displayed as [`StepPath`] displays, to `out`.
+pub(crate) fn write_joined(out: &mut String, base: &StepPath, rest: &[Segment<'_>]) {
+    let segments = base.segments.iter().map(Segment::from).chain(rest.iter().copied());
+    // Writing to a String cannot fail.
+    let _ = write_segments(out, segments);
+}
+
+fn write_segments<'a>(f: &mut impl fmt::Write, segments: impl Iterator<Item = Segment<'a>>) -> fmt::Result {
+    let mut empty = true;
+    for (position, segment) in segments.enumerate() {
+        empty = false;
+        match segment {
+            Segment::Index(index) => write!(f, "[{index}]")?,
+            Segment::Key(key) if is_identifier(key) => {
+                if position > 0 {
+                    f.write_str(".")?;
+                }
+                f.write_str(key)?;
+            }
+            Segment::Key(key) => write!(f, "[{key:?}]")?,
+        }
+    }
+    if empty {
+        f.write_str("$")?;
+    }
+    Ok(())
+}
+
+/// Whether `key` is written plainly (`a.b`) rather than quoted (`a["b c"]`). ASCII only, so bytes suffice.
 fn is_identifier(key: &str) -> bool {
-    let mut chars = key.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    let mut bytes = key.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 impl fmt::Display for StepPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.segments.is_empty() {
-            return f.write_str("$");
-        }
-        for (position, segment) in self.segments.iter().enumerate() {
-            match segment {
-                PathSegment::Index(index) => write!(f, "[{index}]")?,
-                PathSegment::Key(key) if is_identifier(key) => {
-                    if position > 0 {
-                        f.write_str(".")?;
-                    }
-                    f.write_str(key)?;
-                }
-                PathSegment::Key(key) => write!(f, "[{key:?}]")?,
-            }
-        }
-        Ok(())
+        write_segments(f, self.segments.iter().map(Segment::from))
     }
 }
 
@@ -88,5 +120,18 @@ mod tests {
         assert_eq!(StepPath::root().key("headers").key("X-Api.Key").to_string(), r#"headers["X-Api.Key"]"#);
         assert_eq!(StepPath::root().index(0).to_string(), "[0]");
         assert_eq!(StepPath::root().to_string(), "$");
+    }
+
+    #[test]
+    fn joined_paths_display_the_same() {
+        let base = StepPath::root().key("steps").index(2);
+        let rest = [Segment::Key("headers"), Segment::Key("X-Api.Key"), Segment::Index(0)];
+        let mut out = String::new();
+        write_joined(&mut out, &base, &rest);
+        assert_eq!(out, StepPath::joined(&base, &rest).to_string());
+        assert_eq!(out, r#"steps[2].headers["X-Api.Key"][0]"#);
+        out.clear();
+        write_joined(&mut out, &StepPath::root(), &[]);
+        assert_eq!(out, "$");
     }
 }

@@ -1,7 +1,7 @@
 //! Property tests of the placeholder parser: it never panics, and what it reports is consistent with its
 //! input. The cargo-fuzz target under `fuzz/` explores the same function with coverage guidance.
 
-use keyway_resolve::placeholder::{parse, Part};
+use keyway_resolve::placeholder::{has_placeholders_or_escapes, parse, Part};
 use proptest::prelude::*;
 
 /// Strings built from the pieces placeholders are made of, so the interesting paths are reached often.
@@ -67,6 +67,20 @@ proptest! {
                 prop_assert_eq!(covered, text.len());
             }
             Err(error) => prop_assert!(error.offset <= text.len()),
+        }
+    }
+
+    #[test]
+    fn the_pre_check_misses_nothing_the_parser_finds(text in placeholder_soup()) {
+        // Strings the pre-check passes over must be ones the parser leaves exactly as they are.
+        match parse(&text) {
+            Ok(template) if !has_placeholders_or_escapes(&text) => {
+                prop_assert!(!template.has_placeholders());
+                prop_assert_eq!(template.literal_text(&text), text);
+            }
+            // And the strings it flags do change (or are malformed).
+            Ok(template) => prop_assert!(template.has_placeholders() || template.literal_text(&text) != text),
+            Err(_) => prop_assert!(has_placeholders_or_escapes(&text)),
         }
     }
 

@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// A cache key within one manager.
+/// A cache key within one manager. Cheap to clone.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct CacheKey {
-    pub name: String,
+    pub name: Arc<str>,
     pub selector: VersionSelector,
 }
 
@@ -34,9 +34,11 @@ pub(crate) enum Freshness {
 
 pub(crate) struct Entry {
     pub content: Content,
-    pub version_id: Option<String>,
+    pub version_id: Option<Arc<str>>,
     /// The invalidation epoch when the read that produced this entry began.
     pub epoch: u64,
+    /// The last epoch at which the entry was found to survive every invalidation (see `epochs`).
+    pub validated: AtomicU64,
     /// When the read that produced this entry began.
     pub fetched_at: Instant,
     pub refresh_at: Option<Instant>,
@@ -49,12 +51,18 @@ pub(crate) struct Entry {
     pub hits: Arc<AtomicU64>,
     /// A background refresh has started for this entry.
     pub refreshing: AtomicBool,
+    /// The cache no longer holds this entry (replaced, evicted, expired or invalidated): it must not be served
+    /// from anywhere else either.
+    retired: AtomicBool,
+    /// Served without asking the cache since the last sweep, which then reports the use to the cache's
+    /// eviction policy.
+    touched: AtomicBool,
 }
 
 impl Entry {
     /// An entry for a secret just read.
     pub fn found(secret: Secret, started: Instant, epoch: u64, options: &CacheOptions, hits: Arc<AtomicU64>) -> Self {
-        let version_id = secret.metadata.version_id.clone();
+        let version_id = secret.metadata.version_id.as_deref().map(Arc::from);
         let expires_at = secret.metadata.expires_at;
         let shared = Arc::new(SharedSecret::new(secret));
         Self::with_secret(shared, version_id, expires_at, started, epoch, options, hits)
@@ -78,7 +86,7 @@ impl Entry {
 
     fn with_secret(
         shared: Arc<SharedSecret>,
-        version_id: Option<String>,
+        version_id: Option<Arc<str>>,
         expires_at: Option<Timestamp>,
         started: Instant,
         epoch: u64,
@@ -102,6 +110,7 @@ impl Entry {
             content: Content::Found(shared),
             version_id,
             epoch,
+            validated: AtomicU64::new(0),
             fetched_at: started,
             refresh_at,
             fresh_until,
@@ -109,6 +118,8 @@ impl Entry {
             retry_at: None,
             hits,
             refreshing: AtomicBool::new(false),
+            retired: AtomicBool::new(false),
+            touched: AtomicBool::new(false),
         }
     }
 
@@ -120,6 +131,7 @@ impl Entry {
             content: Content::Failed(error),
             version_id: None,
             epoch,
+            validated: AtomicU64::new(0),
             fetched_at: started,
             refresh_at: None,
             fresh_until: until,
@@ -127,6 +139,8 @@ impl Entry {
             retry_at: None,
             hits: Arc::new(AtomicU64::new(0)),
             refreshing: AtomicBool::new(false),
+            retired: AtomicBool::new(false),
+            touched: AtomicBool::new(false),
         }
     }
 
@@ -140,6 +154,7 @@ impl Entry {
             content,
             version_id: self.version_id.clone(),
             epoch: self.epoch,
+            validated: AtomicU64::new(self.validated.load(Ordering::Relaxed)),
             fetched_at: self.fetched_at,
             refresh_at: None,
             fresh_until: self.fresh_until,
@@ -147,6 +162,8 @@ impl Entry {
             retry_at: Some(retry_at.min(self.usable_until)),
             hits: Arc::clone(&self.hits),
             refreshing: AtomicBool::new(true),
+            retired: AtomicBool::new(false),
+            touched: AtomicBool::new(false),
         }
     }
 
@@ -169,8 +186,38 @@ impl Entry {
         matches!(self.content, Content::Found(_))
     }
 
+    /// The secret, when the read found one.
+    pub fn shared(&self) -> Option<&Arc<SharedSecret>> {
+        match &self.content {
+            Content::Found(shared) => Some(shared),
+            Content::Failed(_) => None,
+        }
+    }
+
     pub fn record_hit(&self) {
         self.hits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Marks the entry as no longer held by the cache.
+    pub fn retire(&self) {
+        self.retired.store(true, Ordering::Release);
+    }
+
+    pub fn is_retired(&self) -> bool {
+        self.retired.load(Ordering::Acquire)
+    }
+
+    /// Notes a use that the cache's eviction policy has not seen (a plain load first: hot entries are
+    /// already marked, and reading does not contend).
+    pub fn touch(&self) {
+        if !self.touched.load(Ordering::Relaxed) {
+            self.touched.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether the entry was touched since the last call, clearing the mark.
+    pub fn take_touch(&self) -> bool {
+        self.touched.load(Ordering::Relaxed) && self.touched.swap(false, Ordering::Relaxed)
     }
 }
 

@@ -1,5 +1,9 @@
 //! Invalidation epochs: an entry whose read began before an invalidation of its secret, its manager or the
 //! whole cache is never served, even when that read finishes after the invalidation.
+//!
+//! An invalidation records its marker (the epoch from which entries are valid again) before it makes that
+//! epoch current, so whoever sees the new epoch also sees the marker. That lets an entry remember the epoch
+//! at which it was last found valid: checking it again costs one atomic load until the next invalidation.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,6 +15,8 @@ use std::time::{Duration, Instant};
 pub(crate) struct GlobalEpochs {
     counter: AtomicU64,
     all_cleared: AtomicU64,
+    /// Invalidations one at a time, so markers and the counter move together.
+    invalidating: Mutex<()>,
 }
 
 impl GlobalEpochs {
@@ -18,13 +24,18 @@ impl GlobalEpochs {
         self.counter.load(Ordering::Acquire)
     }
 
-    fn advance(&self) -> u64 {
-        self.counter.fetch_add(1, Ordering::AcqRel) + 1
+    /// Records an invalidation: `mark` stores the marker (the next epoch), then that epoch becomes current.
+    fn invalidate(&self, mark: impl FnOnce(u64)) {
+        let _one_at_a_time = self.invalidating.lock().unwrap_or_else(PoisonError::into_inner);
+        let next = self.counter.load(Ordering::Acquire) + 1;
+        mark(next);
+        self.counter.store(next, Ordering::Release);
     }
 
     pub fn clear_all(&self) {
-        let epoch = self.advance();
-        self.all_cleared.fetch_max(epoch, Ordering::AcqRel);
+        self.invalidate(|epoch| {
+            self.all_cleared.fetch_max(epoch, Ordering::AcqRel);
+        });
     }
 }
 
@@ -52,9 +63,11 @@ impl ManagerEpochs {
         self.global.current()
     }
 
-    /// Whether an entry read at `epoch` for `name` survives every invalidation since.
-    pub fn is_current(&self, name: &str, epoch: u64) -> bool {
-        if epoch >= self.global.current() {
+    /// Whether an entry read at `epoch` for `name` survives every invalidation since. `validated` is the
+    /// entry's memory of the last epoch it was found valid at (0 at first).
+    pub fn is_current(&self, name: &str, epoch: u64, validated: &AtomicU64) -> bool {
+        let now = self.global.current();
+        if epoch >= now || validated.load(Ordering::Relaxed) >= now {
             return true;
         }
         if epoch < self.global.all_cleared.load(Ordering::Acquire)
@@ -63,23 +76,29 @@ impl ManagerEpochs {
             return false;
         }
         let names = self.names.lock().unwrap_or_else(PoisonError::into_inner);
-        names.get(name).is_none_or(|(cleared, _)| epoch >= *cleared)
+        let current = names.get(name).is_none_or(|(cleared, _)| epoch >= *cleared);
+        if current {
+            validated.fetch_max(now, Ordering::Relaxed);
+        }
+        current
     }
 
     pub fn clear_manager(&self) {
-        let epoch = self.global.advance();
-        self.manager_cleared.fetch_max(epoch, Ordering::AcqRel);
+        self.global.invalidate(|epoch| {
+            self.manager_cleared.fetch_max(epoch, Ordering::AcqRel);
+        });
     }
 
     pub fn clear_name(&self, name: &str) {
         let now = Instant::now();
-        let mut names = self.names.lock().unwrap_or_else(PoisonError::into_inner);
-        let epoch = self.global.advance();
-        names.insert(name.to_owned(), (epoch, now));
-        if names.len() > PRUNE_ABOVE {
-            let keep_for = self.keep_for;
-            names.retain(|_, (_, at)| now.duration_since(*at) <= keep_for);
-        }
+        self.global.invalidate(|epoch| {
+            let mut names = self.names.lock().unwrap_or_else(PoisonError::into_inner);
+            names.insert(name.to_owned(), (epoch, now));
+            if names.len() > PRUNE_ABOVE {
+                let keep_for = self.keep_for;
+                names.retain(|_, (_, at)| now.duration_since(*at) <= keep_for);
+            }
+        });
     }
 }
 
@@ -91,19 +110,37 @@ mod tests {
     fn reads_begun_before_an_invalidation_are_not_current() {
         let global = Arc::new(GlobalEpochs::default());
         let epochs = ManagerEpochs::new(Arc::clone(&global), Duration::from_secs(60));
+        let fresh = || AtomicU64::new(0);
         let before = epochs.current();
         epochs.clear_name("db");
-        assert!(!epochs.is_current("db", before));
-        assert!(epochs.is_current("other", before));
-        assert!(epochs.is_current("db", epochs.current()));
+        assert!(!epochs.is_current("db", before, &fresh()));
+        assert!(epochs.is_current("other", before, &fresh()));
+        assert!(epochs.is_current("db", epochs.current(), &fresh()));
 
         let before = epochs.current();
         epochs.clear_manager();
-        assert!(!epochs.is_current("other", before));
+        assert!(!epochs.is_current("other", before, &fresh()));
 
         let before = epochs.current();
         global.clear_all();
-        assert!(!epochs.is_current("other", before));
-        assert!(epochs.is_current("other", epochs.current()));
+        assert!(!epochs.is_current("other", before, &fresh()));
+        assert!(epochs.is_current("other", epochs.current(), &fresh()));
+    }
+
+    #[test]
+    fn a_remembered_validation_lasts_until_the_next_invalidation() {
+        let global = Arc::new(GlobalEpochs::default());
+        let epochs = ManagerEpochs::new(Arc::clone(&global), Duration::from_secs(60));
+        let (db, other) = (AtomicU64::new(0), AtomicU64::new(0));
+        let read_at = epochs.current();
+        epochs.clear_name("unrelated");
+        assert!(epochs.is_current("db", read_at, &db));
+        assert!(epochs.is_current("other", read_at, &other));
+        assert_eq!(db.load(Ordering::Relaxed), epochs.current(), "remembered");
+        epochs.clear_name("db");
+        assert!(!epochs.is_current("db", read_at, &db), "a remembered validation does not outlive an invalidation");
+        assert!(epochs.is_current("other", read_at, &other));
+        global.clear_all();
+        assert!(!epochs.is_current("other", read_at, &other));
     }
 }

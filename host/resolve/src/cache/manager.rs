@@ -1,24 +1,24 @@
-//! One manager's part of the cache: reads with single-flight, refresh-ahead and stale-if-error.
+//! One manager's part of the cache: reads with single-flight and stale-if-error, and the judgement of an
+//! entry already in hand (the resolver's fast path). Refresh-ahead is in `refresh`.
 
-use super::entry::{retry_delay, CacheKey, Content, Entry, Freshness};
+use super::entry::{retry_delay, CacheKey, Entry, Freshness};
 use super::epochs::ManagerEpochs;
 use super::listing::{CacheStatus, CachedSecretInfo};
 use super::options::CacheOptions;
-use crate::fields::SharedSecret;
 use crate::source::SecretSource;
-use keyway_types::{ProviderError, VersionSelector};
+use keyway_types::ProviderError;
 use moka::future::Cache;
+use moka::notification::RemovalCause;
 use moka::ops::compute::{CompResult, Op};
 use moka::Expiry;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The result of one cached read.
+/// The result of one cached read: how it was served, and the entry (a secret or a remembered failure).
 pub(crate) struct Fetched {
     pub status: CacheStatus,
-    pub result: Result<Arc<SharedSecret>, ProviderError>,
-    pub version_id: Option<String>,
+    pub entry: Arc<Entry>,
 }
 
 /// Tells moka to drop an entry when it may no longer be served at all.
@@ -43,15 +43,15 @@ impl Expiry<CacheKey, Arc<Entry>> for EntryExpiry {
 /// One manager's entries and backend. Cheap to clone.
 #[derive(Clone)]
 pub(crate) struct ManagerCache {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
-struct Inner {
-    name: String,
-    source: Arc<dyn SecretSource>,
-    options: CacheOptions,
-    store: Cache<CacheKey, Arc<Entry>>,
-    epochs: ManagerEpochs,
+pub(super) struct Inner {
+    pub name: String,
+    pub source: Arc<dyn SecretSource>,
+    pub options: CacheOptions,
+    pub store: Cache<CacheKey, Arc<Entry>>,
+    pub epochs: ManagerEpochs,
 }
 
 impl ManagerCache {
@@ -62,33 +62,65 @@ impl ManagerCache {
         capacity: u64,
         epochs: ManagerEpochs,
     ) -> Self {
-        let store = Cache::builder().max_capacity(capacity).expire_after(EntryExpiry).build();
+        let store = Cache::builder()
+            .max_capacity(capacity)
+            .expire_after(EntryExpiry)
+            // Whatever the cause (replaced, evicted, expired, invalidated), an entry the cache lets go of is
+            // not served from the resolver's fast path either.
+            .eviction_listener(|_: Arc<CacheKey>, entry: Arc<Entry>, _: RemovalCause| entry.retire())
+            .build();
         Self { inner: Arc::new(Inner { name: name.to_owned(), source, options, store, epochs }) }
     }
 
     /// Reads a secret through the cache.
-    pub async fn get(&self, name: &str, selector: &VersionSelector) -> Fetched {
-        let key = CacheKey { name: name.to_owned(), selector: selector.clone() };
+    pub async fn get(&self, key: &CacheKey) -> Fetched {
         let called_at = Instant::now();
-        if let Some(entry) = self.inner.store.get(&key).await {
-            if self.is_current(&key, &entry) {
-                match entry.freshness(called_at) {
-                    Freshness::Fresh { refresh_due } => {
-                        if refresh_due && entry.is_found() {
-                            self.start_refresh(key, &entry);
-                        }
-                        return serve(&entry, CacheStatus::Hit);
-                    }
-                    Freshness::Stale if entry.backing_off(called_at) => return serve(&entry, CacheStatus::Stale),
-                    Freshness::Stale | Freshness::Expired => {}
-                }
+        if let Some(entry) = self.inner.store.get(key).await {
+            if let Some(status) = self.judge(key, &entry, called_at) {
+                return Fetched { status, entry };
             }
         }
-        self.load(key, called_at).await
+        self.load(key.clone(), called_at).await
     }
 
-    fn is_current(&self, key: &CacheKey, entry: &Entry) -> bool {
-        self.inner.epochs.is_current(&key.name, entry.epoch)
+    /// Judges an entry obtained earlier from [`get`](Self::get), without asking the cache: how it may be
+    /// served at `now` (fresh, or stale while a failed read backs off), or `None` when it must be read through
+    /// the cache again (retired, invalidated, expired). Counts the hit, notes the use for the eviction policy
+    /// and starts refresh-ahead when due, as a read through the cache would.
+    pub fn serve_cached(&self, key: &CacheKey, entry: &Arc<Entry>, now: Instant) -> Option<CacheStatus> {
+        let status = self.judge(key, entry, now)?;
+        entry.touch();
+        Some(status)
+    }
+
+    fn judge(&self, key: &CacheKey, entry: &Arc<Entry>, now: Instant) -> Option<CacheStatus> {
+        if entry.is_retired() || !self.is_current(key, entry) {
+            return None;
+        }
+        let status = match entry.freshness(now) {
+            Freshness::Fresh { refresh_due } => {
+                if refresh_due && entry.is_found() {
+                    self.start_refresh(key, entry);
+                }
+                CacheStatus::Hit
+            }
+            Freshness::Stale if entry.backing_off(now) => CacheStatus::Stale,
+            Freshness::Stale | Freshness::Expired => return None,
+        };
+        if entry.is_found() {
+            entry.record_hit();
+        }
+        Some(status)
+    }
+
+    /// Whether `entry` may still be served at `now` in some way (fresh, or stale within the grace period);
+    /// no side effect.
+    pub fn may_serve(&self, key: &CacheKey, entry: &Entry, now: Instant) -> bool {
+        !entry.is_retired() && self.is_current(key, entry) && !matches!(entry.freshness(now), Freshness::Expired)
+    }
+
+    pub(super) fn is_current(&self, key: &CacheKey, entry: &Entry) -> bool {
+        self.inner.epochs.is_current(&key.name, entry.epoch, &entry.validated)
     }
 
     /// Reads the backend under the key's lock; callers queued behind a read use its result.
@@ -121,7 +153,7 @@ impl ManagerCache {
                             let hits = current.as_ref().map_or_else(Default::default, |entry| Arc::clone(&entry.hits));
                             Entry::found(secret, started, epoch, &inner.options, hits)
                         }
-                        Err(error) => match current.filter(|entry| error.is_transient() && entry.is_found()) {
+                        Err(error) => match current.as_ref().filter(|entry| error.is_transient() && entry.is_found()) {
                             Some(stale) if matches!(stale.freshness(Instant::now()), Freshness::Stale) => {
                                 tracing::warn!(
                                     manager = %inner.name, secret = %key.name, error = %error,
@@ -132,6 +164,9 @@ impl ManagerCache {
                             _ => Entry::failed(error, started, epoch, &inner.options),
                         },
                     };
+                    if let Some(replaced) = &current {
+                        replaced.retire();
+                    }
                     Op::Put(Arc::new(entry))
                 }
             })
@@ -141,11 +176,10 @@ impl ManagerCache {
                 entry.into_value()
             }
             CompResult::StillNone(_) | CompResult::Removed(_) => {
-                return Fetched {
-                    status: CacheStatus::Miss,
-                    result: Err(ProviderError::Other("the cache entry vanished while it was read".into())),
-                    version_id: None,
-                }
+                let error = ProviderError::Other("the cache entry vanished while it was read".into());
+                let vanished = Entry::failed(error, called_at, inner.epochs.current(), &inner.options);
+                vanished.retire();
+                return Fetched { status: CacheStatus::Miss, entry: Arc::new(vanished) };
             }
         };
         let stale = matches!(entry.freshness(Instant::now()), Freshness::Stale) && entry.is_found();
@@ -156,67 +190,17 @@ impl ManagerCache {
         } else {
             CacheStatus::Hit
         };
-        serve(&entry, status)
-    }
-
-    /// Starts refresh-ahead for `entry` in the background, once.
-    fn start_refresh(&self, key: CacheKey, entry: &Arc<Entry>) {
-        if entry.refreshing.swap(true, Ordering::AcqRel) {
-            return;
+        if status != CacheStatus::Miss && entry.is_found() {
+            entry.record_hit();
         }
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        let this = self.clone();
-        let expected = Arc::clone(entry);
-        runtime.spawn(async move { this.refresh(key, expected).await });
+        Fetched { status, entry }
     }
 
-    /// Re-reads an entry that is still served: probe first when the backend can, value only when the version
-    /// changed. Failures leave the entry as it is; it is read again when it expires.
-    async fn refresh(&self, key: CacheKey, expected: Arc<Entry>) {
-        let inner = &self.inner;
-        let key_ref = &key;
-        inner
-            .store
-            .entry(key.clone())
-            .and_compute_with(|current| async move {
-                let Some(current) = current.map(|found| found.into_value()) else { return Op::Nop };
-                if !Arc::ptr_eq(&current, &expected) || !self.is_current(key_ref, &current) {
-                    return Op::Nop;
-                }
-                let epoch = inner.epochs.current();
-                let started = Instant::now();
-                // Asked at each refresh: a manager connects to its plugin on first use, so its
-                // capabilities are known only from then on.
-                if inner.source.capabilities().probe && current.version_id.is_some() {
-                    match inner.source.describe(&key_ref.name, &key_ref.selector).await {
-                        Ok(metadata) if metadata.version_id == current.version_id => {
-                            let renewed = current.renewed(metadata.expires_at, started, epoch, &inner.options);
-                            return Op::Put(Arc::new(renewed));
-                        }
-                        Ok(_) => {}
-                        Err(error) => return self.refresh_failed(key_ref, error, started, epoch),
-                    }
-                }
-                match inner.source.get(&key_ref.name, &key_ref.selector).await {
-                    Ok(secret) => {
-                        let hits = Arc::clone(&current.hits);
-                        Op::Put(Arc::new(Entry::found(secret, started, epoch, &inner.options, hits)))
-                    }
-                    Err(error) => self.refresh_failed(key_ref, error, started, epoch),
-                }
-            })
-            .await;
-    }
-
-    /// A deleted secret stops being served at once; other refresh failures are left to expiry.
-    fn refresh_failed(&self, key: &CacheKey, error: ProviderError, started: Instant, epoch: u64) -> Op<Arc<Entry>> {
-        tracing::debug!(manager = %self.inner.name, secret = %key.name, error = %error, "refresh-ahead failed");
-        if matches!(error, ProviderError::NotFound(_)) {
-            Op::Put(Arc::new(Entry::failed(error, started, epoch, &self.inner.options)))
-        } else {
-            Op::Nop
+    /// Reports uses seen only by the resolver's fast path to the cache's eviction policy, so entries read
+    /// often are not the ones evicted.
+    pub async fn touch(&self, keys: &[CacheKey]) {
+        for key in keys {
+            let _ = self.inner.store.get(key).await;
         }
     }
 
@@ -224,7 +208,7 @@ impl ManagerCache {
     pub async fn clear_name(&self, name: &str) {
         self.inner.epochs.clear_name(name);
         let keys: Vec<Arc<CacheKey>> =
-            self.inner.store.iter().filter(|(key, _)| key.name == name).map(|(key, _)| key).collect();
+            self.inner.store.iter().filter(|(key, _)| &*key.name == name).map(|(key, _)| key).collect();
         for key in keys {
             self.inner.store.invalidate(key.as_ref()).await;
         }
@@ -260,17 +244,4 @@ impl ManagerCache {
             })
             .collect()
     }
-}
-
-fn serve(entry: &Entry, status: CacheStatus) -> Fetched {
-    let result = match &entry.content {
-        Content::Found(shared) => {
-            if status != CacheStatus::Miss {
-                entry.record_hit();
-            }
-            Ok(Arc::clone(shared))
-        }
-        Content::Failed(error) => Err(error.clone()),
-    };
-    Fetched { status, result, version_id: entry.version_id.clone() }
 }

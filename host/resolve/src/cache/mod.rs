@@ -2,26 +2,32 @@
 //!
 //! One moka cache per manager, each sized by its share of the global maximum. Entries hold the secret in an
 //! `Arc`, so readers share the one copy, which is zeroized when the last holder drops it: after eviction,
-//! expiry or invalidation. A background sweeper evicts expired entries promptly even when nobody reads.
+//! expiry or invalidation. A background sweeper (started by the resolver) evicts expired entries promptly
+//! even when nobody reads.
+//!
+//! An entry the cache lets go of is marked retired, so that a holder judging it later with
+//! [`ManagerCache::serve_cached`] (the resolver's fast path) never serves it.
 
 mod entry;
 mod epochs;
 mod listing;
 mod manager;
 mod options;
+mod refresh;
 
 pub use listing::{CacheStatus, CachedSecretInfo, EntryState};
 pub use options::{CacheOptions, CacheOverrides};
 
+pub(crate) use entry::{CacheKey, Content, Entry};
 pub(crate) use manager::ManagerCache;
 
 use epochs::{GlobalEpochs, ManagerEpochs};
 use std::collections::HashMap;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How often the sweeper evicts expired entries.
-const SWEEP_EVERY: Duration = Duration::from_millis(500);
+pub(crate) const SWEEP_EVERY: Duration = Duration::from_millis(500);
 
 /// Every manager's cache.
 pub(crate) struct SecretCache {
@@ -80,20 +86,4 @@ impl SecretCache {
             manager.sweep().await;
         }
     }
-}
-
-/// Starts the sweeper on the current tokio runtime, if there is one; it stops when the cache is dropped.
-pub(crate) fn start_sweeper(cache: Weak<SecretCache>) {
-    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-        return;
-    };
-    runtime.spawn(async move {
-        let mut ticks = tokio::time::interval(SWEEP_EVERY);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
-            let Some(cache) = cache.upgrade() else { break };
-            cache.sweep().await;
-        }
-    });
 }

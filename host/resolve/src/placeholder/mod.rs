@@ -11,7 +11,7 @@ mod canonical;
 mod kestra;
 mod parse;
 
-pub use parse::{parse, ParseError, ParseErrorReason};
+pub use parse::{has_placeholders_or_escapes, parse, ParseError, ParseErrorReason};
 
 use keyway_types::VersionSelector;
 use std::fmt;

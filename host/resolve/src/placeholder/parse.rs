@@ -119,6 +119,22 @@ pub fn parse(source: &str) -> Result<Template, ParseError> {
     Ok(Template { parts })
 }
 
+/// Whether [`parse`] would find anything in `source`: a placeholder (valid or not) or an escape. When this is
+/// false the string is left as it is; it allocates nothing, so a step's plain strings cost one scan.
+pub fn has_placeholders_or_escapes(source: &str) -> bool {
+    let bytes = source.as_bytes();
+    let mut at = 0;
+    while let Some(offset) = bytes.get(at..).and_then(|rest| rest.iter().position(|b| *b == b'$' || *b == b'{')) {
+        at += offset;
+        let rest = &bytes[at..];
+        if rest.starts_with(ESCAPE) || rest.starts_with(CANONICAL_OPEN) || kestra::opening(bytes, at).is_some() {
+            return true;
+        }
+        at += 1;
+    }
+    false
+}
+
 fn push_text(parts: &mut Vec<Part>, start: usize, end: usize) {
     if start < end {
         parts.push(Part::Text(start..end));

@@ -1,10 +1,11 @@
 //! Configuring a [`Resolver`]: managers with their backends and options, cache defaults, audit, default
 //! manager.
 
-use super::{Inner, ManagerRules, Resolver};
+use super::front::Front;
+use super::{sweep, Inner, Manager, Managers, Resolver};
 use crate::access::AccessRules;
 use crate::audit::Auditor;
-use crate::cache::{start_sweeper, CacheOptions, ManagerSetup, SecretCache};
+use crate::cache::{CacheOptions, ManagerSetup, SecretCache};
 use crate::manager::ManagerOptions;
 use crate::mask::Masker;
 use crate::source::SecretSource;
@@ -72,7 +73,8 @@ impl ResolverBuilder {
     /// cache's sweeper, which evicts (and so zeroizes) expired entries within half a second.
     pub fn build(self) -> Result<Resolver, BuildError> {
         self.cache.validate().map_err(|message| BuildError::InvalidCache { scope: "cache".into(), message })?;
-        let mut rules = HashMap::new();
+        let mut by_name = HashMap::new();
+        let mut rules = Vec::new();
         let mut setups = Vec::new();
         for (name, source, options) in self.managers {
             let valid =
@@ -84,26 +86,33 @@ impl ResolverBuilder {
             cache
                 .validate()
                 .map_err(|message| BuildError::InvalidCache { scope: format!("manager '{name}'"), message })?;
-            let manager = ManagerRules { access: AccessRules::new(&options.access), keys: options.keys };
-            if rules.insert(name.clone(), manager).is_some() {
+            if by_name.insert(name.clone(), rules.len()).is_some() {
                 return Err(BuildError::DuplicateManager(name));
             }
+            rules.push((AccessRules::new(&options.access), options.keys));
             setups.push(ManagerSetup { name, source, options: cache });
         }
         if let Some(default) = &self.default_manager {
-            if !rules.contains_key(default) {
+            if !by_name.contains_key(default) {
                 return Err(BuildError::UnknownDefaultManager(default.clone()));
             }
         }
+        let names: Vec<String> = setups.iter().map(|setup| setup.name.clone()).collect();
         let cache = Arc::new(SecretCache::new(setups, self.cache.max_entries));
-        start_sweeper(Arc::downgrade(&cache));
+        let mut list = Vec::with_capacity(names.len());
+        for (name, (access, keys)) in names.into_iter().zip(rules) {
+            let Some(manager_cache) = cache.manager(&name) else { continue };
+            list.push(Manager { name: Arc::from(name), access, keys, cache: manager_cache.clone() });
+        }
         let inner = Inner {
-            managers: rules,
-            default_manager: self.default_manager,
+            managers: Managers { list, by_name, default: self.default_manager },
             cache,
+            front: Front::default(),
             auditor: self.auditor.unwrap_or_else(Auditor::tracing_only),
             masker: Masker::new(),
         };
-        Ok(Resolver { inner: Arc::new(inner) })
+        let inner = Arc::new(inner);
+        sweep::start(Arc::downgrade(&inner));
+        Ok(Resolver { inner })
     }
 }

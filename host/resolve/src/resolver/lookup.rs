@@ -1,141 +1,223 @@
-//! Reading what one placeholder (or flow-node `get`) names: the key rule's candidate names, access checks
-//! before any backend call, the cache, key extraction, and one audit record.
+//! Reading what one plan names: the access checks before any backend call, then each candidate name in turn
+//! (see [`KeyRule`](crate::KeyRule)), judged the same way whether its entry comes from the front's cells
+//! (no cache call) or from a read through the cache.
 
-use super::Resolver;
-use crate::access::Identity;
-use crate::audit::AuditRecord;
+use super::front::LookupPlan;
+use super::Manager;
+use crate::access::{Denial, Identity};
+use crate::audit::{RecordFields, Text};
+use crate::cache::{CacheStatus, Content, Entry};
 use crate::error::SecretError;
 use crate::fields::{KeyError, SharedSecret};
-use crate::manager::KeyRule;
-use crate::path::StepPath;
-use crate::placeholder::{KeySpec, SecretRef};
 use keyway_types::ProviderError;
+use std::borrow::Borrow;
 use std::sync::Arc;
+use std::time::Instant;
 
-/// A secret read for a placeholder: the shared value, the name it was read under, and the key asked for.
-pub(crate) struct Found {
-    pub shared: Arc<SharedSecret>,
-    pub name: String,
-    pub key: Option<String>,
+/// How a plan's lookup ended. `E` holds an entry: borrowed from the front, or owned.
+pub(crate) struct Outcome<E> {
+    /// The candidate tried last; `None` when the caller was refused before any.
+    pub candidate: Option<usize>,
+    /// How the cache served the last candidate (`Bypassed` when refused).
+    pub status: CacheStatus,
+    /// The entry of the last candidate.
+    pub entry: Option<E>,
+    /// `Ok` when the last candidate's entry holds the secret and, when a key is asked, the key.
+    pub result: Result<(), SecretError>,
 }
 
-impl Resolver {
-    /// Reads what `reference` names on `manager` for `identity`, and audits the outcome once.
-    pub(crate) async fn lookup(
-        &self,
-        identity: &Arc<Identity>,
-        manager: &str,
-        reference: &SecretRef,
-        operation: &'static str,
-        path: Option<&StepPath>,
-    ) -> Result<Found, SecretError> {
-        let mut record = AuditRecord::new(Arc::clone(identity), operation, manager, &reference.path);
-        record.selector = reference.selector.clone();
-        record.path = path.map(ToString::to_string);
-        let result = self.lookup_candidates(identity, manager, reference, &mut record).await;
-        if let Err(error) = &result {
-            record.outcome = error.kind_name();
+impl<E: Borrow<Arc<Entry>>> Outcome<E> {
+    /// The secret found and the key to read from it, or why there is none.
+    pub fn found<'a>(
+        &'a self,
+        manager: &Manager,
+        plan: &'a LookupPlan,
+    ) -> Result<(&'a SharedSecret, Option<&'a str>), SecretError> {
+        if let Err(error) = &self.result {
+            return Err(error.clone());
         }
-        self.inner.auditor.record(record);
-        result
+        let field = self.candidate.and_then(|index| plan.candidates.get(index)?.field.as_deref());
+        match self.entry.as_ref().and_then(|entry| entry.borrow().shared()) {
+            Some(shared) => Ok((shared, field)),
+            None => Err(vanished(manager, plan)),
+        }
     }
 
-    async fn lookup_candidates(
-        &self,
-        identity: &Identity,
-        manager: &str,
-        reference: &SecretRef,
-        record: &mut AuditRecord,
-    ) -> Result<Found, SecretError> {
-        let rules = self.rules(manager)?;
-        let cache = self
-            .inner
-            .cache
-            .manager(manager)
-            .ok_or_else(|| SecretError::UnknownManager { manager: manager.to_owned() })?;
-        let denied =
-            |name: &str, reason| SecretError::Denied { manager: manager.to_owned(), name: name.to_owned(), reason };
-        rules.access.check_caller(identity).map_err(|reason| denied(&reference.path, reason))?;
-
-        // Every name the placeholder can mean must be allowed, checked before any backend call.
-        let candidates = candidates(reference, rules.keys);
-        for (name, key) in &candidates {
-            if let Err(reason) = rules.access.check_name(name) {
-                record.secret = (*name).to_owned();
-                record.key = key.map(str::to_owned);
-                return Err(denied(name, reason));
-            }
+    /// The audit record's fields.
+    pub fn record<'a>(&'a self, plan: &'a LookupPlan, manager: &'a Manager, path: Option<&'a str>) -> RecordFields<'a> {
+        let candidate = self.candidate.and_then(|index| plan.candidates.get(index));
+        RecordFields {
+            manager: Text::Shared(&manager.name),
+            secret: Text::Shared(candidate.map_or(&plan.path, |candidate| &candidate.key.name)),
+            key: candidate.and_then(|candidate| candidate.field.as_ref()).map(Text::Shared),
+            selector: &plan.reference.selector,
+            version: self.entry.as_ref().and_then(|entry| entry.borrow().version_id.as_ref()).map(Text::Shared),
+            outcome: self.result.as_ref().err().map_or("ok", SecretError::kind_name),
+            cache: self.status,
+            path,
         }
-        let mut tried = Vec::new();
-        let alternatives = candidates.len();
-        for (name, key) in candidates {
-            record.secret = name.to_owned();
-            record.key = key.map(str::to_owned);
-            let fetched = cache.get(name, &reference.selector).await;
-            record.cache = fetched.status;
-            record.version = fetched.version_id;
-            match fetched.result {
-                Ok(shared) => {
-                    if let Some(key) = key {
-                        let (manager, name, key) = (manager.to_owned(), name.to_owned(), key.to_owned());
-                        match shared.key(&key) {
-                            Ok(_) => {}
-                            Err(KeyError::MissingKey) => return Err(SecretError::MissingKey { manager, name, key }),
-                            Err(KeyError::NotKeyValue) => return Err(SecretError::NotKeyValue { manager, name, key }),
-                        }
-                    }
-                    return Ok(Found { shared, name: name.to_owned(), key: key.map(str::to_owned) });
-                }
-                Err(ProviderError::NotFound(_)) => tried.push(match key {
-                    Some(key) => format!("key '{key}' of '{name}'"),
-                    None => format!("'{name}'"),
+    }
+
+    /// The same outcome, holding its entry.
+    pub fn into_owned(self) -> Outcome<Arc<Entry>> {
+        let Self { candidate, status, entry, result } = self;
+        Outcome { candidate, status, entry: entry.map(|entry| Arc::clone(entry.borrow())), result }
+    }
+}
+
+/// An `Ok` outcome always holds a found entry, and a plan always has a candidate; should that ever not be
+/// so, this is reported rather than a panic.
+fn vanished(manager: &Manager, plan: &LookupPlan) -> SecretError {
+    SecretError::Backend {
+        manager: manager.name.to_string(),
+        name: plan.path.to_string(),
+        error: ProviderError::Other("the cache entry vanished while it was read".into()),
+    }
+}
+
+/// The outcome when access rules refuse the lookup: the caller (checked by the caller of this function, as
+/// `caller`) or one of the names. Nothing is read then.
+pub(crate) fn refusal<E>(manager: &Manager, plan: &LookupPlan, caller: &Result<(), Denial>) -> Option<Outcome<E>> {
+    let denied = |name: &str, reason: Denial| SecretError::Denied {
+        manager: manager.name.to_string(),
+        name: name.to_owned(),
+        reason,
+    };
+    let (candidate, error) = match (caller, &plan.refused) {
+        (Err(reason), _) => (None, denied(&plan.reference.path, reason.clone())),
+        (Ok(()), Some((index, reason))) => {
+            let name = plan.candidates.get(*index).map_or(&*plan.path, |candidate| &*candidate.key.name);
+            (Some(*index), denied(name, reason.clone()))
+        }
+        (Ok(()), None) => return None,
+    };
+    Some(Outcome { candidate, status: CacheStatus::Bypassed, entry: None, result: Err(error) })
+}
+
+/// Whether the caller may use `manager`, remembering the last answer: a step's placeholders mostly name one
+/// manager.
+#[derive(Default)]
+pub(crate) struct Callers {
+    last: Option<(usize, Result<(), Denial>)>,
+}
+
+impl Callers {
+    pub fn check(&mut self, index: usize, manager: &Manager, identity: &Identity) -> &Result<(), Denial> {
+        if self.last.as_ref().is_none_or(|(last, _)| *last != index) {
+            self.last = Some((index, manager.access.check_caller(identity)));
+        }
+        match &self.last {
+            Some((_, answer)) => answer,
+            None => &Ok(()),
+        }
+    }
+}
+
+/// The lookup judged from entries in hand (`cells`, one per candidate), when each one the lookup needs is
+/// servable at `now`; `None` sends it to [`read`].
+pub(crate) fn from_cells<'g>(
+    manager: &Manager,
+    plan: &LookupPlan,
+    cells: &'g [Option<Arc<Entry>>],
+    now: Instant,
+) -> Option<Outcome<&'g Arc<Entry>>> {
+    let mut last = None;
+    for (index, (candidate, cell)) in plan.candidates.iter().zip(cells).enumerate() {
+        let entry = cell.as_ref()?;
+        let status = manager.cache.serve_cached(&candidate.key, entry, now)?;
+        if let Some(result) = judge(manager, plan, index, entry) {
+            return Some(Outcome { candidate: Some(index), status, entry: Some(entry), result });
+        }
+        last = Some((index, status, entry));
+    }
+    let (index, status, entry) = last?;
+    let result = Err(not_found(manager, plan, cells.iter().flatten()));
+    Some(Outcome { candidate: Some(index), status, entry: Some(entry), result })
+}
+
+/// The lookup read through the cache (single-flight, refresh, stale-if-error), with the entries read for
+/// each candidate tried, in order.
+pub(crate) async fn read(manager: &Manager, plan: &LookupPlan) -> (Outcome<Arc<Entry>>, Vec<Arc<Entry>>) {
+    let mut read: Vec<Arc<Entry>> = Vec::with_capacity(plan.candidates.len());
+    let mut last = None;
+    for (index, candidate) in plan.candidates.iter().enumerate() {
+        let fetched = manager.cache.get(&candidate.key).await;
+        read.push(Arc::clone(&fetched.entry));
+        if let Some(result) = judge(manager, plan, index, &fetched.entry) {
+            let outcome =
+                Outcome { candidate: Some(index), status: fetched.status, entry: Some(fetched.entry), result };
+            return (outcome, read);
+        }
+        last = Some((index, fetched));
+    }
+    let outcome = match last {
+        Some((index, fetched)) => Outcome {
+            candidate: Some(index),
+            status: fetched.status,
+            entry: Some(fetched.entry),
+            result: Err(not_found(manager, plan, read.iter())),
+        },
+        None => Outcome {
+            candidate: None,
+            status: CacheStatus::Bypassed,
+            entry: None,
+            result: Err(vanished(manager, plan)),
+        },
+    };
+    (outcome, read)
+}
+
+/// Candidate `index`'s entry: the end of the lookup (`Some`), or on to the next candidate (`None`).
+fn judge(manager: &Manager, plan: &LookupPlan, index: usize, entry: &Entry) -> Option<Result<(), SecretError>> {
+    let candidate = plan.candidates.get(index)?;
+    let name = || candidate.key.name.to_string();
+    match &entry.content {
+        Content::Found(shared) => Some(match &candidate.field {
+            None => Ok(()),
+            Some(key) => match shared.key(key) {
+                Ok(_) => Ok(()),
+                Err(KeyError::MissingKey) => Err(SecretError::MissingKey {
+                    manager: manager.name.to_string(),
+                    name: name(),
+                    key: key.to_string(),
                 }),
-                // Under `auto`, a backend that cannot even name the whole path (Key Vault allows no slashes)
-                // has no such secret: go on to the NAME/KEY reading.
-                Err(ProviderError::InvalidArgument(_)) if key.is_none() && alternatives > 1 => {
-                    tried.push(format!("'{name}' (not a valid name there)"))
-                }
-                Err(error) => {
-                    return Err(SecretError::Backend { manager: manager.to_owned(), name: name.to_owned(), error })
-                }
-            }
-        }
-        Err(SecretError::NotFound { manager: manager.to_owned(), names: tried })
-    }
-}
-
-/// The (name, key) pairs a reference can mean, in the order they are tried; see [`KeyRule`].
-fn candidates(reference: &SecretRef, rule: KeyRule) -> Vec<(&str, Option<&str>)> {
-    let path = reference.path.as_str();
-    match &reference.key {
-        KeySpec::None => vec![(path, None)],
-        KeySpec::Explicit(key) => vec![(path, Some(key.as_str()))],
-        KeySpec::LastSegment => match (path.rsplit_once('/'), rule) {
-            (None, _) | (Some(_), KeyRule::Never) => vec![(path, None)],
-            (Some((name, key)), KeyRule::LastSegment) => vec![(name, Some(key))],
-            (Some((name, key)), KeyRule::Auto) => vec![(path, None), (name, Some(key))],
+                Err(KeyError::NotKeyValue) => Err(SecretError::NotKeyValue {
+                    manager: manager.name.to_string(),
+                    name: name(),
+                    key: key.to_string(),
+                }),
+            },
+        }),
+        Content::Failed(error) => match error {
+            ProviderError::NotFound(_) => None,
+            // Under `auto`, a backend that cannot even name the whole path (Key Vault allows no slashes) has
+            // no such secret: go on to the NAME/KEY reading.
+            ProviderError::InvalidArgument(_) if candidate.field.is_none() && plan.candidates.len() > 1 => None,
+            error => Some(Err(SecretError::Backend {
+                manager: manager.name.to_string(),
+                name: name(),
+                error: error.clone(),
+            })),
         },
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use keyway_types::VersionSelector;
-
-    fn reference(path: &str, key: KeySpec) -> SecretRef {
-        SecretRef { manager: Some("m".into()), path: path.into(), key, selector: VersionSelector::Latest }
-    }
-
-    #[test]
-    fn the_key_rule_decides_what_a_trailing_segment_is() {
-        let path = reference("prod/db/password", KeySpec::LastSegment);
-        assert_eq!(candidates(&path, KeyRule::Never), vec![("prod/db/password", None)]);
-        assert_eq!(candidates(&path, KeyRule::LastSegment), vec![("prod/db", Some("password"))]);
-        assert_eq!(candidates(&path, KeyRule::Auto), vec![("prod/db/password", None), ("prod/db", Some("password"))]);
-        let plain = reference("db", KeySpec::LastSegment);
-        assert_eq!(candidates(&plain, KeyRule::LastSegment), vec![("db", None)]);
-        let explicit = reference("prod/db", KeySpec::Explicit("user".into()));
-        assert_eq!(candidates(&explicit, KeyRule::Auto), vec![("prod/db", Some("user"))]);
-    }
+/// "Not found", naming what was tried: `'NAME'`, `key 'KEY' of 'NAME'`, or `'NAME' (not a valid name there)`.
+fn not_found<'e>(manager: &Manager, plan: &LookupPlan, entries: impl Iterator<Item = &'e Arc<Entry>>) -> SecretError {
+    let names = plan
+        .candidates
+        .iter()
+        .zip(entries)
+        .map(|(candidate, entry)| {
+            let name = &candidate.key.name;
+            match (&candidate.field, &entry.content) {
+                (None, Content::Failed(ProviderError::InvalidArgument(_))) => {
+                    format!("'{name}' (not a valid name there)")
+                }
+                (Some(key), _) => format!("key '{key}' of '{name}'"),
+                (None, _) => format!("'{name}'"),
+            }
+        })
+        .collect();
+    SecretError::NotFound { manager: manager.name.to_string(), names }
 }

@@ -1,23 +1,27 @@
 //! The resolver: managers, the shared cache, access rules, audit and masking behind one handle.
 
 mod builder;
+mod front;
+mod get;
 mod lookup;
+mod output;
 mod resolved;
 mod step;
+mod sweep;
+mod walk;
 
 pub use builder::{BuildError, ResolverBuilder};
 pub use resolved::ResolvedStep;
 
 use crate::access::{AccessRules, Identity};
 use crate::audit::{AuditRecord, Auditor};
-use crate::cache::{CachedSecretInfo, SecretCache};
+use crate::cache::{CachedSecretInfo, ManagerCache, SecretCache};
 use crate::error::SecretError;
-use crate::fields::SharedSecret;
 use crate::manager::KeyRule;
 use crate::mask::Masker;
 use crate::path::StepPath;
-use crate::placeholder::{KeySpec, SecretRef};
-use keyway_types::{Operation, ProviderError, SecretMetadata, Timestamp, VersionSelector};
+use front::Front;
+use keyway_types::{Operation, ProviderError, SecretMetadata, Timestamp};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::future::Future;
@@ -31,16 +35,49 @@ pub struct Resolver {
 }
 
 struct Inner {
-    managers: HashMap<String, ManagerRules>,
-    default_manager: Option<String>,
+    managers: Managers,
     cache: Arc<SecretCache>,
+    front: Front,
     auditor: Auditor,
     masker: Masker,
 }
 
-struct ManagerRules {
-    access: AccessRules,
-    keys: KeyRule,
+/// One configured manager: its name, rules and cache.
+pub(crate) struct Manager {
+    pub name: Arc<str>,
+    pub access: AccessRules,
+    pub keys: KeyRule,
+    pub cache: ManagerCache,
+}
+
+/// The configured managers, by index (plans refer to them so) and by name.
+pub(crate) struct Managers {
+    list: Vec<Manager>,
+    by_name: HashMap<String, usize>,
+    default: Option<String>,
+}
+
+impl Managers {
+    /// The manager at `index`; indices come from [`index_of`](Self::index_of) and [`resolve`](Self::resolve).
+    pub fn get(&self, index: usize) -> &Manager {
+        &self.list[index]
+    }
+
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        // A few names are compared faster than one is hashed.
+        if self.list.len() <= 8 {
+            return self.list.iter().position(|manager| &*manager.name == name);
+        }
+        self.by_name.get(name).copied()
+    }
+
+    /// The index of the manager a placeholder names, or of the default manager when it names none.
+    pub fn resolve(&self, named: Option<&str>) -> Result<usize, SecretError> {
+        match named.or(self.default.as_deref()) {
+            Some(name) => self.index_of(name).ok_or_else(|| SecretError::UnknownManager { manager: name.to_owned() }),
+            None => Err(SecretError::NoDefaultManager),
+        }
+    }
 }
 
 /// Which cache entries to drop.
@@ -116,31 +153,9 @@ impl Resolver {
         step::resolve(self, identity, base, step).await
     }
 
-    /// Reads one secret for a flow node: the value and its metadata, through the cache, checked and audited.
-    /// Text values are registered for masking.
-    pub async fn get(
-        &self,
-        identity: &Identity,
-        manager: &str,
-        name: &str,
-        selector: &VersionSelector,
-    ) -> Result<Arc<SharedSecret>, SecretError> {
-        let reference = SecretRef {
-            manager: Some(manager.to_owned()),
-            path: name.to_owned(),
-            key: KeySpec::None,
-            selector: selector.clone(),
-        };
-        let found = self.lookup(&Arc::new(identity.clone()), manager, &reference, "get", None).await?;
-        if let Some(text) = found.shared.value().expose_text() {
-            self.inner.masker.register(text);
-        }
-        Ok(found.shared)
-    }
-
     /// Checks that `identity` may use `manager` and, when given, the secret `name` on it. No backend call.
     pub fn authorize(&self, identity: &Identity, manager: &str, name: Option<&str>) -> Result<(), SecretError> {
-        let rules = self.rules(manager)?;
+        let rules = self.manager(manager)?;
         let denied =
             |reason| SecretError::Denied { manager: manager.to_owned(), name: name.unwrap_or("*").to_owned(), reason };
         rules.access.check_caller(identity).map_err(denied)?;
@@ -187,14 +202,21 @@ impl Resolver {
 
     /// Drops cache entries at once (revocation); their values are zeroized.
     pub async fn clear_cache(&self, scope: CacheScope) -> Result<(), SecretError> {
-        let unknown = |manager: &str| SecretError::UnknownManager { manager: manager.to_owned() };
+        let front = &self.inner.front;
         match &scope {
-            CacheScope::All => self.inner.cache.clear_all().await,
+            CacheScope::All => {
+                self.inner.cache.clear_all().await;
+                front.forget(|_, _| true);
+            }
             CacheScope::Manager(manager) => {
-                self.inner.cache.manager(manager).ok_or_else(|| unknown(manager))?.clear().await;
+                let index = self.manager_index(manager)?;
+                self.inner.managers.get(index).cache.clear().await;
+                front.forget(|of, _| of == index);
             }
             CacheScope::Secret { manager, name } => {
-                self.inner.cache.manager(manager).ok_or_else(|| unknown(manager))?.clear_name(name).await;
+                let index = self.manager_index(manager)?;
+                self.inner.managers.get(index).cache.clear_name(name).await;
+                front.forget(|of, key| of == index && &*key.name == name);
             }
         }
         tracing::info!(target: "keyway::audit", scope = ?scope, "cache cleared");
@@ -213,11 +235,15 @@ impl Resolver {
 
     /// The configured default manager.
     pub fn default_manager(&self) -> Option<&str> {
-        self.inner.default_manager.as_deref()
+        self.inner.managers.default.as_deref()
     }
 
-    fn rules(&self, manager: &str) -> Result<&ManagerRules, SecretError> {
-        self.inner.managers.get(manager).ok_or_else(|| SecretError::UnknownManager { manager: manager.to_owned() })
+    fn manager_index(&self, manager: &str) -> Result<usize, SecretError> {
+        self.inner.managers.index_of(manager).ok_or_else(|| SecretError::UnknownManager { manager: manager.to_owned() })
+    }
+
+    fn manager(&self, manager: &str) -> Result<&Manager, SecretError> {
+        Ok(self.inner.managers.get(self.manager_index(manager)?))
     }
 }
 

@@ -17,10 +17,6 @@ impl ResolvedStep {
         Self { value, secrets: 0 }
     }
 
-    pub(crate) fn value_mut(&mut self) -> &mut Value {
-        &mut self.value
-    }
-
     pub(crate) fn set_secrets(&mut self, secrets: usize) {
         self.secrets = secrets;
     }

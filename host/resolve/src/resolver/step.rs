@@ -1,34 +1,23 @@
-//! Resolving one step: find every placeholder, read each distinct secret once (all concurrently), then
-//! substitute, naming the step path and placeholder of the first failure in document order.
+//! Resolving one step. Every string with placeholders is compiled once (parsed, managers resolved, plans
+//! attached) and kept in the front; each distinct plan is read once. When the front's cells hold a servable
+//! entry for every plan, the whole step resolves under one read lock without a cache call or a future;
+//! otherwise the missing plans are read through the cache, all concurrently. Either way the same judgement,
+//! audit records, masking and errors (the first failure in document order, naming path and placeholder).
 
-use super::lookup::Found;
+use super::front::{CompiledLeaf, LeafDraft, LeafError, LookupPlan};
+use super::lookup::{self, Callers, Outcome};
+use super::output::{build, first_failure, replacements};
+use super::walk::{locate, walk, LeafUse, Shape};
 use super::{ResolvedStep, Resolver};
 use crate::access::Identity;
-use crate::error::{quote_placeholder, ResolveError, SecretError};
-use crate::fields::KeyError;
-use crate::path::{PathSegment, StepPath};
-use crate::placeholder::{parse, Part, SecretRef, Template};
+use crate::audit::AuditBatch;
+use crate::cache::Entry;
+use crate::error::{quote_placeholder, ResolveError};
+use crate::path::StepPath;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::borrow::Borrow;
 use std::sync::Arc;
-use zeroize::Zeroizing;
-
-/// A string leaf that changes: it has placeholders or escapes.
-struct Leaf<'a> {
-    path: StepPath,
-    text: &'a str,
-    template: Template,
-    /// For each placeholder, in order, its index in the step's distinct lookups.
-    lookups: Vec<usize>,
-}
-
-/// What replaces the placeholders of one distinct lookup.
-struct Replacement {
-    text: Zeroizing<String>,
-    binary: bool,
-    manager: String,
-    name: String,
-}
+use std::time::Instant;
 
 pub(super) async fn resolve(
     resolver: &Resolver,
@@ -36,158 +25,178 @@ pub(super) async fn resolve(
     base: &StepPath,
     step: &Value,
 ) -> Result<ResolvedStep, ResolveError> {
-    let mut leaves = Vec::new();
-    collect(step, &mut base.clone(), &mut leaves)?;
-
-    // Distinct lookups, with the path of the first string that uses each.
-    let mut distinct: HashMap<SecretRef, usize> = HashMap::new();
-    let mut lookups: Vec<(SecretRef, StepPath)> = Vec::new();
-    for leaf in &mut leaves {
-        for (span, reference) in leaf.template.placeholders() {
-            let manager = match reference.manager.as_deref().or(resolver.default_manager()) {
-                Some(manager) if resolver.inner.managers.contains_key(manager) => manager.to_owned(),
-                Some(manager) => {
-                    let cause = SecretError::UnknownManager { manager: manager.to_owned() };
-                    return Err(error_at(leaf, span.clone(), cause));
-                }
-                None => return Err(error_at(leaf, span.clone(), SecretError::NoDefaultManager)),
-            };
-            let reference = SecretRef { manager: Some(manager), ..reference.clone() };
-            let next = lookups.len();
-            let index = *distinct.entry(reference.clone()).or_insert(next);
-            if index == next {
-                lookups.push((reference, leaf.path.clone()));
-            }
-            leaf.lookups.push(index);
+    let inner = &resolver.inner;
+    let now = Instant::now();
+    let mut audit = inner.auditor.batch("resolve", identity);
+    // Leaves compiled by this call, found here even if the front does not keep them.
+    let mut compiled: Vec<Arc<CompiledLeaf>> = Vec::new();
+    let slow = loop {
+        let state = inner.front.read();
+        let find = |text: &str| {
+            state.leaf(state.leaf_hash(text), text).or_else(|| compiled.iter().find(|leaf| &*leaf.text == text))
+        };
+        let walk = walk(step, base, find, audit.is_some(), !compiled.is_empty());
+        if !walk.missing.is_empty() {
+            let missing = walk.missing;
+            drop(state);
+            compiled.extend(compile(resolver, base, step, missing)?);
+            continue;
         }
-    }
 
-    let identity = Arc::new(identity.clone());
-    let reads = lookups.iter().map(|(reference, path)| {
-        let manager = reference.manager.as_deref().unwrap_or_default();
-        resolver.lookup(&identity, manager, reference, "resolve", Some(path))
-    });
-    let found = futures::future::join_all(reads).await;
-    let replacements: Vec<Result<Replacement, SecretError>> = found
-        .into_iter()
-        .zip(&lookups)
-        .map(|(found, (reference, _))| found.and_then(|found| replacement(found, reference)))
-        .collect();
-    for replacement in replacements.iter().flatten() {
-        resolver.inner.masker.register(&replacement.text);
-    }
-
-    let mut resolved = ResolvedStep::new(step.clone());
-    resolved.set_secrets(replacements.len());
-    let base_len = base.segments().len();
-    for leaf in &leaves {
-        let text = substitute(leaf, &replacements)?;
-        if let Some(Value::String(slot)) = navigate(resolved.value_mut(), &leaf.path.segments()[base_len..]) {
-            let mut old = std::mem::replace(slot, text);
-            zeroize::Zeroize::zeroize(&mut old);
-        }
-    }
-    Ok(resolved)
-}
-
-/// Finds the string leaves that change.
-fn collect<'a>(value: &'a Value, path: &mut StepPath, leaves: &mut Vec<Leaf<'a>>) -> Result<(), ResolveError> {
-    match value {
-        Value::String(text) => {
-            let template = parse(text).map_err(|error| {
-                let start = text.get(..error.offset).map_or(0, |before| {
-                    before.rfind("${secret:").into_iter().chain(before.rfind("{{")).max().unwrap_or(0)
-                });
-                let placeholder = quote_placeholder(placeholder_text(text, start));
-                ResolveError::new(path.clone(), placeholder, SecretError::Malformed(error))
-            })?;
-            let unchanged = match template.parts.as_slice() {
-                [] => true,
-                [Part::Text(range)] => range.start == 0 && range.end == text.len(),
-                _ => false,
-            };
-            if !unchanged {
-                leaves.push(Leaf { path: path.clone(), text, template, lookups: Vec::new() });
+        let mut callers = Callers::default();
+        let mut outcomes = Vec::with_capacity(walk.distinct.len());
+        for plan in &walk.distinct {
+            let manager = inner.managers.get(plan.manager);
+            let caller = callers.check(plan.manager, manager, identity);
+            let outcome = lookup::refusal(manager, plan, caller).or_else(|| {
+                let cells = state.entries(plan)?;
+                lookup::from_cells(manager, plan, cells, now)
+            });
+            match outcome {
+                Some(outcome) => outcomes.push(outcome),
+                None => break,
             }
         }
-        Value::Array(items) => {
-            for (index, item) in items.iter().enumerate() {
-                path.push(PathSegment::Index(index));
-                collect(item, path, leaves)?;
-                path.pop();
+        if outcomes.len() == walk.distinct.len() {
+            let result =
+                conclude(resolver, base, step, &walk.leaves, &walk.distinct, &walk.shape, &outcomes, &mut audit);
+            drop(state);
+            if let Some(batch) = audit {
+                batch.finish();
             }
+            return result;
         }
-        Value::Object(map) => {
-            for (key, item) in map {
-                path.push(PathSegment::Key(key.clone()));
-                collect(item, path, leaves)?;
-                path.pop();
-            }
-        }
-        Value::Null | Value::Bool(_) | Value::Number(_) => {}
-    }
-    Ok(())
-}
-
-/// The placeholder starting at `start`: up to its first `}` (or `}}`), or the rest of the string.
-fn placeholder_text(text: &str, start: usize) -> &str {
-    let rest = text.get(start..).unwrap_or(text);
-    let end = if rest.starts_with("{{") { rest.find("}}").map(|at| at + 2) } else { rest.find('}').map(|at| at + 1) };
-    rest.get(..end.unwrap_or(rest.len())).unwrap_or(rest)
-}
-
-fn error_at(leaf: &Leaf<'_>, span: std::ops::Range<usize>, cause: SecretError) -> ResolveError {
-    let placeholder = quote_placeholder(leaf.text.get(span).unwrap_or_default());
-    ResolveError::new(leaf.path.clone(), placeholder, cause)
-}
-
-/// The text that replaces a placeholder: a key's value, the text value, or a binary value as base64.
-fn replacement(found: Found, reference: &SecretRef) -> Result<Replacement, SecretError> {
-    let manager = reference.manager.clone().unwrap_or_default();
-    let name = found.name;
-    let (text, binary) = match &found.key {
-        Some(key) => match found.shared.key(key) {
-            Ok(value) => (Zeroizing::new(value.to_owned()), false),
-            Err(KeyError::MissingKey) => return Err(SecretError::MissingKey { manager, name, key: key.clone() }),
-            Err(KeyError::NotKeyValue) => return Err(SecretError::NotKeyValue { manager, name, key: key.clone() }),
-        },
-        None => (found.shared.value().to_text_or_base64(), found.shared.value().is_binary()),
+        // Some plan needs a read: keep what is known, and let go of the front before waiting.
+        let known: Vec<Outcome<Arc<Entry>>> = outcomes.into_iter().map(Outcome::into_owned).collect();
+        break Detached {
+            leaves: walk.leaves.iter().map(|used| (used.ordinal, Arc::clone(used.leaf), used.uses.clone())).collect(),
+            distinct: walk.distinct.iter().map(|plan| Arc::clone(plan)).collect(),
+            shape: walk.shape,
+            known,
+        };
     };
-    Ok(Replacement { text, binary, manager, name })
+    let result = resolve_reading(resolver, identity, base, step, slow, now, &mut audit).await;
+    if let Some(batch) = audit {
+        batch.finish();
+    }
+    result
 }
 
-/// The new text of one leaf, allocated once at its final size so no partial copy of a value is left behind
-/// by a reallocation.
-fn substitute(leaf: &Leaf<'_>, replacements: &[Result<Replacement, SecretError>]) -> Result<String, ResolveError> {
-    let mut pieces: Vec<&str> = Vec::with_capacity(leaf.template.parts.len());
-    let mut lookups = leaf.lookups.iter();
-    for part in &leaf.template.parts {
-        match part {
-            Part::Text(range) => pieces.push(leaf.text.get(range.clone()).unwrap_or_default()),
-            Part::Placeholder { span, .. } => {
-                let replacement = match lookups.next().and_then(|index| replacements.get(*index)) {
-                    Some(Ok(replacement)) => replacement,
-                    Some(Err(cause)) => return Err(error_at(leaf, span.clone(), cause.clone())),
-                    // Every placeholder got a lookup index when the leaf was collected.
-                    None => continue,
-                };
-                if replacement.binary && !leaf.template.is_single_placeholder() {
-                    let (manager, name) = (replacement.manager.clone(), replacement.name.clone());
-                    return Err(error_at(leaf, span.clone(), SecretError::BinaryEmbedded { manager, name }));
-                }
-                pieces.push(&replacement.text);
-            }
+/// A walk kept past the front's lock, with the outcomes already known (for the first plans, in order).
+struct Detached {
+    leaves: Vec<(usize, Arc<CompiledLeaf>, std::ops::Range<usize>)>,
+    distinct: Vec<Arc<LookupPlan>>,
+    shape: Shape,
+    known: Vec<Outcome<Arc<Entry>>>,
+}
+
+/// The slow path: reads the plans with no outcome yet through the cache, concurrently, remembers what they
+/// returned in the front, and concludes.
+async fn resolve_reading(
+    resolver: &Resolver,
+    identity: &Identity,
+    base: &StepPath,
+    step: &Value,
+    detached: Detached,
+    now: Instant,
+    audit: &mut Option<AuditBatch<'_>>,
+) -> Result<ResolvedStep, ResolveError> {
+    let inner = &resolver.inner;
+    let Detached { leaves, distinct, shape, mut known } = detached;
+    let (mut rest, to_read) = prepare_reads(resolver, identity, &distinct[known.len()..], now);
+    let reads = to_read.iter().map(|(_, plan)| lookup::read(inner.managers.get(plan.manager), plan));
+    let read = futures::future::join_all(reads).await;
+    inner.front.remember(to_read.iter().zip(&read).map(|((_, plan), (_, entries))| (*plan, entries.as_slice())));
+    for ((slot, _), (outcome, _)) in to_read.iter().zip(read) {
+        if let Some(slot) = rest.get_mut(*slot) {
+            *slot = Some(outcome);
         }
     }
-    let mut out = String::with_capacity(pieces.iter().map(|piece| piece.len()).sum());
-    pieces.into_iter().for_each(|piece| out.push_str(piece));
-    Ok(out)
+    // Every slot left empty was read.
+    known.extend(rest.into_iter().flatten());
+    let leaves: Vec<LeafUse<'_>> =
+        leaves.iter().map(|(ordinal, leaf, uses)| LeafUse { ordinal: *ordinal, leaf, uses: uses.clone() }).collect();
+    let distinct: Vec<&Arc<LookupPlan>> = distinct.iter().collect();
+    conclude(resolver, base, step, &leaves, &distinct, &shape, &known, audit)
 }
 
-/// The node at `segments` below `value`.
-fn navigate<'v>(value: &'v mut Value, segments: &[PathSegment]) -> Option<&'v mut Value> {
-    segments.iter().try_fold(value, |node, segment| match segment {
-        PathSegment::Key(key) => node.as_object_mut()?.get_mut(key),
-        PathSegment::Index(index) => node.as_array_mut()?.get_mut(*index),
-    })
+/// The outcome of each plan that can be told without a read (refused, or servable from the front's cells by
+/// now), and the plans to read with their positions.
+#[allow(clippy::type_complexity)]
+fn prepare_reads<'p>(
+    resolver: &Resolver,
+    identity: &Identity,
+    plans: &'p [Arc<LookupPlan>],
+    now: Instant,
+) -> (Vec<Option<Outcome<Arc<Entry>>>>, Vec<(usize, &'p Arc<LookupPlan>)>) {
+    let inner = &resolver.inner;
+    let state = inner.front.read();
+    let mut callers = Callers::default();
+    let mut rest = Vec::with_capacity(plans.len());
+    let mut to_read = Vec::new();
+    for plan in plans {
+        let manager = inner.managers.get(plan.manager);
+        let outcome = lookup::refusal(manager, plan, callers.check(plan.manager, manager, identity)).or_else(|| {
+            let cells = state.entries(plan)?;
+            lookup::from_cells(manager, plan, cells, now).map(Outcome::into_owned)
+        });
+        if outcome.is_none() {
+            to_read.push((rest.len(), plan));
+        }
+        rest.push(outcome);
+    }
+    (rest, to_read)
+}
+
+/// Compiles the strings no leaf was found for (in document order) and adds them to the front. The first one
+/// that cannot be compiled fails the step: nothing is read then.
+fn compile(
+    resolver: &Resolver,
+    base: &StepPath,
+    step: &Value,
+    missing: Vec<(usize, &str)>,
+) -> Result<Vec<Arc<CompiledLeaf>>, ResolveError> {
+    let drafts = missing
+        .into_iter()
+        .map(|(ordinal, text)| {
+            LeafDraft::new(text, &resolver.inner.managers).map_err(|LeafError { placeholder, cause }| {
+                ResolveError::new(StepPath::joined(base, &locate(step, ordinal)), placeholder, cause)
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(resolver.inner.front.install(drafts))
+}
+
+/// Audits every distinct plan, registers the values found for masking, and returns the first failure in
+/// document order or the resolved tree.
+#[allow(clippy::too_many_arguments)]
+fn conclude<E: Borrow<Arc<Entry>>>(
+    resolver: &Resolver,
+    base: &StepPath,
+    step: &Value,
+    leaves: &[LeafUse<'_>],
+    distinct: &[&Arc<LookupPlan>],
+    shape: &Shape,
+    outcomes: &[Outcome<E>],
+    audit: &mut Option<AuditBatch<'_>>,
+) -> Result<ResolvedStep, ResolveError> {
+    let inner = &resolver.inner;
+    if let Some(batch) = audit {
+        batch.reserve(distinct.len(), shape.path_text.len());
+        for (index, (plan, outcome)) in distinct.iter().zip(outcomes).enumerate() {
+            batch.push(outcome.record(plan, inner.managers.get(plan.manager), shape.path(index)));
+        }
+    }
+    let replacements = replacements(&inner.managers, distinct, outcomes);
+    for replacement in replacements.iter().flatten() {
+        replacement.mask(&inner.masker);
+    }
+    if let Some((position, span, cause)) = first_failure(leaves, shape, &replacements) {
+        let (ordinal, text) = leaves.get(position).map_or((0, ""), |used| (used.ordinal, &*used.leaf.text));
+        let placeholder = quote_placeholder(text.get(span).unwrap_or_default());
+        return Err(ResolveError::new(StepPath::joined(base, &locate(step, ordinal)), placeholder, cause));
+    }
+    let mut resolved = ResolvedStep::new(build(step, leaves, shape, &replacements));
+    resolved.set_secrets(distinct.len());
+    Ok(resolved)
 }

@@ -1,0 +1,125 @@
+//! A lookup plan: what one distinct placeholder (or flow-node `get`) reads, worked out once — the names the
+//! key rule allows, their cache keys, and which of them the manager's allow/deny patterns refuse.
+
+use super::super::Manager;
+use crate::access::Denial;
+use crate::cache::CacheKey;
+use crate::manager::KeyRule;
+use crate::placeholder::{KeySpec, SecretRef};
+use std::sync::Arc;
+
+/// One name a reference can mean, and the key to read from it.
+pub(crate) struct Candidate {
+    pub key: CacheKey,
+    pub field: Option<Arc<str>>,
+}
+
+/// What a reference reads on its manager, decided once. Shared by every string and step that use it.
+pub(crate) struct LookupPlan {
+    /// The manager's index in the resolver.
+    pub manager: usize,
+    /// The reference, with its manager named.
+    pub reference: SecretRef,
+    /// The reference's path, shared with audit records.
+    pub path: Arc<str>,
+    /// The names tried, in order (see [`KeyRule`]).
+    pub candidates: Vec<Candidate>,
+    /// The first candidate whose name the manager's allow/deny patterns refuse. The patterns do not change
+    /// while the resolver lives, so this is decided when the plan is made; callers are still checked at each
+    /// call.
+    pub refused: Option<(usize, Denial)>,
+    /// Where the plan's remembered entries are in the front.
+    pub(super) cell: usize,
+}
+
+/// A plan not yet in the front.
+pub(crate) struct PlanDraft {
+    manager: usize,
+    reference: SecretRef,
+    candidates: Vec<Candidate>,
+    refused: Option<(usize, Denial)>,
+}
+
+impl PlanDraft {
+    /// The plan of `reference` (whose manager is `manager`, at index `index`).
+    pub fn new(index: usize, manager: &Manager, reference: SecretRef) -> Self {
+        let candidates: Vec<Candidate> = candidates(&reference, manager.keys)
+            .into_iter()
+            .map(|(name, field)| Candidate {
+                key: CacheKey { name: Arc::from(name), selector: reference.selector.clone() },
+                field: field.map(Arc::from),
+            })
+            .collect();
+        let refused = candidates.iter().enumerate().find_map(|(position, candidate)| {
+            manager.access.check_name(&candidate.key.name).err().map(|denial| (position, denial))
+        });
+        Self { manager: index, reference, candidates, refused }
+    }
+
+    pub fn manager(&self) -> usize {
+        self.manager
+    }
+
+    pub fn reference(&self) -> &SecretRef {
+        &self.reference
+    }
+
+    /// The plan, with its entries at `cell` of the front.
+    pub(super) fn into_plan(self, cell: usize) -> LookupPlan {
+        let path = Arc::from(self.reference.path.as_str());
+        LookupPlan {
+            manager: self.manager,
+            reference: self.reference,
+            path,
+            candidates: self.candidates,
+            refused: self.refused,
+            cell,
+        }
+    }
+}
+
+impl LookupPlan {
+    /// Whether this plan reads `reference` on manager `manager`.
+    pub fn is_for(&self, manager: usize, path: &str, key: &KeySpec, selector: &keyway_types::VersionSelector) -> bool {
+        self.manager == manager
+            && self.reference.path == path
+            && &self.reference.key == key
+            && &self.reference.selector == selector
+    }
+}
+
+/// The (name, key) pairs a reference can mean, in the order they are tried; see [`KeyRule`].
+fn candidates(reference: &SecretRef, rule: KeyRule) -> Vec<(&str, Option<&str>)> {
+    let path = reference.path.as_str();
+    match &reference.key {
+        KeySpec::None => vec![(path, None)],
+        KeySpec::Explicit(key) => vec![(path, Some(key.as_str()))],
+        KeySpec::LastSegment => match (path.rsplit_once('/'), rule) {
+            (None, _) | (Some(_), KeyRule::Never) => vec![(path, None)],
+            (Some((name, key)), KeyRule::LastSegment) => vec![(name, Some(key))],
+            (Some((name, key)), KeyRule::Auto) => vec![(path, None), (name, Some(key))],
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keyway_types::VersionSelector;
+
+    fn reference(path: &str, key: KeySpec) -> SecretRef {
+        SecretRef { manager: Some("m".into()), path: path.into(), key, selector: VersionSelector::Latest }
+    }
+
+    #[test]
+    fn the_key_rule_decides_what_a_trailing_segment_is() {
+        let path = reference("prod/db/password", KeySpec::LastSegment);
+        assert_eq!(candidates(&path, KeyRule::Never), vec![("prod/db/password", None)]);
+        assert_eq!(candidates(&path, KeyRule::LastSegment), vec![("prod/db", Some("password"))]);
+        assert_eq!(candidates(&path, KeyRule::Auto), vec![("prod/db/password", None), ("prod/db", Some("password"))]);
+        let plain = reference("db", KeySpec::LastSegment);
+        assert_eq!(candidates(&plain, KeyRule::LastSegment), vec![("db", None)]);
+        let explicit = reference("prod/db", KeySpec::Explicit("user".into()));
+        assert_eq!(candidates(&explicit, KeyRule::Auto), vec![("prod/db", Some("user"))]);
+    }
+}

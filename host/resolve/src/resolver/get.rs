@@ -1,0 +1,118 @@
+//! The flow-node read: one secret with its metadata, through the front and the cache, checked, audited and
+//! registered for masking.
+
+use super::front::{LookupPlan, PlanDraft};
+use super::lookup::{self, Outcome};
+use super::{Manager, Resolver};
+use crate::access::Identity;
+use crate::audit::{AuditBatch, RecordFields, Text};
+use crate::cache::{CacheStatus, Entry};
+use crate::error::SecretError;
+use crate::fields::SharedSecret;
+use crate::placeholder::{KeySpec, SecretRef};
+use keyway_types::VersionSelector;
+use std::borrow::Borrow;
+use std::sync::Arc;
+use std::time::Instant;
+
+impl Resolver {
+    /// Reads one secret for a flow node: the value and its metadata, through the cache, checked and audited.
+    /// Text values are registered for masking.
+    pub async fn get(
+        &self,
+        identity: &Identity,
+        manager: &str,
+        name: &str,
+        selector: &VersionSelector,
+    ) -> Result<Arc<SharedSecret>, SecretError> {
+        let now = Instant::now();
+        let mut audit = self.inner.auditor.batch("get", identity);
+        let result = match self.inner.managers.index_of(manager) {
+            Some(index) => self.get_from(identity, index, name, selector, now, &mut audit).await,
+            None => {
+                let error = SecretError::UnknownManager { manager: manager.to_owned() };
+                if let Some(batch) = &mut audit {
+                    batch.push(RecordFields {
+                        manager: Text::Borrowed(manager),
+                        secret: Text::Borrowed(name),
+                        key: None,
+                        selector,
+                        version: None,
+                        outcome: error.kind_name(),
+                        cache: CacheStatus::Bypassed,
+                        path: None,
+                    });
+                }
+                Err(error)
+            }
+        };
+        if let Some(batch) = audit {
+            batch.finish();
+        }
+        result
+    }
+
+    async fn get_from(
+        &self,
+        identity: &Identity,
+        index: usize,
+        name: &str,
+        selector: &VersionSelector,
+        now: Instant,
+        audit: &mut Option<AuditBatch<'_>>,
+    ) -> Result<Arc<SharedSecret>, SecretError> {
+        let manager = self.inner.managers.get(index);
+        let caller = manager.access.check_caller(identity);
+        let plan = {
+            let state = self.inner.front.read();
+            match state.plan(index, name, &KeySpec::None, selector) {
+                Some(plan) => {
+                    let cached = lookup::refusal(manager, plan, &caller).or_else(|| {
+                        let cells = state.entries(plan)?;
+                        lookup::from_cells(manager, plan, cells, now)
+                    });
+                    if let Some(outcome) = cached {
+                        return self.conclude_get(manager, plan, outcome, audit);
+                    }
+                    Some(Arc::clone(plan))
+                }
+                None => None,
+            }
+        };
+        let plan = plan.unwrap_or_else(|| {
+            let reference = SecretRef {
+                manager: Some(manager.name.to_string()),
+                path: name.to_owned(),
+                key: KeySpec::None,
+                selector: selector.clone(),
+            };
+            self.inner.front.plan(PlanDraft::new(index, manager, reference))
+        });
+        if let Some(refused) = lookup::refusal::<Arc<Entry>>(manager, &plan, &caller) {
+            return self.conclude_get(manager, &plan, refused, audit);
+        }
+        let (outcome, read) = lookup::read(manager, &plan).await;
+        self.inner.front.remember([(&plan, read.as_slice())]);
+        self.conclude_get(manager, &plan, outcome, audit)
+    }
+
+    /// Audits the read, registers a text value for masking and hands out the secret.
+    fn conclude_get<E: Borrow<Arc<Entry>>>(
+        &self,
+        manager: &Manager,
+        plan: &LookupPlan,
+        outcome: Outcome<E>,
+        audit: &mut Option<AuditBatch<'_>>,
+    ) -> Result<Arc<SharedSecret>, SecretError> {
+        if let Some(batch) = audit {
+            batch.push(outcome.record(plan, manager, None));
+        }
+        let (shared, _) = outcome.found(manager, plan)?;
+        shared.mask_text(&self.inner.masker);
+        let entry = outcome.entry.as_ref().map(Borrow::borrow);
+        entry.and_then(|entry| entry.shared()).map(Arc::clone).ok_or_else(|| SecretError::NotFound {
+            manager: manager.name.to_string(),
+            names: vec![format!("'{}'", plan.path)],
+        })
+    }
+}
