@@ -5,6 +5,10 @@
 //! # Layout
 //! - [`harness`]: workspace paths, free ports, child processes killed on drop, the Python venv.
 //! - [`plugins`]: a runtime per test and connections to embedded plugins.
+//! - [`calls`]: calls on a connection and checks of their answers; host credentials that count.
+//! - [`fakes`]: the vendor fakes of `tests/fakes/`, started per test, and their `/_fake/` controls.
 
+pub mod calls;
+pub mod fakes;
 pub mod harness;
 pub mod plugins;

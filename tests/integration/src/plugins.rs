@@ -31,3 +31,11 @@ pub async fn connect(runtime: &Runtime, name: &str, manager: &str, config: Conne
 pub fn with_settings(settings: serde_json::Value) -> ConnectionConfig {
     ConnectionConfig { settings, ..ConnectionConfig::default() }
 }
+
+/// `settings` (a JSON object) with the fields of `extra` added, replacing those of the same name.
+pub fn with_extra(mut settings: serde_json::Value, extra: serde_json::Value) -> serde_json::Value {
+    if let (Some(target), serde_json::Value::Object(extra)) = (settings.as_object_mut(), extra) {
+        target.extend(extra);
+    }
+    settings
+}

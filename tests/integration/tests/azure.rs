@@ -12,16 +12,16 @@ mod fake;
 use fake::{FakeKeyVault, SECRET};
 use keyway_azure_auth::AzureCredentials;
 use keyway_conformance::{run, SuiteOptions};
-use keyway_integration_tests::plugins::{load, runtime};
+use keyway_integration_tests::calls::CountingCredentials;
+pub use keyway_integration_tests::calls::{assert_kind, list_all, provider_error, tags, text, timed};
+use keyway_integration_tests::fakes::Fake;
+use keyway_integration_tests::plugins::{load, runtime, with_extra};
 use keyway_runtime::{Connection, ConnectionConfig, Runtime};
 use keyway_types::{
-    AccessToken, BoxFuture, CredentialProvider, DeleteMode, ErrorKind, ListRequest, ProviderError, SecretValue, Tags,
-    UpdateRequest, VersionSelector, WriteOptions,
+    CredentialProvider, DeleteMode, ErrorKind, SecretValue, UpdateRequest, VersionSelector, WriteOptions,
 };
 use serde_json::{json, Value};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 #[path = "azure/behaviour.rs"]
 mod behaviour;
@@ -29,19 +29,6 @@ mod behaviour;
 mod failures;
 #[path = "azure/placeholders.rs"]
 mod placeholders;
-
-/// Counts the plugin's token requests to the host.
-struct Counting {
-    inner: AzureCredentials,
-    calls: AtomicU64,
-}
-
-impl CredentialProvider for Counting {
-    fn access_token<'a>(&'a self, scopes: &'a [String]) -> BoxFuture<'a, Result<AccessToken, ProviderError>> {
-        self.calls.fetch_add(1, Ordering::Relaxed);
-        self.inner.access_token(scopes)
-    }
-}
 
 /// A fake vault, a runtime with the azure plugin, and connections to it.
 pub struct AzureUnderTest {
@@ -78,10 +65,7 @@ impl AzureUnderTest {
     }
 
     async fn connect_to(&self, vault_uri: &str, extra: Value) -> Connection {
-        let mut settings = json!({ "vault_uri": vault_uri });
-        if let (Some(target), Some(extra)) = (settings.as_object_mut(), extra.as_object()) {
-            target.extend(extra.clone());
-        }
+        let settings = with_extra(json!({ "vault_uri": vault_uri }), extra);
         self.connect_with(settings, Arc::new(self.fake.credentials())).await
     }
 }
@@ -130,14 +114,14 @@ async fn an_untrusted_vault_certificate_is_unavailable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_are_cached_by_the_host_and_the_plugin() {
     let azure = AzureUnderTest::start(&[]).await;
-    let counting = Arc::new(Counting { inner: azure.fake.credentials(), calls: AtomicU64::new(0) });
+    let counting = Arc::new(CountingCredentials::new(azure.fake.credentials()));
     let conn = azure.connect_with(json!({ "vault_uri": azure.fake.https_url }), counting.clone()).await;
     for i in 0..5 {
         let name = format!("cached-{i}");
         conn.create(&name, &SecretValue::text("v"), &WriteOptions::default()).await.expect("create");
         conn.get(&name, &VersionSelector::Latest).await.expect("get");
     }
-    let host_calls = counting.calls.load(Ordering::Relaxed);
+    let host_calls = counting.calls();
     // Each plugin instance asks the host once and keeps the token until near its expiry.
     let instances = conn.idle_instances() as u64;
     assert!(instances >= 1, "the pool keeps the instances that served the calls");
@@ -149,44 +133,6 @@ async fn tokens_are_cached_by_the_host_and_the_plugin() {
     assert_eq!(azure.fake.stat("token_requests").await, 1);
 }
 
-/// Runs `f`, returning its result and the time it took.
-pub async fn timed<T>(f: impl std::future::Future<Output = T>) -> (T, Duration) {
-    let started = Instant::now();
-    let result = f.await;
-    (result, started.elapsed())
-}
-
-/// Tags from pairs.
-pub fn tags(pairs: &[(&str, &str)]) -> Tags {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-}
-
-/// A `ListRequest` walked to the end; the names found.
-pub async fn list_all(conn: &Connection, mut request: ListRequest) -> Vec<String> {
-    let mut names = Vec::new();
-    for _ in 0..100 {
-        let page = conn.list(&request).await.expect("list");
-        names.extend(page.secrets.into_iter().map(|m| m.name));
-        match page.next_page {
-            Some(token) => request.page_token = Some(token),
-            None => return names,
-        }
-    }
-    panic!("list did not end within 100 pages");
-}
-
-/// The contract error of a call.
-pub fn provider_error<T: std::fmt::Debug>(result: Result<T, keyway_runtime::CallError>) -> ProviderError {
-    let err = result.expect_err("the call must fail");
-    err.provider_error().cloned().unwrap_or_else(|| panic!("not a provider error: {err}"))
-}
-
-/// Reads the secret's text.
-pub async fn text(conn: &Connection, name: &str) -> String {
-    let secret = conn.get(name, &VersionSelector::Latest).await.expect("get");
-    secret.value.expose_text().map(str::to_owned).expect("text value")
-}
-
 /// Convenience: `UpdateRequest` enabling or disabling.
 pub fn enable(enabled: bool) -> UpdateRequest {
     UpdateRequest { enabled: Some(enabled), ..UpdateRequest::default() }
@@ -194,11 +140,6 @@ pub fn enable(enabled: bool) -> UpdateRequest {
 
 /// Convenience: delete modes.
 pub const SOFT: DeleteMode = DeleteMode::Recoverable(None);
-
-/// Whether an error is of `kind`, with a readable failure.
-pub fn assert_kind(err: &ProviderError, kind: ErrorKind) {
-    assert_eq!(err.kind(), kind, "{err}");
-}
 
 /// Host credentials with a client secret the fake's Entra ID refuses.
 pub fn wrong_secret_credentials(fake: &FakeKeyVault) -> AzureCredentials {

@@ -10,9 +10,9 @@ mod fake;
 
 use fake::FakePasswordSafe;
 use keyway_conformance::{run, SuiteOptions};
-use keyway_integration_tests::plugins::{load, runtime};
+pub use keyway_integration_tests::calls::{assert_kind, provider_error, text};
+use keyway_integration_tests::plugins::{load, runtime, with_extra};
 use keyway_runtime::{Connection, ConnectionConfig, Runtime};
-use keyway_types::{ErrorKind, ProviderError, VersionSelector};
 use serde_json::{json, Value};
 
 #[path = "beyondtrust/behaviour.rs"]
@@ -42,21 +42,12 @@ impl PasswordSafeUnderTest {
 
     /// API-key settings plus `extra`.
     pub fn api_key_settings(&self, extra: Value) -> Value {
-        let mut settings =
-            json!({ "api_url": self.fake.url, "api_key": self.fake.api_key, "run_as": self.fake.run_as });
-        merge(&mut settings, extra);
-        settings
+        with_extra(json!({ "api_url": self.fake.url, "api_key": self.fake.api_key, "run_as": self.fake.run_as }), extra)
     }
 
     /// A connection with the API key, names below the folder `keyway`.
     pub async fn connect(&self) -> Connection {
         self.connect_with(self.api_key_settings(json!({ "folder": "keyway" }))).await
-    }
-}
-
-fn merge(settings: &mut Value, extra: Value) {
-    if let (Some(settings), Value::Object(extra)) = (settings.as_object_mut(), extra) {
-        settings.extend(extra);
     }
 }
 
@@ -99,21 +90,4 @@ async fn contract_suite_with_full_paths_as_names_and_version_3_0() {
     let conn = bt.connect_with(bt.api_key_settings(json!({ "api_version": "3.0" }))).await;
     let options = SuiteOptions { name_prefix: "keyway/kwct-".into(), ..suite_options() };
     passes_the_contract_suite(&conn, options).await;
-}
-
-/// The contract error of a call.
-pub fn provider_error<T: std::fmt::Debug>(result: Result<T, keyway_runtime::CallError>) -> ProviderError {
-    let err = result.expect_err("the call must fail");
-    err.provider_error().cloned().unwrap_or_else(|| panic!("not a provider error: {err}"))
-}
-
-/// Reads the secret's text.
-pub async fn text(conn: &Connection, name: &str) -> String {
-    let secret = conn.get(name, &VersionSelector::Latest).await.expect("get");
-    secret.value.expose_text().map(str::to_owned).expect("text value")
-}
-
-/// Whether an error is of `kind`, with a readable failure.
-pub fn assert_kind(err: &ProviderError, kind: ErrorKind) {
-    assert_eq!(err.kind(), kind, "{err}");
 }

@@ -10,9 +10,9 @@ mod fake;
 
 use fake::{FakeConjur, ACCOUNT, ADMIN_KEY};
 use keyway_conformance::{run, SuiteOptions};
-use keyway_integration_tests::plugins::{load, runtime};
+pub use keyway_integration_tests::calls::{assert_kind, list_all, provider_error};
+use keyway_integration_tests::plugins::{load, runtime, with_extra};
 use keyway_runtime::{Connection, ConnectionConfig, Runtime};
-use keyway_types::{ErrorKind, ListRequest, ProviderError};
 use serde_json::{json, Value};
 
 #[path = "conjur/failures.rs"]
@@ -60,11 +60,7 @@ impl ConjurUnderTest {
 
     /// Settings for `login` with `api_key`, and `extra` settings.
     pub fn settings(&self, login: &str, api_key: &str, extra: Value) -> Value {
-        let mut settings = json!({ "url": self.fake.url, "account": ACCOUNT, "login": login, "api_key": api_key });
-        if let (Some(target), Some(extra)) = (settings.as_object_mut(), extra.as_object()) {
-            target.extend(extra.clone());
-        }
-        settings
+        with_extra(json!({ "url": self.fake.url, "account": ACCOUNT, "login": login, "api_key": api_key }), extra)
     }
 
     /// The admin, with `extra` settings.
@@ -118,29 +114,4 @@ async fn contract_suite_of_a_read_only_manager() {
     let options = SuiteOptions { invalid_name: Some("/absolute".into()), ..SuiteOptions::default() };
     // Every case that writes is skipped; create and delete answer `unsupported`.
     passes_the_contract_suite(&conn, options, 12).await;
-}
-
-/// A `ListRequest` walked to the end; the names found.
-pub async fn list_all(conn: &Connection, mut request: ListRequest) -> Vec<String> {
-    let mut names = Vec::new();
-    for _ in 0..200 {
-        let page = conn.list(&request).await.expect("list");
-        names.extend(page.secrets.into_iter().map(|m| m.name));
-        match page.next_page {
-            Some(token) => request.page_token = Some(token),
-            None => return names,
-        }
-    }
-    panic!("list did not end within 200 pages");
-}
-
-/// The contract error of a call.
-pub fn provider_error<T: std::fmt::Debug>(result: Result<T, keyway_runtime::CallError>) -> ProviderError {
-    let err = result.expect_err("the call must fail");
-    err.provider_error().cloned().unwrap_or_else(|| panic!("not a provider error: {err}"))
-}
-
-/// Whether an error is of `kind`, with a readable failure.
-pub fn assert_kind(err: &ProviderError, kind: ErrorKind) {
-    assert_eq!(err.kind(), kind, "{err}");
 }

@@ -11,9 +11,9 @@ mod fake;
 
 use fake::FakeSecretServer;
 use keyway_conformance::{run, SuiteOptions};
-use keyway_integration_tests::plugins::{load, runtime};
+pub use keyway_integration_tests::calls::{assert_kind, provider_error, text};
+use keyway_integration_tests::plugins::{load, runtime, with_extra};
 use keyway_runtime::{Connection, ConnectionConfig, Runtime};
-use keyway_types::{ErrorKind, ProviderError, VersionSelector};
 use serde_json::{json, Value};
 
 #[path = "delinea/behaviour.rs"]
@@ -43,14 +43,11 @@ impl SecretServerUnderTest {
 
     /// Password-grant settings for folder 3 and the Password template, plus `extra`.
     pub fn settings(&self, extra: Value) -> Value {
-        let mut settings = json!({
+        let settings = json!({
             "base_url": self.fake.url, "username": "keyway", "password": self.fake.password,
             "folder_id": 3, "template_id": 2,
         });
-        if let (Some(settings), Value::Object(extra)) = (settings.as_object_mut(), extra) {
-            settings.extend(extra);
-        }
-        settings
+        with_extra(settings, extra)
     }
 
     /// A connection with the password grant, folder 3, template 2, the password field as the value.
@@ -87,21 +84,4 @@ async fn contract_suite_with_an_sdk_client_in_a_sub_folder() {
     });
     let conn = ss.connect_with(settings).await;
     passes_the_contract_suite(&conn).await;
-}
-
-/// The contract error of a call.
-pub fn provider_error<T: std::fmt::Debug>(result: Result<T, keyway_runtime::CallError>) -> ProviderError {
-    let err = result.expect_err("the call must fail");
-    err.provider_error().cloned().unwrap_or_else(|| panic!("not a provider error: {err}"))
-}
-
-/// Reads the secret's text.
-pub async fn text(conn: &Connection, name: &str) -> String {
-    let secret = conn.get(name, &VersionSelector::Latest).await.expect("get");
-    secret.value.expose_text().map(str::to_owned).expect("text value")
-}
-
-/// Whether an error is of `kind`, with a readable failure.
-pub fn assert_kind(err: &ProviderError, kind: ErrorKind) {
-    assert_eq!(err.kind(), kind, "{err}");
 }

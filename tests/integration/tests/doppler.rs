@@ -9,7 +9,9 @@ mod fake;
 
 use fake::{FakeDoppler, PROJECT};
 use keyway_conformance::{run, SuiteOptions};
-use keyway_integration_tests::plugins::{load, runtime};
+use keyway_integration_tests::calls::{assert_kind, provider_error, text};
+use keyway_integration_tests::fakes::Fake;
+use keyway_integration_tests::plugins::{load, runtime, with_extra};
 use keyway_runtime::{Connection, ConnectionConfig, Runtime};
 use keyway_types::{
     DeleteMode, ErrorKind, ListRequest, ProviderError, SecretValue, Tags, UpdateRequest, VersionSelector, WriteOptions,
@@ -30,28 +32,14 @@ impl DopplerUnderTest {
 
     /// A connection to `keyway/dev` with the personal token and `extra` settings.
     async fn connect(&self, extra: Value) -> Connection {
-        let mut settings = json!({ "token": self.fake.token("personal"), "project": PROJECT, "config": "dev", "endpoint": self.fake.url });
-        if let (Some(target), Some(extra)) = (settings.as_object_mut(), extra.as_object()) {
-            target.extend(extra.clone());
-        }
+        let settings = json!({
+            "token": self.fake.token("personal"), "project": PROJECT, "config": "dev", "endpoint": self.fake.url,
+        });
+        let settings = with_extra(settings, extra);
         let plugin = load(&self.runtime, "doppler");
         let config = ConnectionConfig { settings, ..ConnectionConfig::default() };
         self.runtime.connect(&plugin, "doppler", config).await.unwrap_or_else(|err| panic!("connect: {err}"))
     }
-}
-
-fn provider_error<T: std::fmt::Debug>(result: Result<T, keyway_runtime::CallError>) -> ProviderError {
-    let err = result.expect_err("the call must fail");
-    err.provider_error().cloned().unwrap_or_else(|| panic!("not a provider error: {err}"))
-}
-
-fn assert_kind(err: &ProviderError, kind: ErrorKind) {
-    assert_eq!(err.kind(), kind, "{err}");
-}
-
-async fn text(conn: &Connection, name: &str) -> String {
-    let secret = conn.get(name, &VersionSelector::Latest).await.expect("get");
-    secret.value.expose_text().map(str::to_owned).expect("text value")
 }
 
 async fn passes_the_contract_suite(conn: &Connection) {

@@ -15,16 +15,14 @@ mod failures;
 
 use fake::{FakeSecretManager, PROJECT};
 use keyway_conformance::{run, SuiteOptions};
-use keyway_integration_tests::plugins::{load, runtime};
+use keyway_integration_tests::calls::CountingCredentials;
+pub use keyway_integration_tests::calls::{assert_kind, list_all, provider_error, tags, text_at as text, timed};
+use keyway_integration_tests::fakes::Fake;
+use keyway_integration_tests::plugins::{load, runtime, with_extra};
 use keyway_runtime::{Connection, ConnectionConfig, Runtime};
-use keyway_types::{
-    AccessToken, BoxFuture, CredentialProvider, ErrorKind, ListRequest, ProviderError, SecretValue, Tags,
-    VersionSelector, WriteOptions,
-};
+use keyway_types::{CredentialProvider, SecretValue, VersionSelector, WriteOptions};
 use serde_json::{json, Value};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 /// A fake Secret Manager, a runtime with the gcp plugin, and connections to it.
 pub struct GcpUnderTest {
@@ -48,11 +46,7 @@ impl GcpUnderTest {
 
     /// The settings of a connection to the fake's project, with `extra` settings.
     pub fn settings(&self, extra: Value) -> Value {
-        let mut settings = json!({ "project": PROJECT, "endpoint": self.fake.url });
-        if let (Some(target), Some(extra)) = (settings.as_object_mut(), extra.as_object()) {
-            target.extend(extra.clone());
-        }
-        settings
+        with_extra(json!({ "project": PROJECT, "endpoint": self.fake.url }), extra)
     }
 
     /// A connection with the host's service-account credentials and `extra` settings.
@@ -105,23 +99,10 @@ async fn contract_suite_with_metadata_server_tokens() {
     assert_eq!(gcp.fake.stat("token_requests").await, 0, "no key, no token endpoint");
 }
 
-/// Counts the plugin's token requests to the host.
-struct Counting {
-    inner: keyway_gcp_auth::GcpCredentials,
-    calls: AtomicU64,
-}
-
-impl CredentialProvider for Counting {
-    fn access_token<'a>(&'a self, scopes: &'a [String]) -> BoxFuture<'a, Result<AccessToken, ProviderError>> {
-        self.calls.fetch_add(1, Ordering::Relaxed);
-        self.inner.access_token(scopes)
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_are_cached_by_the_host_and_the_plugin() {
     let gcp = GcpUnderTest::start().await;
-    let counting = Arc::new(Counting { inner: gcp.fake.credentials(), calls: AtomicU64::new(0) });
+    let counting = Arc::new(CountingCredentials::new(gcp.fake.credentials()));
     let conn = gcp.connect_with(gcp.settings(json!({})), counting.clone()).await;
     for i in 0..5 {
         let name = format!("cached-{i}");
@@ -130,50 +111,7 @@ async fn tokens_are_cached_by_the_host_and_the_plugin() {
     }
     let instances = conn.idle_instances() as u64;
     assert!(instances >= 1, "the pool keeps the instances that served the calls");
-    assert_eq!(counting.calls.load(Ordering::Relaxed), instances, "each instance asks the host once");
+    assert_eq!(counting.calls(), instances, "each instance asks the host once");
     assert_eq!(counting.inner.fetch_count(), 1, "the host fetched one token");
     assert_eq!(gcp.fake.stat("token_requests").await, 1);
-}
-
-/// Runs `f`, returning its result and the time it took.
-pub async fn timed<T>(f: impl std::future::Future<Output = T>) -> (T, Duration) {
-    let started = Instant::now();
-    let result = f.await;
-    (result, started.elapsed())
-}
-
-/// Tags from pairs.
-pub fn tags(pairs: &[(&str, &str)]) -> Tags {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-}
-
-/// A `ListRequest` walked to the end; the names found.
-pub async fn list_all(conn: &Connection, mut request: ListRequest) -> Vec<String> {
-    let mut names = Vec::new();
-    for _ in 0..100 {
-        let page = conn.list(&request).await.expect("list");
-        names.extend(page.secrets.into_iter().map(|m| m.name));
-        match page.next_page {
-            Some(token) => request.page_token = Some(token),
-            None => return names,
-        }
-    }
-    panic!("list did not end within 100 pages");
-}
-
-/// The contract error of a call.
-pub fn provider_error<T: std::fmt::Debug>(result: Result<T, keyway_runtime::CallError>) -> ProviderError {
-    let err = result.expect_err("the call must fail");
-    err.provider_error().cloned().unwrap_or_else(|| panic!("not a provider error: {err}"))
-}
-
-/// Reads the secret's text.
-pub async fn text(conn: &Connection, name: &str, selector: &VersionSelector) -> String {
-    let secret = conn.get(name, selector).await.expect("get");
-    secret.value.expose_text().map(str::to_owned).expect("text value")
-}
-
-/// Whether an error is of `kind`, with a readable failure.
-pub fn assert_kind(err: &ProviderError, kind: ErrorKind) {
-    assert_eq!(err.kind(), kind, "{err}");
 }

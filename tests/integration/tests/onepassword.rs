@@ -9,9 +9,9 @@ mod fake;
 
 use fake::{FakeConnect, TOKEN};
 use keyway_conformance::{run, SuiteOptions};
+pub use keyway_integration_tests::calls::{assert_kind, list_all, provider_error, tags, text};
 use keyway_integration_tests::plugins::{load, runtime};
 use keyway_runtime::{Connection, ConnectionConfig, Runtime};
-use keyway_types::{ErrorKind, ListRequest, ProviderError, Tags, VersionSelector};
 use serde_json::{json, Value};
 
 #[path = "onepassword/behaviour.rs"]
@@ -73,40 +73,4 @@ async fn contract_suite_with_the_vault_id_leaves_other_vaults_alone() {
     passes_the_contract_suite(&conn).await;
     let (status, items) = op.fake.api(reqwest::Method::GET, &format!("/v1/vaults/{other}/items"), None).await;
     assert_eq!((status, items), (200, json!([])), "nothing was written outside the configured vault");
-}
-
-/// Tags from pairs.
-pub fn tags(pairs: &[(&str, &str)]) -> Tags {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-}
-
-/// A `ListRequest` walked to the end; the names found.
-pub async fn list_all(conn: &Connection, mut request: ListRequest) -> Vec<String> {
-    let mut names = Vec::new();
-    for _ in 0..100 {
-        let page = conn.list(&request).await.expect("list");
-        names.extend(page.secrets.into_iter().map(|m| m.name));
-        match page.next_page {
-            Some(token) => request.page_token = Some(token),
-            None => return names,
-        }
-    }
-    panic!("list did not end within 100 pages");
-}
-
-/// The contract error of a call.
-pub fn provider_error<T: std::fmt::Debug>(result: Result<T, keyway_runtime::CallError>) -> ProviderError {
-    let err = result.expect_err("the call must fail");
-    err.provider_error().cloned().unwrap_or_else(|| panic!("not a provider error: {err}"))
-}
-
-/// Reads the secret's text.
-pub async fn text(conn: &Connection, name: &str) -> String {
-    let secret = conn.get(name, &VersionSelector::Latest).await.expect("get");
-    secret.value.expose_text().map(str::to_owned).expect("text value")
-}
-
-/// Whether an error is of `kind`, with a readable failure.
-pub fn assert_kind(err: &ProviderError, kind: ErrorKind) {
-    assert_eq!(err.kind(), kind, "{err}");
 }

@@ -2,6 +2,7 @@
 //! rejected names, refused tokens and identities.
 
 use super::{assert_kind, provider_error, text, timed, wrong_secret_credentials, AzureUnderTest};
+use keyway_integration_tests::fakes::Fake;
 use keyway_types::{ErrorKind, SecretValue, VersionSelector, WriteOptions};
 use serde_json::json;
 use std::sync::Arc;

@@ -4,12 +4,9 @@
 //! vault also on plain HTTP (loopback), for the test controls and one plain-HTTP suite run.
 
 use keyway_azure_auth::{AzureAuthSettings, AzureCredentials};
-use keyway_integration_tests::harness::{venv_bin, workspace_root, TempDir};
-use serde_json::Value;
-use std::io::{BufRead, BufReader};
+use keyway_integration_tests::fakes::{self, announced, python_fake, FakeProcess};
+use keyway_integration_tests::harness::TempDir;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 /// The fake's one service principal (defaults of `identity.py`).
 pub const TENANT: &str = "00000000-0000-4000-8000-000000000001";
@@ -18,9 +15,9 @@ pub const CLIENT: &str = "00000000-0000-4000-8000-000000000002";
 /// Its client secret.
 pub const SECRET: &str = "fake-client-secret";
 
-/// A running fake, killed on drop.
+/// A running fake, killed on drop; its controls are called on the plain-HTTP URL.
 pub struct FakeKeyVault {
-    process: Child,
+    process: FakeProcess,
     dir: TempDir,
     /// The HTTPS URL (token endpoint and vault).
     pub https_url: String,
@@ -28,12 +25,7 @@ pub struct FakeKeyVault {
     pub vault_url: String,
 }
 
-impl Drop for FakeKeyVault {
-    fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
-}
+keyway_integration_tests::impl_fake!(FakeKeyVault);
 
 impl FakeKeyVault {
     /// Starts the fake with extra command-line flags (`--lag-ms`, `--purge-protection`, …). It
@@ -41,33 +33,12 @@ impl FakeKeyVault {
     /// race for a port.
     pub async fn start(flags: &[&str]) -> Self {
         let dir = TempDir::new("azure-fake");
-        let mut command = Command::new(venv_bin("python"));
-        command
-            .arg(workspace_root().join("tests/fakes/azure_keyvault/server.py"))
-            .args(["--port", "0", "--plain-port", "0", "--cert-dir"])
-            .arg(dir.path())
-            .args(flags)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped());
-        if std::env::var_os("KEYWAY_TEST_VERBOSE").is_none() {
-            command.stderr(Stdio::null());
-        }
-        let mut process = command.spawn().unwrap_or_else(|err| panic!("cannot start the fake Key Vault: {err}"));
-        let stdout = process.stdout.take().expect("piped stdout");
-        let reading = tokio::task::spawn_blocking(move || {
-            let mut line = String::new();
-            BufReader::new(stdout).read_line(&mut line).map(|_| line)
-        });
-        let line = match tokio::time::timeout(Duration::from_secs(60), reading).await {
-            Ok(Ok(Ok(line))) if line.starts_with("READY ") => line,
-            other => {
-                let _ = process.kill();
-                panic!("the fake Key Vault did not start: {other:?}")
-            }
-        };
-        let ready: Value = serde_json::from_str(&line["READY ".len()..]).expect("the READY line is JSON");
-        let url = |key: &str| ready[key].as_str().map(str::to_owned).expect("the READY line names its URLs");
-        Self { https_url: url("url"), vault_url: url("plain_url"), process, dir }
+        let mut command = python_fake("azure_keyvault/server.py");
+        command.args(["--port", "0", "--plain-port", "0", "--cert-dir"]).arg(dir.path()).args(flags);
+        let (process, ready) = fakes::start("the fake Key Vault", command).await;
+        let vault_url = announced(&ready, "plain_url");
+        let process = FakeProcess::new(process, vault_url.clone(), reqwest::Client::new());
+        Self { https_url: announced(&ready, "url"), vault_url, process, dir }
     }
 
     /// The generated CA certificate.
@@ -87,21 +58,5 @@ impl FakeKeyVault {
     /// The host's credentials for this fake.
     pub fn credentials(&self) -> AzureCredentials {
         AzureCredentials::new(&self.auth_settings(SECRET)).expect("Azure credentials")
-    }
-
-    /// Calls a `/_fake/` control and returns its JSON answer.
-    pub async fn control(&self, action: &str, body: Value) -> Value {
-        let response = reqwest::Client::new()
-            .post(format!("{}/_fake/{action}", self.vault_url))
-            .json(&body)
-            .send()
-            .await
-            .expect("fake control request");
-        response.json().await.expect("fake control answer")
-    }
-
-    /// One counter of `/_fake/stats`.
-    pub async fn stat(&self, name: &str) -> u64 {
-        self.control("stats", serde_json::json!({})).await[name].as_u64().unwrap_or_default()
     }
 }

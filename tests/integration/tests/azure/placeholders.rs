@@ -5,6 +5,7 @@
 
 use super::fake::{FakeKeyVault, CLIENT, SECRET, TENANT};
 use keyway::{Config, ConfigSource, Identity, Keyway};
+use keyway_integration_tests::fakes::Fake;
 use keyway_integration_tests::harness::TempDir;
 use keyway_types::{SecretValue, VersionSelector, WriteOptions};
 use serde_json::json;

@@ -3,6 +3,7 @@
 //! names relative to the root; one session reused, and a new one when Password Safe ends it.
 
 use super::{assert_kind, provider_error, text, PasswordSafeUnderTest};
+use keyway_integration_tests::fakes::Fake;
 use keyway_types::{DeleteMode, ErrorKind, ListRequest, SecretValue, UpdateRequest, VersionSelector, WriteOptions};
 use serde_json::json;
 

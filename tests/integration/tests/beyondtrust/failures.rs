@@ -2,6 +2,7 @@
 //! a server that fails for a moment, throttles, is not trusted, or is not running.
 
 use super::{assert_kind, provider_error, text, PasswordSafeUnderTest};
+use keyway_integration_tests::fakes::Fake;
 use keyway_integration_tests::plugins::load;
 use keyway_runtime::ConnectionConfig;
 use keyway_types::{ErrorKind, SecretValue, VersionSelector, WriteOptions};

@@ -2,14 +2,13 @@
 //! for the run (trusted by the runtime through the connection's `ca_certificates`), with two
 //! top-level folders, `keyway` and `other`. It picks its own port and announces it.
 
-use keyway_integration_tests::harness::{spawn_announced, venv_bin, workspace_root, ChildGuard, TempDir};
+use keyway_integration_tests::fakes::{self, announced, client_trusting, python_fake, FakeProcess};
+use keyway_integration_tests::harness::TempDir;
 use serde_json::{json, Value};
-use std::process::Command;
-use std::time::Duration;
 
 /// A running fake, stopped on drop.
 pub struct FakePasswordSafe {
-    process: ChildGuard,
+    process: FakeProcess,
     _dir: TempDir,
     /// The server's URL (`https://127.0.0.1:PORT`).
     pub url: String,
@@ -25,28 +24,21 @@ pub struct FakePasswordSafe {
     pub client_id: String,
     /// Its secret.
     pub client_secret: String,
-    http: reqwest::Client,
 }
+
+keyway_integration_tests::impl_fake!(FakePasswordSafe);
 
 impl FakePasswordSafe {
     /// Starts the fake with extra flags (`--run-as-password`, `--idle-seconds`).
     pub async fn start(flags: &[&str]) -> Self {
         let dir = TempDir::new("beyondtrust-fake");
-        let mut command = Command::new(venv_bin("python"));
-        command
-            .arg(workspace_root().join("tests/fakes/beyondtrust/bt_server.py"))
-            .args(["--port", "0", "--cert-dir"])
-            .arg(dir.path())
-            .args(flags);
-        let (process, ready) = spawn_announced("the fake Password Safe", command, Duration::from_secs(60)).await;
-        let field = |key: &str| ready[key].as_str().unwrap_or_else(|| panic!("READY names {key}")).to_owned();
+        let mut command = python_fake("beyondtrust/bt_server.py");
+        command.args(["--port", "0", "--cert-dir"]).arg(dir.path()).args(flags);
+        let (process, ready) = fakes::start("the fake Password Safe", command).await;
+        let field = |key: &str| announced(&ready, key);
         let ca = std::fs::read(field("ca")).expect("the fake's CA certificate");
-        let http = reqwest::Client::builder()
-            .add_root_certificate(reqwest::Certificate::from_pem(&ca).expect("a PEM CA"))
-            .build()
-            .expect("an HTTP client trusting the test CA");
         Self {
-            process,
+            process: FakeProcess::new(process, field("url"), client_trusting(&ca)),
             _dir: dir,
             url: field("url"),
             api_url: field("api_url"),
@@ -55,32 +47,15 @@ impl FakePasswordSafe {
             run_as: field("run_as"),
             client_id: field("client_id"),
             client_secret: field("client_secret"),
-            http,
         }
-    }
-
-    /// Stops the server (the next requests find nothing listening).
-    pub fn stop(&mut self) {
-        self.process.kill();
-    }
-
-    /// Calls a `/_fake/` control and returns its JSON answer.
-    pub async fn control(&self, action: &str, body: Value) -> Value {
-        let response =
-            self.http.post(format!("{}/_fake/{action}", self.url)).json(&body).send().await.expect("fake control");
-        response.json().await.expect("fake control answer")
-    }
-
-    /// One counter of `/_fake/stats`.
-    pub async fn stat(&self, name: &str) -> u64 {
-        self.control("stats", json!({})).await[name].as_u64().unwrap_or_default()
     }
 
     /// Signs in as the API user (as another Password Safe client would) and returns a client of
     /// the API in that session.
     pub async fn client(&self) -> ApiClient {
         let response = self
-            .http
+            .process
+            .http()
             .post(format!("{}/Auth/SignAppin", self.api_url))
             .header("authorization", format!("PS-Auth key={}; runas={};", self.api_key, self.run_as))
             .send()
@@ -95,7 +70,12 @@ impl FakePasswordSafe {
             .expect("a session cookie")
             .to_owned();
         let user: Value = response.json().await.expect("the signed-in user");
-        ApiClient { http: self.http.clone(), api_url: self.api_url.clone(), cookie, user_id: user["UserId"].clone() }
+        ApiClient {
+            http: self.process.http().clone(),
+            api_url: self.api_url.clone(),
+            cookie,
+            user_id: user["UserId"].clone(),
+        }
     }
 }
 

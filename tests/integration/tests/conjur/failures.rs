@@ -3,6 +3,8 @@
 //! server errors and a stopped server.
 
 use super::{assert_kind, provider_error, ConjurUnderTest, ACCOUNT, ADMIN_KEY};
+use keyway_integration_tests::fakes::Fake;
+use keyway_integration_tests::plugins::with_extra;
 use keyway_runtime::ConnectionConfig;
 use keyway_types::{ErrorKind, VersionSelector};
 use serde_json::json;
@@ -44,13 +46,7 @@ async fn passwords_and_ldap_authenticate_too() {
         .await;
     conjur.fake.set("shared", "for-alice").await;
     let base = json!({ "url": conjur.fake.url, "account": ACCOUNT, "login": "alice" });
-    let with = |extra: serde_json::Value| {
-        let mut settings = base.clone();
-        if let (Some(target), Some(extra)) = (settings.as_object_mut(), extra.as_object()) {
-            target.extend(extra.clone());
-        }
-        settings
-    };
+    let with = |extra: serde_json::Value| with_extra(base.clone(), extra);
     let password = conjur.connect_with(with(json!({ "password": "Alice-Passw0rd!" }))).await;
     let secret = password.get("shared", &LATEST).await.expect("login with the password, then authenticate");
     assert_eq!(secret.value.expose_text(), Some("for-alice"));

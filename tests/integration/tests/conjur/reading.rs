@@ -3,6 +3,7 @@
 //! pages, and a declared variable without a value.
 
 use super::{assert_kind, list_all, provider_error, ConjurUnderTest};
+use keyway_integration_tests::fakes::Fake;
 use keyway_types::{ErrorKind, ListRequest, SecretValue, VersionSelector, WriteOptions};
 use serde_json::json;
 

@@ -3,6 +3,7 @@
 //! what policy cannot do (leave the branch, remove annotations, store empty values).
 
 use super::{assert_kind, provider_error, ConjurUnderTest};
+use keyway_integration_tests::fakes::Fake;
 use keyway_types::{DeleteMode, ErrorKind, SecretValue, Tags, UpdateRequest, VersionSelector, WriteOptions};
 use serde_json::json;
 

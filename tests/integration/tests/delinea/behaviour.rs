@@ -3,6 +3,7 @@
 //! renewed and replaced, and listing.
 
 use super::{assert_kind, provider_error, text, SecretServerUnderTest};
+use keyway_integration_tests::fakes::Fake;
 use keyway_types::{DeleteMode, ErrorKind, ListRequest, SecretValue, UpdateRequest, VersionSelector, WriteOptions};
 use serde_json::{json, Value};
 use std::time::Duration;

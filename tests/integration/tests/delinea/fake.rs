@@ -3,14 +3,13 @@
 //! `\Keyway` (3), `\Keyway\Child` (4) and `\Other` (5) and the templates Password (2), Web Password
 //! (9) and SSH Key (6026). It picks its own port and announces it.
 
-use keyway_integration_tests::harness::{spawn_announced, venv_bin, workspace_root, ChildGuard, TempDir};
+use keyway_integration_tests::fakes::{self, announced, client_trusting, python_fake, FakeProcess};
+use keyway_integration_tests::harness::TempDir;
 use serde_json::{json, Value};
-use std::process::Command;
-use std::time::Duration;
 
 /// A running fake, stopped on drop.
 pub struct FakeSecretServer {
-    process: ChildGuard,
+    process: FakeProcess,
     _dir: TempDir,
     /// The server's URL.
     pub url: String,
@@ -24,28 +23,21 @@ pub struct FakeSecretServer {
     pub client_id: String,
     /// Its secret.
     pub client_secret: String,
-    http: reqwest::Client,
 }
+
+keyway_integration_tests::impl_fake!(FakeSecretServer);
 
 impl FakeSecretServer {
     /// Starts the fake with extra flags (`--token-lifetime`).
     pub async fn start(flags: &[&str]) -> Self {
         let dir = TempDir::new("delinea-fake");
-        let mut command = Command::new(venv_bin("python"));
-        command
-            .arg(workspace_root().join("tests/fakes/delinea/ss_server.py"))
-            .args(["--port", "0", "--cert-dir"])
-            .arg(dir.path())
-            .args(flags);
-        let (process, ready) = spawn_announced("the fake Secret Server", command, Duration::from_secs(60)).await;
-        let field = |key: &str| ready[key].as_str().unwrap_or_else(|| panic!("READY names {key}")).to_owned();
+        let mut command = python_fake("delinea/ss_server.py");
+        command.args(["--port", "0", "--cert-dir"]).arg(dir.path()).args(flags);
+        let (process, ready) = fakes::start("the fake Secret Server", command).await;
+        let field = |key: &str| announced(&ready, key);
         let ca = std::fs::read(field("ca")).expect("the fake's CA certificate");
-        let http = reqwest::Client::builder()
-            .add_root_certificate(reqwest::Certificate::from_pem(&ca).expect("a PEM CA"))
-            .build()
-            .expect("an HTTP client trusting the test CA");
         Self {
-            process,
+            process: FakeProcess::new(process, field("url"), client_trusting(&ca)),
             _dir: dir,
             url: field("url"),
             ca,
@@ -53,25 +45,7 @@ impl FakeSecretServer {
             viewer_password: field("viewer_password"),
             client_id: field("client_id"),
             client_secret: field("client_secret"),
-            http,
         }
-    }
-
-    /// Stops the server (the next requests find nothing listening).
-    pub fn stop(&mut self) {
-        self.process.kill();
-    }
-
-    /// Calls a `/_fake/` control and returns its JSON answer.
-    pub async fn control(&self, action: &str, body: Value) -> Value {
-        let response =
-            self.http.post(format!("{}/_fake/{action}", self.url)).json(&body).send().await.expect("fake control");
-        response.json().await.expect("fake control answer")
-    }
-
-    /// One counter of `/_fake/stats`.
-    pub async fn stat(&self, name: &str) -> u64 {
-        self.control("stats", json!({})).await[name].as_u64().unwrap_or_default()
     }
 
     /// Calls the REST API as the user `keyway` (as the web UI or another client would), returning
@@ -79,7 +53,8 @@ impl FakeSecretServer {
     pub async fn api(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
         let form = [("grant_type", "password"), ("username", "keyway"), ("password", self.password.as_str())];
         let grant: Value = self
-            .http
+            .process
+            .http()
             .post(format!("{}/oauth2/token", self.url))
             .form(&form)
             .send()
@@ -89,7 +64,7 @@ impl FakeSecretServer {
             .await
             .expect("token JSON");
         let token = grant["access_token"].as_str().expect("an access token");
-        let mut request = self.http.request(method, format!("{}/api/v1/{path}", self.url)).bearer_auth(token);
+        let mut request = self.process.http().request(method, format!("{}/api/v1/{path}", self.url)).bearer_auth(token);
         if let Some(body) = body {
             request = request.json(&body);
         }

@@ -3,6 +3,7 @@
 
 use super::{assert_kind, provider_error, text, timed, GcpUnderTest};
 use keyway_gcp_auth::{GcpAuthSettings, GcpCredentials};
+use keyway_integration_tests::fakes::Fake;
 use keyway_types::{ErrorKind, ProviderError, SecretValue, VersionSelector, WriteOptions};
 use serde_json::json;
 use std::sync::Arc;

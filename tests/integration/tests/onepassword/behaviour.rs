@@ -3,6 +3,7 @@
 //! categories and tags, titles as unique handles, current-version-only reads, listing.
 
 use super::{assert_kind, list_all, provider_error, tags, text, OnePasswordUnderTest};
+use keyway_integration_tests::fakes::Fake;
 use keyway_types::{DeleteMode, ErrorKind, ListRequest, SecretValue, UpdateRequest, VersionSelector, WriteOptions};
 use reqwest::Method;
 use serde_json::{json, Value};

@@ -2,6 +2,7 @@
 //! exist or is outside the token's reach, a server that fails for a moment or is not running.
 
 use super::{assert_kind, provider_error, text, OnePasswordUnderTest};
+use keyway_integration_tests::fakes::Fake;
 use keyway_types::{ErrorKind, SecretValue, VersionSelector, WriteOptions};
 use serde_json::json;
 
