@@ -5,7 +5,9 @@ use crate::credentials::HostCredentials;
 use crate::settings::AwsSettings;
 use aws_sdk_secretsmanager::config::retry::RetryConfig;
 use aws_sdk_secretsmanager::config::timeout::TimeoutConfig;
-use aws_sdk_secretsmanager::config::{BehaviorVersion, IdentityCache, Region, SharedAsyncSleep};
+use aws_sdk_secretsmanager::config::{
+    BehaviorVersion, IdentityCache, Region, SharedAsyncSleep, StalledStreamProtectionConfig,
+};
 use aws_sdk_secretsmanager::{Client, Config};
 use aws_smithy_wasm::wasi::{WasiHttpClientBuilder, WasiSleep};
 use std::future::Future;
@@ -22,7 +24,10 @@ pub(crate) fn build(settings: &AwsSettings) -> Client {
         .http_client(WasiHttpClientBuilder::new().build())
         .sleep_impl(SharedAsyncSleep::new(WasiSleep))
         .retry_config(RetryConfig::standard().with_max_attempts(settings.attempts()))
-        .timeout_config(TimeoutConfig::builder().operation_timeout(settings.timeout()).build());
+        .timeout_config(TimeoutConfig::builder().operation_timeout(settings.timeout()).build())
+        // Bodies are a few KiB; the operation timeout (and the host's per-call deadline) bound a
+        // stalled answer, without a throughput timer polled on every read of the body.
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled());
     if let Some(endpoint) = &settings.endpoint_override {
         config = config.endpoint_url(endpoint.trim_end_matches('/'));
     }
