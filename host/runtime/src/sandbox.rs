@@ -105,6 +105,9 @@ impl HostState {
         if let Some(dir) = grant.data_dir {
             wasi.preopened_dir(dir, "/data", FsPerms::ReadWrite)
                 .map_err(|err| format!("cannot grant data directory {}: {err}", dir.display()))?;
+            // The data directory is local: run its file operations on the calling thread instead
+            // of handing each one to tokio's blocking pool and back (see the runtime's benchmark).
+            wasi.allow_blocking_current_thread(true);
         }
         let limits = StoreLimitsBuilder::new()
             .memory_size(grant.memory_bytes)

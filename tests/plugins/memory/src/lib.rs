@@ -26,7 +26,9 @@ struct Entry {
     versions: Vec<Version>,
 }
 
-struct Memory {
+/// The store: every secret with its versions, in this instance's memory. Public so the
+/// runtime's benchmark can call the same code natively that the host calls in the sandbox.
+pub struct Memory {
     settings: MemorySettings,
     secrets: RefCell<BTreeMap<String, Entry>>,
     clock: RefCell<u64>,
@@ -274,4 +276,7 @@ impl Provider for Memory {
     }
 }
 
+// Exported only in the component: a native build (the runtime's benchmark) links the store as a library,
+// and the contract's export names are not valid native symbol names.
+#[cfg(target_arch = "wasm32")]
 export_provider!(Memory);
