@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import ssl
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.append(str(Path(__file__).resolve().parent.parent))  # fakekit
 
+from fakekit import FakeHandler, LoopbackFake, serve_until_stopped  # noqa: E402
 from identity import VAULT_RESOURCE, Identity, TokenError, TokenIssuer  # noqa: E402
 from rest import Rest  # noqa: E402
 from vault import Vault, VaultError  # noqa: E402
@@ -60,8 +60,10 @@ class Faults:
         return None
 
 
-class FakeKeyVault:
-    """The whole fake; `start()` serves it from a background thread."""
+class FakeKeyVault(LoopbackFake):
+    """The whole fake; `start()` serves it from background threads."""
+
+    thread_name = "fake-keyvault"
 
     def __init__(self, identity: Identity | None = None, cert_dir: Path | None = None, port: int = 0,
                  plain_http: bool = False, plain_port: int | None = None) -> None:
@@ -70,61 +72,21 @@ class FakeKeyVault:
         self.rest = Rest(self.vault)
         self.tokens = TokenIssuer(self.identity)
         self.faults = Faults()
-        self.ca_path: Path | None = None
         fake = self
 
         class Handler(_Handler):
             app = fake
 
-        self.server = _Server(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-        self.scheme = "http"
-        if not plain_http:
-            if cert_dir is None:
-                raise ValueError("HTTPS needs a cert_dir for the generated test CA")
-            from certs import generate  # imported here: plain HTTP needs no `cryptography`
-
-            pki = generate(Path(cert_dir))
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(pki.server_cert, pki.server_key)
-            self.server.socket = context.wrap_socket(
-                self.server.socket, server_side=True, do_handshake_on_connect=False
-            )
-            self.ca_path = pki.ca_cert
-            self.scheme = "https"
-        self.server.scheme = self.scheme
-        self.port = self.server.server_address[1]
+        if not plain_http and cert_dir is None:
+            raise ValueError("HTTPS needs a cert_dir for the generated test CA")
+        self.listen(Handler, port, None if plain_http else cert_dir)
         # An optional second, plain-HTTP listener on the same state, for clients that can reach
         # the vault but cannot be given the test CA (the token endpoint stays on HTTPS).
-        self.plain_server: _Server | None = None
-        if plain_port is not None:
-            self.plain_server = _Server(("127.0.0.1", plain_port), Handler)
-            self.plain_server.daemon_threads = True
-            self.plain_server.scheme = "http"
-        self.threads: list[threading.Thread] = []
-
-    @property
-    def url(self) -> str:
-        return f"{self.scheme}://127.0.0.1:{self.port}"
+        self.plain_server = self.add_listener(Handler, plain_port) if plain_port is not None else None
 
     @property
     def plain_url(self) -> str | None:
         return f"http://127.0.0.1:{self.plain_server.server_address[1]}" if self.plain_server else None
-
-    def _servers(self) -> list["_Server"]:
-        return [self.server] + ([self.plain_server] if self.plain_server else [])
-
-    def start(self) -> "FakeKeyVault":
-        for server in self._servers():
-            thread = threading.Thread(target=server.serve_forever, name="fake-keyvault", daemon=True)
-            thread.start()
-            self.threads.append(thread)
-        return self
-
-    def stop(self) -> None:
-        for server in self._servers():
-            server.shutdown()
-            server.server_close()
 
     # -- test controls -----------------------------------------------------------------------
 
@@ -164,40 +126,10 @@ class FakeKeyVault:
         return 200, {"ok": True}
 
 
-class _Server(ThreadingHTTPServer):
-    verbose = False
-    scheme = "http"
-
-    def handle_error(self, request, client_address) -> None:
-        # Clients that drop the connection or fail the TLS handshake are not the fake's problem.
-        error = sys.exc_info()[1]
-        if isinstance(error, (ConnectionError, ssl.SSLError, TimeoutError)):
-            return
-        super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(FakeHandler):
     server_version = "FakeKeyVault/1.0"
+    log_name = "fake-keyvault"
     app: FakeKeyVault
-
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
-        # Request lines only (never bodies), and only when asked for.
-        if getattr(self.server, "verbose", False):
-            sys.stderr.write("fake-keyvault: " + (format % args) + "\n")
-
-    def _read_body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().strip().split(b";")[0], 16)
-                if size == 0:
-                    self.rfile.readline()
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
 
     def _send(self, status: int, payload: dict | None, headers: dict[str, str] | None = None) -> None:
         body = b"" if payload is None else json.dumps(payload).encode()
@@ -216,7 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         try:
-            raw = self._read_body()
+            raw = self.read_body()
         except (ValueError, OSError):
             self._send(400, {"error": {"code": "BadRequest", "message": "unreadable body"}})
             return
@@ -300,8 +232,7 @@ def main() -> None:
         parser.error("--cert-dir is required unless --plain-http")
     identity = Identity(args.tenant_id, args.client_id, args.client_secret, args.federated_token, args.token_lifetime)
     fake = FakeKeyVault(identity, args.cert_dir, args.port, args.plain_http, args.plain_port)
-    for server in fake._servers():
-        server.verbose = args.verbose
+    fake.set_verbose(args.verbose)
     fake.vault.lag_seconds = args.lag_ms / 1000
     fake.vault.purge_protection = args.purge_protection
     fake.faults.throttle_left = args.throttle
@@ -311,15 +242,7 @@ def main() -> None:
         "plain_url": fake.plain_url,
         "ca": str(fake.ca_path) if fake.ca_path else None,
     }
-    fake.start()
-    print("READY " + json.dumps(ready), flush=True)
-    try:
-        for thread in fake.threads:
-            thread.join()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        fake.stop()
+    serve_until_stopped(fake, ready)
 
 
 if __name__ == "__main__":

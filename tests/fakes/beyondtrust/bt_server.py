@@ -13,37 +13,25 @@ and `Secrets-Safe/Secrets` (see bt_store.py). Test controls under `/_fake/` need
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
-import ssl
 import sys
 import threading
 from email import policy
 from email.parser import BytesParser
 from http.cookies import SimpleCookie
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.append(str(Path(__file__).resolve().parent.parent))  # fakekit
 
+from fakekit import FakeHandler, LoopbackFake, serve_until_stopped  # noqa: E402
 from bt_auth import Identity, Sessions  # noqa: E402
 from bt_store import VERSIONS, ApiError, Store  # noqa: E402
 
 API_ROOT = "/beyondtrust/api/public/v3/"
 COOKIE = "ASP.NET_SessionId"
 
-
-def load_test_ca():
-    """The throw-away CA generator of the Key Vault fake, loaded by path (one implementation)."""
-    path = Path(__file__).resolve().parent.parent / "azure_keyvault" / "certs.py"
-    spec = importlib.util.spec_from_file_location("keyway_fake_test_ca", path)
-    module = sys.modules.get(spec.name)
-    if module is None:
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module  # dataclasses look their module up there
-        spec.loader.exec_module(module)
-    return module
 
 
 class Faults:
@@ -71,8 +59,10 @@ class Faults:
         return None
 
 
-class FakePasswordSafe:
+class FakePasswordSafe(LoopbackFake):
     """The whole fake; `start()` serves it from a background thread."""
+
+    thread_name = "fake-password-safe"
 
     def __init__(self, identity: Identity | None = None, cert_dir: Path | None = None, port: int = 0,
                  plain_http: bool = False) -> None:
@@ -80,44 +70,18 @@ class FakePasswordSafe:
         self.sessions = Sessions(self.identity)
         self.store = Store(self.identity.user)
         self.faults = Faults()
-        self.ca_path: Path | None = None
         fake = self
 
         class Handler(_Handler):
             app = fake
 
-        self.server = _Server(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-        self.scheme = "http"
-        if not plain_http:
-            if cert_dir is None:
-                raise ValueError("HTTPS needs a cert_dir for the generated test CA")
-            pki = load_test_ca().generate(Path(cert_dir))
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(pki.server_cert, pki.server_key)
-            self.server.socket = context.wrap_socket(self.server.socket, server_side=True,
-                                                     do_handshake_on_connect=False)
-            self.ca_path = pki.ca_cert
-            self.scheme = "https"
-        self.port = self.server.server_address[1]
-        self.thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"{self.scheme}://127.0.0.1:{self.port}"
+        if not plain_http and cert_dir is None:
+            raise ValueError("HTTPS needs a cert_dir for the generated test CA")
+        self.listen(Handler, port, None if plain_http else cert_dir)
 
     @property
     def api_url(self) -> str:
         return f"{self.url}/BeyondTrust/api/public/v3"
-
-    def start(self) -> "FakePasswordSafe":
-        self.thread = threading.Thread(target=self.server.serve_forever, name="fake-password-safe", daemon=True)
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     def control(self, action: str, body: dict) -> tuple[int, object]:
         faults, identity = self.faults, self.identity
@@ -156,24 +120,11 @@ class FakePasswordSafe:
         return 200, {"ok": True}
 
 
-class _Server(ThreadingHTTPServer):
-    verbose = False
 
-    def handle_error(self, request, client_address) -> None:
-        # Clients that drop the connection or fail the TLS handshake are not the fake's problem.
-        if isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError, TimeoutError)):
-            return
-        super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(FakeHandler):
     server_version = "Microsoft-IIS/10.0"
+    log_name = "fake-password-safe"
     app: FakePasswordSafe
-
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
-        if getattr(self.server, "verbose", False):
-            sys.stderr.write("fake-password-safe: " + (format % args) + "\n")
 
     def _send(self, status: int, payload: object = None, headers: dict[str, str] | None = None,
               raw: bytes | None = None, content_type: str = "application/json; charset=utf-8") -> None:
@@ -187,10 +138,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
     def _session(self) -> str | None:
         cookie = SimpleCookie()
         try:
@@ -202,7 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         url = urlsplit(self.path)
-        raw = self._body()
+        raw = self.read_body()
         query = {k.lower(): v for k, v in parse_qsl(url.query, keep_blank_values=True)}
         try:
             if url.path.startswith("/_fake/"):
@@ -372,15 +319,7 @@ def main() -> None:
     ready = {"port": fake.port, "url": fake.url, "api_url": fake.api_url,
              "ca": str(fake.ca_path) if fake.ca_path else None, "api_key": identity.api_key,
              "run_as": identity.run_as, "client_id": identity.client_id, "client_secret": identity.client_secret}
-    fake.start()
-    print("READY " + json.dumps(ready), flush=True)
-    try:
-        if fake.thread is not None:
-            fake.thread.join()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        fake.stop()
+    serve_until_stopped(fake, ready)
 
 
 if __name__ == "__main__":

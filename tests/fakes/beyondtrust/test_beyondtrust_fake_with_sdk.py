@@ -6,11 +6,8 @@ deletion, sign-out, and the failures the library reports.
 
 from __future__ import annotations
 
-import json
-import ssl
-import urllib.request
-
 import pytest
+from fakekit import Controls
 from secrets_safe_library import exceptions
 from secrets_safe_library.authentication import Authentication
 from secrets_safe_library.folders import Folder
@@ -32,11 +29,7 @@ def sign_in(fake, api_version: str | None = "3.1", oauth: bool = False, api_key:
 
 
 def control(fake, action: str, **body) -> dict:
-    context = ssl.create_default_context(cafile=str(fake.ca_path))
-    request = urllib.request.Request(f"{fake.url}/_fake/{action}", data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, context=context, timeout=10) as answer:
-        return json.loads(answer.read())
+    return Controls(fake)(action, **body)
 
 
 def folder_id(auth, name: str) -> str:

@@ -19,18 +19,17 @@ from __future__ import annotations
 
 import argparse
 import base64
-import importlib.util
 import json
-import ssl
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.append(str(HERE.parent))  # fakekit
 
+from fakekit import FakeHandler, LoopbackFake, serve_until_stopped  # noqa: E402
 from conjur_auth import Tokens  # noqa: E402
 from conjur_policy import Loader  # noqa: E402
 from conjur_store import ConjurError, Store  # noqa: E402
@@ -40,19 +39,11 @@ DEFAULT_ADMIN_KEY = "fake-admin-api-key"
 LOAD_MODES = {"POST": "create", "PATCH": "update", "PUT": "replace"}
 
 
-def _generate_pki(directory: Path):
-    """The Azure fake's throw-away CA and server certificate (`tests/fakes/azure_keyvault/certs.py`)."""
-    spec = importlib.util.spec_from_file_location("keyway_test_pki", HERE.parent / "azure_keyvault" / "certs.py")
-    if spec is None or spec.loader is None:
-        raise RuntimeError("tests/fakes/azure_keyvault/certs.py is missing")
-    module = sys.modules.get(spec.name) or importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass looks its module up while being defined
-    spec.loader.exec_module(module)
-    return module.generate(directory)
 
-
-class FakeConjur:
+class FakeConjur(LoopbackFake):
     """The whole fake; `start()` serves it from a background thread."""
+
+    thread_name = "fake-conjur"
 
     def __init__(self, cert_dir: Path, account: str = DEFAULT_ACCOUNT, admin_api_key: str = DEFAULT_ADMIN_KEY,
                  port: int = 0, ldap_service: str | None = None) -> None:
@@ -68,32 +59,11 @@ class FakeConjur:
         class Handler(_Handler):
             app = fake
 
-        self.server = _Server(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-        pki = _generate_pki(Path(cert_dir))
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(pki.server_cert, pki.server_key)
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True, do_handshake_on_connect=False)
-        self.ca_path = pki.ca_cert
-        self.port = self.server.server_address[1]
-        self.thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
+        self.listen(Handler, port, cert_dir)
 
     @property
     def account(self) -> str:
         return self.store.account
-
-    def start(self) -> "FakeConjur":
-        self.thread = threading.Thread(target=self.server.serve_forever, name="fake-conjur", daemon=True)
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     def count(self, name: str) -> None:
         with self.lock:
@@ -136,38 +106,11 @@ class FakeConjur:
         return None
 
 
-class _Server(ThreadingHTTPServer):
-    verbose = False
 
-    def handle_error(self, request, client_address) -> None:
-        # Clients that drop the connection or fail the TLS handshake are not the fake's problem.
-        if isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError, TimeoutError)):
-            return
-        super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(FakeHandler):
     server_version = "Conjur (fake)"
+    log_name = "fake-conjur"
     app: FakeConjur
-
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
-        # Request lines only (never bodies), and only when asked for.
-        if getattr(self.server, "verbose", False):
-            sys.stderr.write("fake-conjur: " + (format % args) + "\n")
-
-    def _read_body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().strip().split(b";")[0], 16)
-                if size == 0:
-                    self.rfile.readline()
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
 
     def _send(self, status: int, body: bytes = b"", content_type: str | None = None,
               headers: dict[str, str] | None = None) -> None:
@@ -189,7 +132,7 @@ class _Handler(BaseHTTPRequestHandler):
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         parts = [unquote(p) for p in url.path.split("/")[1:]]
         try:
-            raw = self._read_body()
+            raw = self.read_body()
             if parts and parts[0] == "_fake":
                 body = json.loads(raw) if raw else {}
                 return self._json(200, self.app.control(parts[1] if len(parts) > 1 else "", body))
@@ -295,15 +238,7 @@ def main() -> None:
     fake = FakeConjur(args.cert_dir, args.account, args.admin_api_key, args.port, args.ldap_service)
     fake.tokens.lifetime = args.token_lifetime
     fake.server.verbose = args.verbose
-    fake.start()
-    print("READY " + json.dumps({"port": fake.port, "url": fake.url, "ca": str(fake.ca_path)}), flush=True)
-    try:
-        if fake.thread is not None:
-            fake.thread.join()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        fake.stop()
+    serve_until_stopped(fake, {"port": fake.port, "url": fake.url, "ca": str(fake.ca_path)})
 
 
 if __name__ == "__main__":

@@ -14,33 +14,21 @@ Test controls under `/_fake/` need no token: `reset`, `stats`, `fail`, `throttle
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import secrets as random
-import ssl
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.append(str(Path(__file__).resolve().parent.parent))  # fakekit
 
+from fakekit import FakeHandler, LoopbackFake, serve_until_stopped  # noqa: E402
 from ss_store import TEMPLATES, ApiError, Store  # noqa: E402
 
-
-def load_test_ca():
-    """The throw-away CA generator of the Key Vault fake, loaded by path (one implementation)."""
-    path = Path(__file__).resolve().parent.parent / "azure_keyvault" / "certs.py"
-    spec = importlib.util.spec_from_file_location("keyway_fake_test_ca", path)
-    module = sys.modules.get(spec.name)
-    if module is None:
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module  # dataclasses look their module up there
-        spec.loader.exec_module(module)
-    return module
 
 
 @dataclass
@@ -123,8 +111,10 @@ class Tokens:
             self.refresh.clear()
 
 
-class FakeSecretServer:
+class FakeSecretServer(LoopbackFake):
     """The whole fake; `start()` serves it from a background thread."""
+
+    thread_name = "fake-secret-server"
 
     def __init__(self, identity: Identity | None = None, cert_dir: Path | None = None, port: int = 0,
                  plain_http: bool = False) -> None:
@@ -134,40 +124,14 @@ class FakeSecretServer:
         self.lock = threading.Lock()
         self.faults = {"fail_left": 0, "fail_status": 503, "throttle_left": 0, "retry_after": 1}
         self.stats = {"api_requests": 0, "failed": 0, "throttled": 0}
-        self.ca_path: Path | None = None
         fake = self
 
         class Handler(_Handler):
             app = fake
 
-        self.server = _Server(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-        self.scheme = "http"
-        if not plain_http:
-            if cert_dir is None:
-                raise ValueError("HTTPS needs a cert_dir for the generated test CA")
-            pki = load_test_ca().generate(Path(cert_dir))
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(pki.server_cert, pki.server_key)
-            self.server.socket = context.wrap_socket(self.server.socket, server_side=True,
-                                                     do_handshake_on_connect=False)
-            self.ca_path = pki.ca_cert
-            self.scheme = "https"
-        self.port = self.server.server_address[1]
-        self.thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"{self.scheme}://127.0.0.1:{self.port}"
-
-    def start(self) -> "FakeSecretServer":
-        self.thread = threading.Thread(target=self.server.serve_forever, name="fake-secret-server", daemon=True)
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        if not plain_http and cert_dir is None:
+            raise ValueError("HTTPS needs a cert_dir for the generated test CA")
+        self.listen(Handler, port, None if plain_http else cert_dir)
 
     def next_fault(self) -> tuple[int, dict[str, str]] | None:
         with self.lock:
@@ -217,14 +181,6 @@ class FakeSecretServer:
         return 200, {"ok": True}
 
 
-class _Server(ThreadingHTTPServer):
-    verbose = False
-
-    def handle_error(self, request, client_address) -> None:
-        if isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError, TimeoutError)):
-            return
-        super().handle_error(request, client_address)
-
 
 def paging(records: list[dict], query: dict) -> dict:
     skip = int(query.get("skip") or 0)
@@ -240,14 +196,10 @@ def paging(records: list[dict], query: dict) -> dict:
             "hasNext": has_next, "records": page, "sortBy": [], "success": True, "severity": "None"}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(FakeHandler):
     server_version = "Microsoft-IIS/10.0"
+    log_name = "fake-secret-server"
     app: FakeSecretServer
-
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
-        if getattr(self.server, "verbose", False):
-            sys.stderr.write("fake-secret-server: " + (format % args) + "\n")
 
     def _send(self, status: int, payload: object = None, headers: dict[str, str] | None = None,
               raw: bytes | None = None, content_type: str = "application/json; charset=utf-8") -> None:
@@ -262,8 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         url = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self.read_body()
         query = {k.lower(): v for k, v in parse_qsl(url.query, keep_blank_values=True)}
         path = url.path.rstrip("/").lower()
         try:
@@ -402,15 +353,7 @@ def main() -> None:
              "username": "keyway", "password": identity.users["keyway"].password,
              "viewer_password": identity.users["viewer"].password, "client_id": client_id,
              "client_secret": client.password, "folder_id": 3, "other_folder_id": 5, "template_id": 2}
-    fake.start()
-    print("READY " + json.dumps(ready), flush=True)
-    try:
-        if fake.thread is not None:
-            fake.thread.join()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        fake.stop()
+    serve_until_stopped(fake, ready)
 
 
 if __name__ == "__main__":

@@ -20,8 +20,12 @@ import json
 import re
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
+
+sys.path.append(str(Path(__file__).resolve().parent.parent))  # fakekit
+
+from fakekit import FakeHandler, LoopbackFake, serve_until_stopped  # noqa: E402
 
 NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 REFERENCE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
@@ -46,8 +50,10 @@ class ApiError(Exception):
         return {"messages": [str(self)], "success": False}
 
 
-class FakeDoppler:
+class FakeDoppler(LoopbackFake):
     """The whole fake; `start()` serves it from a background thread."""
+
+    thread_name = "fake-doppler"
 
     def __init__(self, port: int = 0) -> None:
         self.lock = threading.RLock()
@@ -62,23 +68,7 @@ class FakeDoppler:
         class Handler(_Handler):
             app = fake
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> "FakeDoppler":
-        self.thread = threading.Thread(target=self.server.serve_forever, name="fake-doppler", daemon=True)
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.listen(Handler, port)
 
     def control(self, action: str, body: dict) -> tuple[int, dict]:
         with self.lock:
@@ -214,13 +204,10 @@ class FakeDoppler:
         return {"secret": secret, "note": note, "success": True}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(FakeHandler):
     server_version = "FakeDoppler/1.0"
+    log_name = "fake-doppler"
     app: FakeDoppler
-
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
-        pass
 
     def _send(self, status: int, payload: dict, headers: dict | None = None) -> None:
         body = json.dumps(payload).encode()
@@ -233,8 +220,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _dispatch(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self.read_body()
         url = urlsplit(self.path)
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         app, method, path = self.app, self.command, url.path
@@ -287,15 +273,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
     args = parser.parse_args()
-    fake = FakeDoppler(args.port).start()
-    print("READY " + json.dumps({"port": fake.port, "url": fake.url, "tokens": fake.tokens}), flush=True)
-    try:
-        if fake.thread:
-            fake.thread.join()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        fake.stop()
+    fake = FakeDoppler(args.port)
+    serve_until_stopped(fake, {"port": fake.port, "url": fake.url, "tokens": fake.tokens})
 
 
 if __name__ == "__main__":

@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.append(str(Path(__file__).resolve().parent.parent))  # fakekit
 
+from fakekit import Controls  # noqa: E402
 from server import FakeSecretManager  # noqa: E402
-
-
-class Controls:
-    """Calls the fake's `/_fake/` test controls."""
-
-    def __init__(self, fake: FakeSecretManager) -> None:
-        self.fake = fake
-
-    def __call__(self, action: str, **body) -> dict:
-        request = urllib.request.Request(
-            f"{self.fake.url}/_fake/{action}", data=json.dumps(body).encode(), method="POST",
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
 
 
 @pytest.fixture()

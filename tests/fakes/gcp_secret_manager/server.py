@@ -19,12 +19,13 @@ import base64
 import json
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.append(str(Path(__file__).resolve().parent.parent))  # fakekit
 
+from fakekit import FakeHandler, LoopbackFake, serve_until_stopped  # noqa: E402
 from checksum import crc32c  # noqa: E402
 from identity import ServiceAccount, TokenError, TokenIssuer  # noqa: E402
 from store import ApiError, Store  # noqa: E402
@@ -59,8 +60,10 @@ class Faults:
         return None
 
 
-class FakeSecretManager:
+class FakeSecretManager(LoopbackFake):
     """The whole fake; `start()` serves it from a background thread."""
+
+    thread_name = "fake-secretmanager"
 
     def __init__(self, port: int = 0, project_id: str = PROJECT_ID, key_dir: Path | None = None) -> None:
         self.project_id = project_id
@@ -73,29 +76,13 @@ class FakeSecretManager:
         class Handler(_Handler):
             app = fake
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
+        self.listen(Handler, port)
         self.key_file = self.account.write_key_file(key_dir / "service-account.json", self.token_uri) \
             if key_dir else None
-        self.thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def token_uri(self) -> str:
         return f"{self.url}/token"
-
-    def start(self) -> "FakeSecretManager":
-        self.thread = threading.Thread(target=self.server.serve_forever, name="fake-secretmanager", daemon=True)
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     def control(self, action: str, body: dict) -> tuple[int, dict]:
         faults = self.faults
@@ -123,17 +110,10 @@ class FakeSecretManager:
         return 200, {"ok": True}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(FakeHandler):
     server_version = "FakeSecretManager/1.0"
+    log_name = "fake-secretmanager"
     app: FakeSecretManager
-
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
-        pass
-
-    def _read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
 
     def _send(self, status: int, payload, content_type: str = "application/json; charset=UTF-8",
               metadata: bool = False) -> None:
@@ -147,7 +127,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _dispatch(self) -> None:
-        raw = self._read_body()
+        raw = self.read_body()
         url = urlsplit(self.path)
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         path = unquote(url.path)
@@ -261,15 +241,7 @@ def main() -> None:
     args = parser.parse_args()
     fake = FakeSecretManager(args.port, args.project, args.key_dir)
     fake.tokens.lifetime = args.token_lifetime
-    fake.start()
-    print("READY " + json.dumps({"port": fake.port, "url": fake.url, "key_file": str(fake.key_file)}), flush=True)
-    try:
-        if fake.thread:
-            fake.thread.join()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        fake.stop()
+    serve_until_stopped(fake, {"port": fake.port, "url": fake.url, "key_file": str(fake.key_file)})
 
 
 if __name__ == "__main__":

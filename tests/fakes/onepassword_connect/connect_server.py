@@ -17,12 +17,13 @@ import argparse
 import json
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.append(str(Path(__file__).resolve().parent.parent))  # fakekit
 
+from fakekit import FakeHandler, LoopbackFake, serve_until_stopped  # noqa: E402
 from connect_store import ConnectError, Store, new_id  # noqa: E402
 
 DEFAULT_TOKEN = "fake-connect-token"
@@ -56,8 +57,10 @@ class Tokens:
             return self.scopes[token], self.actors[token]
 
 
-class FakeConnect:
+class FakeConnect(LoopbackFake):
     """The whole fake; `start()` serves it from a background thread."""
+
+    thread_name = "fake-connect"
 
     def __init__(self, token: str = DEFAULT_TOKEN, vaults: list[str] | None = None, port: int = 0) -> None:
         self.store = Store(vaults or ["keyway"])
@@ -72,27 +75,11 @@ class FakeConnect:
         class Handler(_Handler):
             app = fake
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        self.listen(Handler, port)
 
     def vault_ids(self) -> dict[str, str]:
         with self.store.lock:
             return {v["name"]: v["id"] for v in self.store.vaults.values()}
-
-    def start(self) -> "FakeConnect":
-        self.thread = threading.Thread(target=self.server.serve_forever, name="fake-connect", daemon=True)
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     def control(self, action: str, body: dict) -> dict:
         if action == "token":
@@ -166,28 +153,10 @@ class FakeConnect:
         raise ConnectError(404, f"no route for {method} /v1/{'/'.join(parts)}")
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(FakeHandler):
     server_version = "1Password Connect (fake)"
+    log_name = "fake-connect"
     app: FakeConnect
-
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
-        # Request lines only (never bodies), and only when asked for.
-        if getattr(self.server, "verbose", False):
-            sys.stderr.write("fake-connect: " + (format % args) + "\n")
-
-    def _read_body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().strip().split(b";")[0], 16)
-                if size == 0:
-                    self.rfile.readline()
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
 
     def _send(self, status: int, payload: object, headers: dict[str, str] | None = None, text: str | None = None):
         if text is not None:
@@ -209,7 +178,7 @@ class _Handler(BaseHTTPRequestHandler):
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         parts = [unquote(p) for p in url.path.split("/")[1:]]
         try:
-            raw = self._read_body()
+            raw = self.read_body()
             if parts == ["heartbeat"] and self.command == "GET":
                 return self._send(200, None, text=".")
             if parts == ["health"] and self.command == "GET":
@@ -247,15 +216,7 @@ def main() -> None:
     args = parser.parse_args()
     fake = FakeConnect(args.token, args.vault, args.port)
     fake.server.verbose = args.verbose
-    fake.start()
-    print("READY " + json.dumps({"port": fake.port, "url": fake.url, "vaults": fake.vault_ids()}), flush=True)
-    try:
-        if fake.thread is not None:
-            fake.thread.join()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        fake.stop()
+    serve_until_stopped(fake, {"port": fake.port, "url": fake.url, "vaults": fake.vault_ids()})
 
 
 if __name__ == "__main__":
