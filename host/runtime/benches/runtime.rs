@@ -168,7 +168,11 @@ fn summary(footprint: &[loading::Footprint]) {
         millis(cached),
         ratio(compile, cached)
     );
-    println!("| load ten precompiled plugins | {} | target ≤ 50 ms |", millis(ten));
+    println!(
+        "| load ten precompiled plugins ({}) | {} | target ≤ 50 ms |",
+        loading::ten_plugins().join(", "),
+        millis(ten)
+    );
     println!(
         "| 8 callers × 25 gets (local plugin), instance pool | {} per get | instance per call {} per get: ×{:.1} |",
         micros(pool / gets),
