@@ -4,6 +4,7 @@
 use crate::error::GcpAuthError;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
+use keyway_types::error::serde_message_without_values;
 use ring::rand::SystemRandom;
 use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
 use serde::Deserialize;
@@ -76,9 +77,10 @@ fn missing(kind: &str, field: &str) -> GcpAuthError {
 impl KeyFile {
     /// Parses a credential file's JSON; `token_uri` overrides the file's.
     pub fn parse(json: &str, token_uri: Option<&str>) -> Result<Self, GcpAuthError> {
-        // serde_json's messages name a position, never the content.
-        let raw: RawKeyFile =
-            serde_json::from_str(json).map_err(|err| GcpAuthError::Key(format!("not a JSON key file: {err}")))?;
+        // serde_json quotes a value of the wrong type: keep only what was expected, and where.
+        let raw: RawKeyFile = serde_json::from_str(json).map_err(|err| {
+            GcpAuthError::Key(format!("not a JSON key file: {}", serde_message_without_values(&err.to_string())))
+        })?;
         let uri = |file: Option<String>| token_uri.map(str::to_owned).or(file).unwrap_or(GOOGLE_TOKEN_URI.into());
         match raw.kind.as_deref() {
             Some("service_account") => {

@@ -22,24 +22,54 @@ pub fn credentials_for(
         #[cfg(feature = "aws")]
         "aws" => {
             let settings: keyway_aws_auth::AwsAuthSettings =
-                serde_json::from_value(settings).map_err(|err| error(err.to_string()))?;
+                serde_json::from_value(settings).map_err(|err| error(without_values(&err)))?;
             let provider = keyway_aws_auth::AwsAuth::new(settings).map_err(|err| error(err.to_string()))?;
             Ok(Arc::new(provider))
         }
         #[cfg(feature = "azure")]
         "azure" => {
             let settings: keyway_azure_auth::AzureAuthSettings =
-                serde_json::from_value(settings).map_err(|err| error(err.to_string()))?;
+                serde_json::from_value(settings).map_err(|err| error(without_values(&err)))?;
             let provider = keyway_azure_auth::AzureCredentials::new(&settings).map_err(|err| error(err.to_string()))?;
             Ok(Arc::new(provider))
         }
         #[cfg(feature = "gcp")]
         "gcp" => {
             let settings: keyway_gcp_auth::GcpAuthSettings =
-                serde_json::from_value(settings).map_err(|err| error(err.to_string()))?;
+                serde_json::from_value(settings).map_err(|err| error(without_values(&err)))?;
             let provider = keyway_gcp_auth::GcpCredentials::new(&settings).map_err(|err| error(err.to_string()))?;
             Ok(Arc::new(provider))
         }
         other => Err(error(format!("unknown type '{other}'; use aws, azure or gcp"))),
+    }
+}
+
+/// A settings error without the value it quotes: `auth` holds credentials.
+#[cfg(any(feature = "aws", feature = "azure", feature = "gcp"))]
+fn without_values(err: &serde_json::Error) -> String {
+    keyway_types::error::serde_message_without_values(&err.to_string())
+}
+
+#[cfg(all(test, feature = "azure", feature = "gcp"))]
+mod tests {
+    use super::*;
+
+    fn refusal(auth: serde_json::Value) -> String {
+        match credentials_for("vault-a", Some(&auth)) {
+            Ok(_) => panic!("{auth} must be refused"),
+            Err(err) => err.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_credential_of_the_wrong_type_is_not_quoted() {
+        let azure = serde_json::json!({
+            "type": "azure", "method": "client-secret", "tenant_id": "t", "client_id": "c", "client_secret": 987654321
+        });
+        let message = refusal(azure);
+        assert!(message.contains("`auth`: invalid type: expected") && !message.contains("987654321"), "{message}");
+        let gcp = serde_json::json!({ "type": "gcp", "service_account": 13579246810u64 });
+        let message = refusal(gcp);
+        assert!(message.contains("invalid type") && !message.contains("13579246810"), "{message}");
     }
 }

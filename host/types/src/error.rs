@@ -117,3 +117,50 @@ impl ProviderError {
         Self::Unsupported(format!("this provider does not support '{operation}'"))
     }
 }
+
+/// A serde error message without the value it quotes. serde describes a value of the wrong type
+/// or shape by quoting it (`invalid type: string "hunter2", expected u64 at line 1 column 9`),
+/// and that value can be a credential or a secret; what remains says what was expected, and where
+/// (`invalid type: expected u64 at line 1 column 9`). Messages that quote no value (a missing or
+/// unknown field, a syntax error) are returned as they are.
+pub fn serde_message_without_values(message: &str) -> String {
+    const MARKERS: [(&str, &str); 3] = [
+        ("invalid type: ", "invalid type:"),
+        ("invalid value: ", "invalid value:"),
+        ("unknown variant ", "unknown variant:"),
+    ];
+    let found = MARKERS.iter().filter_map(|(marker, name)| Some((message.find(marker)?, *marker, *name)));
+    let Some((start, marker, name)) = found.min_by_key(|(at, _, _)| *at) else {
+        return message.to_owned();
+    };
+    let quoted = &message[start + marker.len()..];
+    let expected = quoted.rfind(", expected ").map_or("(value not shown)", |at| &quoted[at + ", ".len()..]);
+    format!("{}{name} {expected}", &message[..start])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_messages_lose_the_values_they_quote() {
+        let cases = [
+            (
+                "invalid type: string \"hunter2, expected this\", expected u64 at line 1 column 9",
+                "invalid type: expected u64 at line 1 column 9",
+            ),
+            ("invalid type: integer `123456`, expected a string", "invalid type: expected a string"),
+            (
+                "auth.client_secret: invalid value: string \"x\", expected a UUID",
+                "auth.client_secret: invalid value: expected a UUID",
+            ),
+            ("unknown variant `s3cr3t`, expected `aws` or `azure`", "unknown variant: expected `aws` or `azure`"),
+            ("invalid type: map", "invalid type: (value not shown)"),
+            ("missing field `project` at line 1 column 2", "missing field `project` at line 1 column 2"),
+            ("unknown field `vault`, expected one of `a`, `b`", "unknown field `vault`, expected one of `a`, `b`"),
+        ];
+        for (message, expected) in cases {
+            assert_eq!(serde_message_without_values(message), expected);
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //! mapped to the contract's errors, retries of throttling and server errors
 //! with `Retry-After`. The host decides which hosts are reachable.
 
+use keyway_types::error::serde_message_without_values;
 use keyway_types::ProviderError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -232,10 +233,14 @@ impl Response {
         self.header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs)
     }
 
-    /// Decodes the body as JSON.
+    /// Decodes the body as JSON. The error never quotes a value of the body (it may be a secret).
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ProviderError> {
         serde_json::from_slice(&self.body).map_err(|err| {
-            ProviderError::Other(format!("the backend answered with unexpected JSON (status {}): {err}", self.status))
+            ProviderError::Other(format!(
+                "the backend answered with unexpected JSON (status {}): {}",
+                self.status,
+                serde_message_without_values(&err.to_string())
+            ))
         })
     }
 
@@ -345,4 +350,43 @@ fn send_error(url: &str, err: &wstd::http::Error) -> ProviderError {
 fn redact_url(url: &str) -> &str {
     // Query strings can carry tokens: report only scheme, host and path.
     url.split('?').next().unwrap_or(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Version {
+        version: u64,
+    }
+
+    #[test]
+    fn json_errors_never_quote_the_body() {
+        let good = Response { status: 200, headers: Vec::new(), body: br#"{"version":3}"#.to_vec() };
+        assert_eq!(good.json::<Version>().map(|v| v.version), Ok(3));
+        let response = Response { status: 200, headers: Vec::new(), body: br#"{"version":"hunter2-pass"}"#.to_vec() };
+        let err = response.json::<Version>().expect_err("a string is not a version");
+        assert_eq!(err.kind(), keyway_types::ErrorKind::Other);
+        assert!(err.message().contains("invalid type: expected u64"), "{err}");
+        assert!(!err.message().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn statuses_map_to_contract_errors() {
+        let answer = |status, body: &str| Response {
+            status,
+            headers: vec![("Retry-After".into(), "7".into())],
+            body: body.as_bytes().to_vec(),
+        };
+        assert_eq!(
+            answer(404, r#"{"errors":["no such secret"]}"#).to_error(),
+            ProviderError::NotFound("HTTP 404: no such secret".into())
+        );
+        assert_eq!(
+            answer(429, "").to_error(),
+            ProviderError::Throttled { message: "HTTP 429".into(), retry_after_ms: Some(7000) }
+        );
+        assert!(answer(204, "").error_for_status().is_ok());
+    }
 }

@@ -1,5 +1,6 @@
 //! The trait a plugin implements, and its settings.
 
+use keyway_types::error::serde_message_without_values;
 use keyway_types::{
     Capabilities, DeleteMode, ListPage, ListRequest, ProviderError, Secret, SecretMetadata, SecretValue, Timestamp,
     UpdateRequest, VersionInfo, VersionSelector, WriteOptions,
@@ -25,9 +26,15 @@ impl Settings {
     }
 
     /// Deserializes the settings into the plugin's own type; use
-    /// `#[serde(deny_unknown_fields)]` on it so typos are reported.
+    /// `#[serde(deny_unknown_fields)]` on it so typos are reported. The error never quotes a
+    /// setting's value (it may be a credential).
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T> {
-        T::deserialize(&self.raw).map_err(|err| ProviderError::Configuration(format!("invalid settings: {err}")))
+        T::deserialize(&self.raw).map_err(|err| {
+            ProviderError::Configuration(format!(
+                "invalid settings: {}",
+                serde_message_without_values(&err.to_string())
+            ))
+        })
     }
 
     /// The raw JSON value.
@@ -108,5 +115,28 @@ pub trait Provider: Sized + 'static {
     fn versions(&self, name: &str) -> Result<Vec<VersionInfo>> {
         let _ = name;
         Err(ProviderError::unsupported("versions"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Backend {
+        password: String,
+    }
+
+    #[test]
+    fn settings_errors_never_quote_a_value() -> Result<()> {
+        assert_eq!(Settings::from_json(r#"{"password": "x"}"#)?.parse::<Backend>()?.password, "x");
+        let err = Settings::from_json(r#"{"password": 987654321}"#)?.parse::<Backend>().expect_err("a number");
+        assert_eq!(err.kind(), keyway_types::ErrorKind::Configuration);
+        assert!(err.message().contains("invalid type: expected a string") && !err.message().contains("987654321"));
+        let err = Settings::from_json(r#"{"pasword": "x"}"#)?.parse::<Backend>().expect_err("a typo");
+        assert!(err.message().contains("unknown field `pasword`"), "{err}");
+        assert!(!format!("{:?}", Settings::from_json(r#"{"password": "hunter2"}"#)?).contains("hunter2"));
+        Ok(())
     }
 }
