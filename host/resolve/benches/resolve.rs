@@ -38,6 +38,7 @@ fn criterion_benches(c: &mut Criterion) {
     group.bench_function("hashmap_lookup", |b| {
         b.iter(|| keys.iter().map(|key| map.get(black_box(key)).map_or(0, String::len)).sum::<usize>())
     });
+    group.bench_function("step_tree_clone", |b| b.iter(|| black_box(&step).clone()));
     group.bench_function("cached_get", |b| {
         b.to_async(&runtime).iter(|| async {
             let mut total = 0;
@@ -103,6 +104,7 @@ fn per_placeholder(summary: &mut Summary) {
     let hashmap = mean_ns(budget, || {
         black_box(keys.iter().map(|key| map.get(black_box(key)).map_or(0, String::len)).sum::<usize>());
     }) / PLACEHOLDERS as f64;
+    let clone = mean_ns(budget, || drop(black_box(black_box(&step).clone()))) / PLACEHOLDERS as f64;
     let moka = moka::future::Cache::new(100);
     runtime.block_on(async {
         for key in &keys {
@@ -134,6 +136,7 @@ fn per_placeholder(summary: &mut Summary) {
     let against = |ns: f64| format!("{ns:.0} ns ({:.1}× HashMap)", ns / hashmap);
     summary.row("HashMap lookup, per placeholder", format!("{hashmap:.0} ns"));
     summary.row("moka future cache `get` alone, per placeholder", against(moka_get));
+    summary.row("the step's JSON tree cloned and dropped, per placeholder", against(clone));
     summary.row("cached `get` (access check, cache, audit), per placeholder", against(get));
     summary.row("cached step resolution, 10 placeholders, per placeholder", against(resolve));
     summary.row(

@@ -22,8 +22,9 @@ pub(crate) struct Outcome<E> {
     pub status: CacheStatus,
     /// The entry of the last candidate.
     pub entry: Option<E>,
-    /// `Ok` when the last candidate's entry holds the secret and, when a key is asked, the key.
-    pub result: Result<(), SecretError>,
+    /// `Ok` when the last candidate's entry holds the secret and, when a key is asked, the key. (Errors are
+    /// boxed: they are rare, and a step's outcomes then stay small.)
+    pub result: Result<(), Box<SecretError>>,
 }
 
 impl<E: Borrow<Arc<Entry>>> Outcome<E> {
@@ -34,7 +35,7 @@ impl<E: Borrow<Arc<Entry>>> Outcome<E> {
         plan: &'a LookupPlan,
     ) -> Result<(&'a SharedSecret, Option<&'a str>), SecretError> {
         if let Err(error) = &self.result {
-            return Err(error.clone());
+            return Err(SecretError::clone(error));
         }
         let field = self.candidate.and_then(|index| plan.candidates.get(index)?.field.as_deref());
         match self.entry.as_ref().and_then(|entry| entry.borrow().shared()) {
@@ -52,7 +53,7 @@ impl<E: Borrow<Arc<Entry>>> Outcome<E> {
             key: candidate.and_then(|candidate| candidate.field.as_ref()).map(Text::Shared),
             selector: &plan.reference.selector,
             version: self.entry.as_ref().and_then(|entry| entry.borrow().version_id.as_ref()).map(Text::Shared),
-            outcome: self.result.as_ref().err().map_or("ok", SecretError::kind_name),
+            outcome: self.result.as_ref().err().map_or("ok", |error| error.kind_name()),
             cache: self.status,
             path,
         }
@@ -91,7 +92,7 @@ pub(crate) fn refusal<E>(manager: &Manager, plan: &LookupPlan, caller: &Result<(
         }
         (Ok(()), None) => return None,
     };
-    Some(Outcome { candidate, status: CacheStatus::Bypassed, entry: None, result: Err(error) })
+    Some(Outcome { candidate, status: CacheStatus::Bypassed, entry: None, result: Err(Box::new(error)) })
 }
 
 /// Whether the caller may use `manager`, remembering the last answer: a step's placeholders mostly name one
@@ -131,7 +132,7 @@ pub(crate) fn from_cells<'g>(
         last = Some((index, status, entry));
     }
     let (index, status, entry) = last?;
-    let result = Err(not_found(manager, plan, cells.iter().flatten()));
+    let result = Err(Box::new(not_found(manager, plan, cells.iter().flatten())));
     Some(Outcome { candidate: Some(index), status, entry: Some(entry), result })
 }
 
@@ -155,20 +156,20 @@ pub(crate) async fn read(manager: &Manager, plan: &LookupPlan) -> (Outcome<Arc<E
             candidate: Some(index),
             status: fetched.status,
             entry: Some(fetched.entry),
-            result: Err(not_found(manager, plan, read.iter())),
+            result: Err(Box::new(not_found(manager, plan, read.iter()))),
         },
         None => Outcome {
             candidate: None,
             status: CacheStatus::Bypassed,
             entry: None,
-            result: Err(vanished(manager, plan)),
+            result: Err(Box::new(vanished(manager, plan))),
         },
     };
     (outcome, read)
 }
 
 /// Candidate `index`'s entry: the end of the lookup (`Some`), or on to the next candidate (`None`).
-fn judge(manager: &Manager, plan: &LookupPlan, index: usize, entry: &Entry) -> Option<Result<(), SecretError>> {
+fn judge(manager: &Manager, plan: &LookupPlan, index: usize, entry: &Entry) -> Option<Result<(), Box<SecretError>>> {
     let candidate = plan.candidates.get(index)?;
     let name = || candidate.key.name.to_string();
     match &entry.content {
@@ -176,16 +177,16 @@ fn judge(manager: &Manager, plan: &LookupPlan, index: usize, entry: &Entry) -> O
             None => Ok(()),
             Some(key) => match shared.key(key) {
                 Ok(_) => Ok(()),
-                Err(KeyError::MissingKey) => Err(SecretError::MissingKey {
+                Err(KeyError::MissingKey) => Err(Box::new(SecretError::MissingKey {
                     manager: manager.name.to_string(),
                     name: name(),
                     key: key.to_string(),
-                }),
-                Err(KeyError::NotKeyValue) => Err(SecretError::NotKeyValue {
+                })),
+                Err(KeyError::NotKeyValue) => Err(Box::new(SecretError::NotKeyValue {
                     manager: manager.name.to_string(),
                     name: name(),
                     key: key.to_string(),
-                }),
+                })),
             },
         }),
         Content::Failed(error) => match error {
@@ -193,11 +194,11 @@ fn judge(manager: &Manager, plan: &LookupPlan, index: usize, entry: &Entry) -> O
             // Under `auto`, a backend that cannot even name the whole path (Key Vault allows no slashes) has
             // no such secret: go on to the NAME/KEY reading.
             ProviderError::InvalidArgument(_) if candidate.field.is_none() && plan.candidates.len() > 1 => None,
-            error => Some(Err(SecretError::Backend {
+            error => Some(Err(Box::new(SecretError::Backend {
                 manager: manager.name.to_string(),
                 name: name(),
                 error: error.clone(),
-            })),
+            }))),
         },
     }
 }

@@ -16,6 +16,10 @@ use std::borrow::Borrow;
 use std::ops::Range;
 use std::sync::Arc;
 
+/// What the placeholders of one distinct plan become, or why there is none (boxed: rare, and the list of a
+/// step's replacements stays small).
+pub(super) type Replaced<'e> = Result<Replacement<'e>, Box<SecretError>>;
+
 /// What the placeholders of one distinct plan become.
 pub(super) struct Replacement<'e> {
     text: &'e str,
@@ -41,13 +45,13 @@ pub(super) fn replacements<'e, E: Borrow<Arc<Entry>>>(
     managers: &'e Managers,
     distinct: &[&'e Arc<LookupPlan>],
     outcomes: &'e [Outcome<E>],
-) -> Vec<Result<Replacement<'e>, SecretError>> {
+) -> Vec<Replaced<'e>> {
     distinct
         .iter()
         .zip(outcomes)
         .map(|(plan, outcome)| {
             let manager = managers.get(plan.manager);
-            let (shared, field) = outcome.found(manager, plan)?;
+            let (shared, field) = outcome.found(manager, plan).map_err(Box::new)?;
             let name =
                 outcome.candidate.and_then(|index| plan.candidates.get(index)).map_or(&*plan.path, |c| &c.key.name);
             let (text, binary) = match field {
@@ -60,7 +64,7 @@ pub(super) fn replacements<'e, E: Borrow<Arc<Entry>>>(
                             KeyError::NotKeyValue => SecretError::NotKeyValue { manager, name, key },
                         }
                     };
-                    (shared.key(key).map_err(key_error)?, false)
+                    (shared.key(key).map_err(|error| Box::new(key_error(error)))?, false)
                 }
             };
             Ok(Replacement { text, binary, shared, field, manager: &manager.name, name })
@@ -73,14 +77,14 @@ pub(super) fn replacements<'e, E: Borrow<Arc<Entry>>>(
 pub(super) fn first_failure(
     leaves: &[LeafUse<'_>],
     shape: &Shape,
-    replacements: &[Result<Replacement<'_>, SecretError>],
+    replacements: &[Replaced<'_>],
 ) -> Option<(usize, Range<usize>, SecretError)> {
     for (position, used) in leaves.iter().enumerate() {
         let template = &used.leaf.template;
         let uses = shape.uses.get(used.uses.clone()).unwrap_or_default();
         for ((span, _), index) in template.placeholders().zip(uses) {
             match replacements.get(*index) {
-                Some(Err(cause)) => return Some((position, span.clone(), cause.clone())),
+                Some(Err(cause)) => return Some((position, span.clone(), SecretError::clone(cause))),
                 Some(Ok(replacement)) if replacement.binary && !template.is_single_placeholder() => {
                     let cause = SecretError::BinaryEmbedded {
                         manager: replacement.manager.to_owned(),
@@ -96,19 +100,14 @@ pub(super) fn first_failure(
 }
 
 /// `step` with every changed string substituted (the caller checked there is no failure).
-pub(super) fn build(
-    step: &Value,
-    leaves: &[LeafUse<'_>],
-    shape: &Shape,
-    replacements: &[Result<Replacement<'_>, SecretError>],
-) -> Value {
+pub(super) fn build(step: &Value, leaves: &[LeafUse<'_>], shape: &Shape, replacements: &[Replaced<'_>]) -> Value {
     Builder { leaves, shape, replacements, next: 0, strings: 0 }.value(step)
 }
 
 struct Builder<'w, 'e> {
     leaves: &'w [LeafUse<'w>],
     shape: &'w Shape,
-    replacements: &'w [Result<Replacement<'e>, SecretError>],
+    replacements: &'w [Replaced<'e>],
     /// The next changed string.
     next: usize,
     /// Strings seen so far.
@@ -141,6 +140,9 @@ impl Builder<'_, '_> {
 
     /// The new text of one string, allocated once at its final size.
     fn substitute(&self, used: &LeafUse<'_>) -> String {
+        if used.leaf.template.is_single_placeholder() {
+            return self.pieces(used).next().unwrap_or_default().to_owned();
+        }
         let mut out = String::with_capacity(self.pieces(used).map(str::len).sum());
         self.pieces(used).for_each(|piece| out.push_str(piece));
         out

@@ -22,9 +22,8 @@ pub(crate) use plan::{LookupPlan, PlanDraft};
 use crate::cache::{CacheKey, Entry};
 use crate::placeholder::KeySpec;
 use keyway_types::VersionSelector;
-use std::hash::{BuildHasher, Hasher, RandomState};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use table::HashedMap;
+use table::{HashedMap, Seed};
 
 /// At most this many compiled leaves are kept.
 const MAX_LEAVES: usize = 4096;
@@ -42,7 +41,7 @@ pub(crate) struct Front {
 /// What the front holds; read under [`Front::read`].
 #[derive(Default)]
 pub(crate) struct State {
-    hasher: RandomState,
+    seed: Seed,
     leaves: HashedMap<Arc<CompiledLeaf>>,
     plans: HashedMap<Arc<LookupPlan>>,
     cells: Vec<Cells>,
@@ -69,7 +68,7 @@ impl Front {
         drafts
             .into_iter()
             .map(|draft| {
-                let hash = state.hasher.hash_one(&*draft.text);
+                let hash = state.leaf_hash(&draft.text);
                 if let Some(leaf) = state.leaf(hash, &draft.text) {
                     return Arc::clone(leaf);
                 }
@@ -78,6 +77,7 @@ impl Front {
                 let plans = draft.plans.into_iter().map(|plan| state.intern(plan)).collect();
                 let leaf = Arc::new(CompiledLeaf { text: draft.text, template: draft.template, plans });
                 if keep {
+                    // A full bucket keeps nothing more: the string is then compiled at each use.
                     state.leaves.insert(hash, Arc::clone(&leaf));
                 }
                 leaf
@@ -156,7 +156,7 @@ impl Front {
 impl State {
     /// The hash of a leaf's text, for [`leaf`](Self::leaf).
     pub fn leaf_hash(&self, text: &str) -> u64 {
-        self.hasher.hash_one(text)
+        self.seed.hash(0, &[text.as_bytes()])
     }
 
     /// The compiled leaf of `text`.
@@ -176,27 +176,20 @@ impl State {
         self.plans.get(hash, |plan| plan.is_for(manager, path, key, selector))
     }
 
-    /// The hash of a reference, fed to the hasher in as few pieces as possible (each one has a cost).
+    /// The hash of a reference.
     fn plan_hash(&self, manager: usize, path: &str, key: &KeySpec, selector: &VersionSelector) -> u64 {
         let (key_tag, key_text) = match key {
-            KeySpec::None => (0u64, None),
-            KeySpec::Explicit(key) => (1, Some(key)),
-            KeySpec::LastSegment => (2, None),
+            KeySpec::None => (0u64, ""),
+            KeySpec::Explicit(key) => (1, key.as_str()),
+            KeySpec::LastSegment => (2, ""),
         };
         let (selector_tag, selector_text) = match selector {
-            VersionSelector::Latest => (0u64, None),
-            VersionSelector::Id(id) => (1, Some(id)),
-            VersionSelector::Label(label) => (2, Some(label)),
+            VersionSelector::Latest => (0u64, ""),
+            VersionSelector::Id(id) => (1, id.as_str()),
+            VersionSelector::Label(label) => (2, label.as_str()),
         };
-        let mut state = self.hasher.build_hasher();
-        state.write_u64((manager as u64) << 4 | key_tag << 2 | selector_tag);
-        state.write(path.as_bytes());
-        // Separators keep ("a", key "b") apart from ("ab", none): 0xff never occurs in UTF-8.
-        for text in [key_text, selector_text].into_iter().flatten() {
-            state.write_u8(0xff);
-            state.write(text.as_bytes());
-        }
-        state.finish()
+        let tag = 1 + ((manager as u64) << 4 | key_tag << 2 | selector_tag);
+        self.seed.hash(tag, &[path.as_bytes(), key_text.as_bytes(), selector_text.as_bytes()])
     }
 
     /// The entries remembered for `plan`, one per candidate; `None` when the plan is no longer kept.
@@ -215,14 +208,15 @@ impl State {
         let plan = Arc::new(draft.into_plan(self.cells.len()));
         let entries = plan.candidates.iter().map(|_| None).collect();
         self.cells.push(Cells { plan: Arc::clone(&plan), entries });
+        // A full bucket keeps nothing more: the plan then serves only the leaf being compiled.
         self.plans.insert(hash, Arc::clone(&plan));
         plan
     }
 
     /// Drops everything when `leaves` more leaves or `plans` more plans would not fit.
     fn make_room(&mut self, leaves: usize, plans: usize) {
-        if self.leaves.len() + leaves > MAX_LEAVES || self.plans.len() + plans > MAX_PLANS {
-            tracing::debug!(leaves = self.leaves.len(), plans = self.plans.len(), "resolver front full: cleared");
+        if self.leaves.len() + leaves > MAX_LEAVES || self.cells.len() + plans > MAX_PLANS {
+            tracing::debug!(leaves = self.leaves.len(), plans = self.cells.len(), "resolver front full: cleared");
             self.leaves.clear();
             self.plans.clear();
             self.cells.clear();
