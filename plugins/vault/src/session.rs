@@ -188,7 +188,10 @@ impl Session {
         if renewable {
             match self.renew() {
                 Ok(()) => return Ok(false),
-                Err(err) => host::log(Level::Warn, "could not renew the vault token", &[("error", err.message())]),
+                Err(err) => {
+                    let err = self.scrub(err);
+                    host::log(Level::Warn, "could not renew the vault token", &[("error", err.message())]);
+                }
             }
         }
         if self.auth.can_login() {
