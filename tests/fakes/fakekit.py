@@ -6,6 +6,7 @@
   `--verbose`, `read_body` that also reads chunked bodies).
 - `generate_test_pki`: the throw-away CA and server certificate for 127.0.0.1/localhost.
 - `serve_until_stopped`: prints the `READY {json}` line tests wait for, then serves until killed.
+- `Faults`: the failures tests inject with the `throttle` and `fail` controls, and their counters.
 - `Controls`: calls a running fake's `/_fake/ACTION` test controls (pytest fixtures).
 
 A fake's folder holds plain modules, some with the same names as another fake's, so `tests/run.sh`
@@ -219,6 +220,65 @@ def serve_until_stopped(fake: LoopbackFake, ready: dict) -> None:
         pass
     finally:
         fake.stop()
+
+
+# -- injected failures ------------------------------------------------------------------------
+
+
+class Faults:
+    """Failures a test injects through the `throttle` (`{count, retry_after}`) and `fail`
+    (`{count, status}`) controls: the next counted requests answer 429 with `Retry-After`, or a 5xx.
+    `stats` counts the requests (under the name `counted`), the throttled and the failed answers,
+    and the fake's own `extra` counters."""
+
+    def __init__(self, counted: str = "api_requests", *extra: str) -> None:
+        self.lock = threading.Lock()
+        self.throttle_left = 0
+        self.retry_after = 1
+        self.fail_left = 0
+        self.fail_status = 503
+        self.counted = counted
+        self.stats = {counted: 0, "throttled": 0, "failed": 0, **{name: 0 for name in extra}}
+
+    def control(self, action: str, body: dict) -> bool:
+        """Handles the `throttle` and `fail` controls; False for any other action."""
+        with self.lock:
+            if action == "throttle":
+                self.throttle_left, self.retry_after = int(body.get("count", 1)), int(body.get("retry_after", 1))
+            elif action == "fail":
+                self.fail_left, self.fail_status = int(body.get("count", 1)), int(body.get("status", 503))
+            else:
+                return False
+        return True
+
+    def clear(self) -> None:
+        """Drops the failures still to come (the `reset` control)."""
+        with self.lock:
+            self.throttle_left = self.fail_left = 0
+
+    def count(self, name: str) -> None:
+        """Adds one to the fake's own counter `name`."""
+        with self.lock:
+            self.stats[name] += 1
+
+    def snapshot(self) -> dict:
+        """The counters, for the `stats` control."""
+        with self.lock:
+            return dict(self.stats)
+
+    def next(self) -> tuple[int, dict[str, str]] | None:
+        """Counts a request; the status and headers it must answer with, or None to serve it."""
+        with self.lock:
+            self.stats[self.counted] += 1
+            if self.throttle_left > 0:
+                self.throttle_left -= 1
+                self.stats["throttled"] += 1
+                return 429, {"Retry-After": str(self.retry_after)}
+            if self.fail_left > 0:
+                self.fail_left -= 1
+                self.stats["failed"] += 1
+                return self.fail_status, {}
+        return None
 
 
 # -- the test controls, from pytest ----------------------------------------------------------------

@@ -17,47 +17,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.append(str(Path(__file__).resolve().parent.parent))  # fakekit
 
-from fakekit import FakeHandler, LoopbackFake, serve_until_stopped  # noqa: E402
+from fakekit import FakeHandler, Faults, LoopbackFake, serve_until_stopped  # noqa: E402
 from identity import VAULT_RESOURCE, Identity, TokenError, TokenIssuer  # noqa: E402
 from rest import Rest  # noqa: E402
 from vault import Vault, VaultError  # noqa: E402
 
-
-class Faults:
-    """Injected failures: the next N vault requests answer 429 (with Retry-After) or a 5xx."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.throttle_left = 0
-        self.retry_after = 1
-        self.fail_left = 0
-        self.fail_status = 503
-        self.stats = {"vault_requests": 0, "throttled": 0, "failed": 0, "challenges": 0}
-
-    def next_fault(self) -> tuple[int, dict[str, str], VaultError] | None:
-        with self.lock:
-            self.stats["vault_requests"] += 1
-            if self.throttle_left > 0:
-                self.throttle_left -= 1
-                self.stats["throttled"] += 1
-                error = VaultError(
-                    429, "Throttled", "Request was not allowed because of throttling. Retry after the time in "
-                    "the Retry-After header."
-                )
-                return 429, {"Retry-After": str(self.retry_after)}, error
-            if self.fail_left > 0:
-                self.fail_left -= 1
-                self.stats["failed"] += 1
-                error = VaultError(self.fail_status, "ServiceUnavailable", "The service is temporarily unavailable.")
-                return self.fail_status, {}, error
-        return None
 
 
 class FakeKeyVault(LoopbackFake):
@@ -71,7 +41,7 @@ class FakeKeyVault(LoopbackFake):
         self.vault = Vault()
         self.rest = Rest(self.vault)
         self.tokens = TokenIssuer(self.identity)
-        self.faults = Faults()
+        self.faults = Faults("vault_requests", "challenges")
         fake = self
 
         class Handler(_Handler):
@@ -92,14 +62,8 @@ class FakeKeyVault(LoopbackFake):
 
     def control(self, action: str, body: dict) -> tuple[int, dict | None]:
         faults = self.faults
-        if action == "throttle":
-            with faults.lock:
-                faults.throttle_left = int(body.get("count", 1))
-                faults.retry_after = int(body.get("retry_after", 1))
-        elif action == "fail":
-            with faults.lock:
-                faults.fail_left = int(body.get("count", 1))
-                faults.fail_status = int(body.get("status", 503))
+        if faults.control(action, body):
+            pass
         elif action == "config":
             vault = self.vault
             with vault.lock:
@@ -115,8 +79,7 @@ class FakeKeyVault(LoopbackFake):
             return 200, {"access_token": token}
         elif action == "reset":
             self.vault.reset()
-            with faults.lock:
-                faults.throttle_left = faults.fail_left = 0
+            faults.clear()
         elif action == "stats":
             with faults.lock:
                 stats = dict(faults.stats, throttle_left=faults.throttle_left, fail_left=faults.fail_left)
@@ -182,8 +145,7 @@ class _Handler(FakeHandler):
             parts = parts[:-1]
         problem = app.tokens.check(self.headers.get("Authorization"))
         if problem is not None:
-            with app.faults.lock:
-                app.faults.stats["challenges"] += 1
+            app.faults.count("challenges")
             tenant = app.identity.tenant_id
             challenge = (
                 f'Bearer authorization="https://login.microsoftonline.com/{tenant}", '
@@ -192,9 +154,14 @@ class _Handler(FakeHandler):
             self._send(401, {"error": {"code": "Unauthorized", "message": problem}},
                        {"WWW-Authenticate": challenge})
             return
-        fault = app.faults.next_fault()
+        fault = app.faults.next()
         if fault is not None:
-            status, headers, error = fault
+            status, headers = fault
+            if status == 429:
+                error = VaultError(429, "Throttled", "Request was not allowed because of throttling. Retry after the "
+                                   "time in the Retry-After header.")
+            else:
+                error = VaultError(status, "ServiceUnavailable", "The service is temporarily unavailable.")
             self._send(status, error.body(), headers)
             return
         try:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
 from email import policy
 from email.parser import BytesParser
 from http.cookies import SimpleCookie
@@ -25,7 +24,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.append(str(Path(__file__).resolve().parent.parent))  # fakekit
 
-from fakekit import FakeHandler, LoopbackFake, serve_until_stopped  # noqa: E402
+from fakekit import FakeHandler, Faults, LoopbackFake, serve_until_stopped  # noqa: E402
 from bt_auth import Identity, Sessions  # noqa: E402
 from bt_store import VERSIONS, ApiError, Store  # noqa: E402
 
@@ -33,30 +32,6 @@ API_ROOT = "/beyondtrust/api/public/v3/"
 COOKIE = "ASP.NET_SessionId"
 
 
-
-class Faults:
-    """The next N API calls answer a 5xx, or 429 with Retry-After."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.fail_left = 0
-        self.fail_status = 503
-        self.throttle_left = 0
-        self.retry_after = 1
-        self.stats = {"api_requests": 0, "failed": 0, "throttled": 0}
-
-    def next(self) -> tuple[int, dict[str, str]] | None:
-        with self.lock:
-            self.stats["api_requests"] += 1
-            if self.throttle_left > 0:
-                self.throttle_left -= 1
-                self.stats["throttled"] += 1
-                return 429, {"Retry-After": str(self.retry_after)}
-            if self.fail_left > 0:
-                self.fail_left -= 1
-                self.stats["failed"] += 1
-                return self.fail_status, {}
-        return None
 
 
 class FakePasswordSafe(LoopbackFake):
@@ -85,16 +60,11 @@ class FakePasswordSafe(LoopbackFake):
 
     def control(self, action: str, body: dict) -> tuple[int, object]:
         faults, identity = self.faults, self.identity
-        if action == "reset":
+        if faults.control(action, body):
+            pass
+        elif action == "reset":
             self.store.reset()
-            with faults.lock:
-                faults.fail_left = faults.throttle_left = 0
-        elif action == "fail":
-            with faults.lock:
-                faults.fail_left, faults.fail_status = int(body.get("count", 1)), int(body.get("status", 503))
-        elif action == "throttle":
-            with faults.lock:
-                faults.throttle_left, faults.retry_after = int(body.get("count", 1)), int(body.get("retry_after", 1))
+            faults.clear()
         elif action == "end-sessions":
             self.sessions.end_all()
         elif action == "config":
@@ -106,8 +76,7 @@ class FakePasswordSafe(LoopbackFake):
             return 200, {"api_key": identity.api_key, "run_as": identity.run_as, "client_id": identity.client_id,
                          "client_secret": identity.client_secret, "user_id": identity.user.user_id}
         elif action == "stats":
-            with faults.lock:
-                stats = dict(faults.stats)
+            stats = faults.snapshot()
             with self.sessions.lock:
                 stats.update(self.sessions.stats)
             stats["live_sessions"] = self.sessions.live()

@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.append(str(Path(__file__).resolve().parent.parent))  # fakekit
 
-from fakekit import FakeHandler, LoopbackFake, serve_until_stopped  # noqa: E402
+from fakekit import FakeHandler, Faults, LoopbackFake, serve_until_stopped  # noqa: E402
 from ss_store import TEMPLATES, ApiError, Store  # noqa: E402
 
 
@@ -121,9 +121,7 @@ class FakeSecretServer(LoopbackFake):
         self.identity = identity or Identity()
         self.tokens = Tokens(self.identity)
         self.store = Store()
-        self.lock = threading.Lock()
-        self.faults = {"fail_left": 0, "fail_status": 503, "throttle_left": 0, "retry_after": 1}
-        self.stats = {"api_requests": 0, "failed": 0, "throttled": 0}
+        self.faults = Faults()
         fake = self
 
         class Handler(_Handler):
@@ -133,31 +131,13 @@ class FakeSecretServer(LoopbackFake):
             raise ValueError("HTTPS needs a cert_dir for the generated test CA")
         self.listen(Handler, port, None if plain_http else cert_dir)
 
-    def next_fault(self) -> tuple[int, dict[str, str]] | None:
-        with self.lock:
-            self.stats["api_requests"] += 1
-            if self.faults["throttle_left"] > 0:
-                self.faults["throttle_left"] -= 1
-                self.stats["throttled"] += 1
-                return 429, {"Retry-After": str(self.faults["retry_after"])}
-            if self.faults["fail_left"] > 0:
-                self.faults["fail_left"] -= 1
-                self.stats["failed"] += 1
-                return self.faults["fail_status"], {}
-        return None
 
     def control(self, action: str, body: dict) -> tuple[int, object]:
-        if action == "reset":
+        if self.faults.control(action, body):
+            pass
+        elif action == "reset":
             self.store.reset()
-            with self.lock:
-                self.faults.update(fail_left=0, throttle_left=0)
-        elif action == "fail":
-            with self.lock:
-                self.faults.update(fail_left=int(body.get("count", 1)), fail_status=int(body.get("status", 503)))
-        elif action == "throttle":
-            with self.lock:
-                self.faults.update(throttle_left=int(body.get("count", 1)),
-                                   retry_after=int(body.get("retry_after", 1)))
+            self.faults.clear()
         elif action == "revoke-tokens":
             self.tokens.revoke_all()
         elif action == "config":
@@ -168,8 +148,7 @@ class FakeSecretServer(LoopbackFake):
             self.store.set_field(int(body["secret_id"]), body["slug"],
                                  {"fileName": body["file_name"], "fileAttachment": list(body["content"].encode())})
         elif action == "stats":
-            with self.lock:
-                stats = dict(self.stats)
+            stats = self.faults.snapshot()
             with self.tokens.lock:
                 stats.update(self.tokens.stats)
             with self.store.lock:
@@ -242,7 +221,7 @@ class _Handler(FakeHandler):
     def _api(self, parts: list[str], query: dict, raw: bytes) -> None:
         app = self.app
         account = app.tokens.check(self.headers.get("Authorization"))
-        fault = app.next_fault()
+        fault = app.faults.next()
         if fault is not None:
             status, headers = fault
             self._send(status, {"message": "The service is temporarily unavailable"}, headers)

@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 sys.path.append(str(Path(__file__).resolve().parent.parent))  # fakekit
 
-from fakekit import FakeHandler, LoopbackFake, serve_until_stopped  # noqa: E402
+from fakekit import FakeHandler, Faults, LoopbackFake, serve_until_stopped  # noqa: E402
 
 NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 REFERENCE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
@@ -60,9 +60,7 @@ class FakeDoppler(LoopbackFake):
         self.values: dict[str, dict[str, str]] = {config: {} for config in CONFIGS}
         self.notes: dict[str, str] = {}
         self.tokens = dict(TOKENS)
-        self.throttle_left = self.fail_left = 0
-        self.retry_after = 1
-        self.stats = {"api_requests": 0, "throttled": 0, "failed": 0, "unauthorized": 0}
+        self.faults = Faults("api_requests", "unauthorized")
         fake = self
 
         class Handler(_Handler):
@@ -71,19 +69,17 @@ class FakeDoppler(LoopbackFake):
         self.listen(Handler, port)
 
     def control(self, action: str, body: dict) -> tuple[int, dict]:
+        if self.faults.control(action, body):
+            return 200, {"ok": True}
         with self.lock:
-            if action == "throttle":
-                self.throttle_left, self.retry_after = int(body.get("count", 1)), int(body.get("retry_after", 1))
-            elif action == "fail":
-                self.fail_left = int(body.get("count", 1))
-            elif action == "revoke-tokens":
+            if action == "revoke-tokens":
                 self.tokens = {}
             elif action == "reset":
                 self.values = {config: {} for config in CONFIGS}
                 self.notes.clear()
-                self.throttle_left = self.fail_left = 0
+                self.faults.clear()
             elif action == "stats":
-                return 200, dict(self.stats)
+                return 200, self.faults.snapshot()
             else:
                 return 404, {"messages": [f"unknown control {action}"], "success": False}
         return 200, {"ok": True}
@@ -98,18 +94,15 @@ class FakeDoppler(LoopbackFake):
             token = base64.b64decode(authorization[len("Basic "):]).decode(errors="replace").split(":")[0]
         with self.lock:
             kind = next((k for k, v in self.tokens.items() if v == token), None)
-            if kind is None:
-                self.stats["unauthorized"] += 1
-                raise ApiError(401, "Invalid Auth token")
-            self.stats["api_requests"] += 1
-            if self.throttle_left > 0:
-                self.throttle_left -= 1
-                self.stats["throttled"] += 1
-                raise ApiError(429, "You have exceeded your API rate limit.", {"Retry-After": str(self.retry_after)})
-            if self.fail_left > 0:
-                self.fail_left -= 1
-                self.stats["failed"] += 1
-                raise ApiError(503, "Service Unavailable")
+        if kind is None:
+            self.faults.count("unauthorized")
+            raise ApiError(401, "Invalid Auth token")
+        fault = self.faults.next()
+        if fault is not None:
+            status, headers = fault
+            if status == 429:
+                raise ApiError(429, "You have exceeded your API rate limit.", headers)
+            raise ApiError(status, "Service Unavailable")
         if kind != "personal" and (project, config) != (PROJECT, "dev"):
             raise ApiError(403, "This token does not have access to requested config")
         if kind == "read_only" and write:

@@ -18,14 +18,13 @@ import argparse
 import base64
 import json
 import sys
-import threading
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.append(str(Path(__file__).resolve().parent.parent))  # fakekit
 
-from fakekit import FakeHandler, LoopbackFake, serve_until_stopped  # noqa: E402
+from fakekit import FakeHandler, Faults, LoopbackFake, serve_until_stopped  # noqa: E402
 from checksum import crc32c  # noqa: E402
 from identity import ServiceAccount, TokenError, TokenIssuer  # noqa: E402
 from store import ApiError, Store  # noqa: E402
@@ -33,31 +32,6 @@ from store import ApiError, Store  # noqa: E402
 PROJECT_ID = "keyway-test"
 PROJECT_NUMBER = "123456789012"
 
-
-class Faults:
-    """Injected failures: the next N API requests answer 429 or a 5xx."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.throttle_left = 0
-        self.fail_left = 0
-        self.fail_status = 503
-        self.stats = {"api_requests": 0, "throttled": 0, "failed": 0, "unauthenticated": 0}
-
-    def next_fault(self) -> ApiError | None:
-        with self.lock:
-            self.stats["api_requests"] += 1
-            if self.throttle_left > 0:
-                self.throttle_left -= 1
-                self.stats["throttled"] += 1
-                return ApiError("RESOURCE_EXHAUSTED", "Quota exceeded for quota metric 'Access requests' and limit "
-                                "'Access requests per minute per project' of service 'secretmanager.googleapis.com'.")
-            if self.fail_left > 0:
-                self.fail_left -= 1
-                self.stats["failed"] += 1
-                return ApiError("UNAVAILABLE" if self.fail_status == 503 else "INTERNAL", "The service is currently "
-                                "unavailable.")
-        return None
 
 
 class FakeSecretManager(LoopbackFake):
@@ -70,7 +44,7 @@ class FakeSecretManager(LoopbackFake):
         self.store = Store()
         self.account = ServiceAccount(project_id)
         self.tokens = TokenIssuer(self.account)
-        self.faults = Faults()
+        self.faults = Faults("api_requests", "unauthenticated")
         fake = self
 
         class Handler(_Handler):
@@ -86,24 +60,17 @@ class FakeSecretManager(LoopbackFake):
 
     def control(self, action: str, body: dict) -> tuple[int, dict]:
         faults = self.faults
-        if action == "throttle":
-            with faults.lock:
-                faults.throttle_left = int(body.get("count", 1))
-        elif action == "fail":
-            with faults.lock:
-                faults.fail_left, faults.fail_status = int(body.get("count", 1)), int(body.get("status", 503))
+        if faults.control(action, body):
+            pass
         elif action == "revoke-tokens":
             self.tokens.revoke_all()
         elif action == "grant-token":
             return 200, {"access_token": self.tokens.grant(body.get("lifetime"))}
         elif action == "reset":
             self.store.reset()
-            with faults.lock:
-                faults.throttle_left = faults.fail_left = 0
+            faults.clear()
         elif action == "stats":
-            with faults.lock:
-                stats = dict(faults.stats)
-            return 200, dict(stats, token_requests=self.tokens.requests,
+            return 200, dict(faults.snapshot(), token_requests=self.tokens.requests,
                              metadata_requests=self.tokens.metadata_requests, secrets=len(self.store.secrets))
         else:
             return 404, {"error": {"code": 404, "message": f"unknown control {action}", "status": "NOT_FOUND"}}
@@ -161,12 +128,15 @@ class _Handler(FakeHandler):
         app = self.app
         problem = app.tokens.check(self.headers.get("Authorization"))
         if problem is not None:
-            with app.faults.lock:
-                app.faults.stats["unauthenticated"] += 1
+            app.faults.count("unauthenticated")
             raise ApiError("UNAUTHENTICATED", problem)
-        fault = app.faults.next_fault()
+        fault = app.faults.next()
         if fault is not None:
-            raise fault
+            status, _ = fault
+            if status == 429:
+                raise ApiError("RESOURCE_EXHAUSTED", "Quota exceeded for quota metric 'Access requests' and limit "
+                               "'Access requests per minute per project' of service 'secretmanager.googleapis.com'.")
+            raise ApiError("UNAVAILABLE" if status == 503 else "INTERNAL", "The service is currently unavailable.")
         project = parts[1]
         if project not in (app.project_id, PROJECT_NUMBER):
             raise ApiError("PERMISSION_DENIED", f"Permission denied on resource project {project}.", [{
