@@ -26,6 +26,17 @@ pub async fn start(name: &str, command: Command) -> (ChildGuard, Value) {
     spawn_announced(name, command, START_TIMEOUT).await
 }
 
+/// Starts a fake that serves HTTPS with a test CA of its own, announced as `url` and `ca` (the
+/// CA's PEM file) on its `READY` line; its controls are called on `url` with a client trusting
+/// that CA. Returns the fake, the announced JSON and the CA (PEM).
+pub async fn start_https(name: &str, command: Command) -> (FakeProcess, Value, Vec<u8>) {
+    let (process, ready) = start(name, command).await;
+    let ca_file = announced(&ready, "ca");
+    let ca = std::fs::read(&ca_file).unwrap_or_else(|err| panic!("{name}'s CA {ca_file}: {err}"));
+    let fake = FakeProcess::new(process, announced(&ready, "url"), client_trusting(&ca));
+    (fake, ready, ca)
+}
+
 /// The text the `READY` line gives for `key`; panics when it has none.
 pub fn announced(ready: &Value, key: &str) -> String {
     ready[key].as_str().map(str::to_owned).unwrap_or_else(|| panic!("the READY line names no {key}: {ready}"))

@@ -2,7 +2,7 @@
 //! for the run (trusted by the runtime through the connection's `ca_certificates`), with two
 //! top-level folders, `keyway` and `other`. It picks its own port and announces it.
 
-use keyway_integration_tests::fakes::{self, announced, client_trusting, python_fake, FakeProcess};
+use keyway_integration_tests::fakes::{self, announced, python_fake, FakeProcess};
 use keyway_integration_tests::harness::TempDir;
 use serde_json::{json, Value};
 
@@ -34,11 +34,10 @@ impl FakePasswordSafe {
         let dir = TempDir::new("beyondtrust-fake");
         let mut command = python_fake("beyondtrust/bt_server.py");
         command.args(["--port", "0", "--cert-dir"]).arg(dir.path()).args(flags);
-        let (process, ready) = fakes::start("the fake Password Safe", command).await;
+        let (process, ready, ca) = fakes::start_https("the fake Password Safe", command).await;
         let field = |key: &str| announced(&ready, key);
-        let ca = std::fs::read(field("ca")).expect("the fake's CA certificate");
         Self {
-            process: FakeProcess::new(process, field("url"), client_trusting(&ca)),
+            process,
             _dir: dir,
             url: field("url"),
             api_url: field("api_url"),

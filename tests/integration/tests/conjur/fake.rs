@@ -2,7 +2,7 @@
 //! run (the runtime trusts it through the connection's `ca_certificates`), account `myorg`, an
 //! `admin` user, and an `authn-ldap/corp` authenticator. It picks its own port and announces it.
 
-use keyway_integration_tests::fakes::{self, announced, client_trusting, python_fake, FakeProcess};
+use keyway_integration_tests::fakes::{self, announced, python_fake, FakeProcess};
 use keyway_integration_tests::harness::TempDir;
 use serde_json::{json, Value};
 
@@ -32,11 +32,8 @@ impl FakeConjur {
             .args(["--port", "0", "--account", ACCOUNT, "--admin-api-key", ADMIN_KEY, "--ldap-service", "corp"])
             .arg("--cert-dir")
             .arg(dir.path());
-        let (process, ready) = fakes::start("the fake Conjur", command).await;
-        let url = announced(&ready, "url");
-        let ca = std::fs::read(announced(&ready, "ca")).expect("the fake wrote its CA");
-        let process = FakeProcess::new(process, url.clone(), client_trusting(&ca));
-        Self { process, _dir: dir, url, ca }
+        let (process, ready, ca) = fakes::start_https("the fake Conjur", command).await;
+        Self { process, _dir: dir, url: announced(&ready, "url"), ca }
     }
 
     /// Loads `policy` into `branch` as the admin (`POST`); returns the created roles.

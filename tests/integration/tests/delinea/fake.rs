@@ -3,7 +3,7 @@
 //! `\Keyway` (3), `\Keyway\Child` (4) and `\Other` (5) and the templates Password (2), Web Password
 //! (9) and SSH Key (6026). It picks its own port and announces it.
 
-use keyway_integration_tests::fakes::{self, announced, client_trusting, python_fake, FakeProcess};
+use keyway_integration_tests::fakes::{self, announced, python_fake, FakeProcess};
 use keyway_integration_tests::harness::TempDir;
 use serde_json::{json, Value};
 
@@ -33,11 +33,10 @@ impl FakeSecretServer {
         let dir = TempDir::new("delinea-fake");
         let mut command = python_fake("delinea/ss_server.py");
         command.args(["--port", "0", "--cert-dir"]).arg(dir.path()).args(flags);
-        let (process, ready) = fakes::start("the fake Secret Server", command).await;
+        let (process, ready, ca) = fakes::start_https("the fake Secret Server", command).await;
         let field = |key: &str| announced(&ready, key);
-        let ca = std::fs::read(field("ca")).expect("the fake's CA certificate");
         Self {
-            process: FakeProcess::new(process, field("url"), client_trusting(&ca)),
+            process,
             _dir: dir,
             url: field("url"),
             ca,
