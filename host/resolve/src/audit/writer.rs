@@ -87,13 +87,17 @@ pub(super) fn spawn(file: File) -> io::Result<(SyncSender<Message>, JoinHandle<(
 
 fn write_records(receiver: &Receiver<Message>, mut out: BufWriter<File>) {
     let mut failure: Option<io::Error> = None;
+    // One batch's lines, reused from batch to batch.
+    let mut lines = Vec::with_capacity(4096);
     while let Ok(message) = receiver.recv() {
         let mut pending = Some(message);
         // Write everything queued, then flush once.
         while let Some(message) = pending.take().or_else(|| receiver.try_recv().ok()) {
             match message {
                 Message::Batch(batch) => {
-                    if let Err(error) = write_batch(&mut out, &batch) {
+                    lines.clear();
+                    let written = write_batch(&mut lines, &batch).and_then(|()| out.write_all(&lines));
+                    if let Err(error) = written {
                         tracing::error!(target: "keyway::audit", %error, "cannot write the audit file");
                         failure.get_or_insert(error);
                     }
@@ -116,12 +120,12 @@ fn write_records(receiver: &Receiver<Message>, mut out: BufWriter<File>) {
     let _ = out.flush();
 }
 
-/// Writes a batch's records. The fields they share (time, operation, caller) are serialized once; the line
-/// is the same as [`JsonLine`] gives (a test checks it).
-fn write_batch(out: &mut impl Write, batch: &QueuedBatch) -> io::Result<()> {
+/// Appends a batch's records to `out`, one line each. The fields they share (time, operation, caller) are
+/// serialized once; each line is what [`JsonLine`] gives (a test checks it).
+fn write_batch(out: &mut Vec<u8>, batch: &QueuedBatch) -> io::Result<()> {
     let mut prefix = Vec::with_capacity(192);
     write!(prefix, "{{\"time\":\"{}\",\"operation\":", Rfc3339(batch.time))?;
-    json(&mut prefix, batch.operation)?;
+    string(&mut prefix, &[batch.operation]);
     let identity = serde_json::to_vec(&*batch.identity).map_err(io::Error::other)?;
     // `{"namespace":…,"step":…}` without its braces.
     if let Some(fields) = identity.get(1..identity.len().saturating_sub(1)).filter(|fields| !fields.is_empty()) {
@@ -129,42 +133,50 @@ fn write_batch(out: &mut impl Write, batch: &QueuedBatch) -> io::Result<()> {
         prefix.extend_from_slice(fields);
     }
     for record in &batch.records {
-        out.write_all(&prefix)?;
-        out.write_all(b",\"manager\":")?;
-        json(out, &*record.manager)?;
-        out.write_all(b",\"secret\":")?;
-        json(out, &*record.secret)?;
+        out.extend_from_slice(&prefix);
+        out.extend_from_slice(b",\"manager\":");
+        string(out, &[&record.manager]);
+        out.extend_from_slice(b",\"secret\":");
+        string(out, &[&record.secret]);
         if let Some(key) = &record.key {
-            out.write_all(b",\"key\":")?;
-            json(out, &**key)?;
+            out.extend_from_slice(b",\"key\":");
+            string(out, &[key]);
         }
-        out.write_all(b",\"selector\":")?;
-        json(out, &Displayed(&record.selector))?;
-        out.write_all(b",\"version\":")?;
-        json(out, &record.version.as_deref())?;
-        out.write_all(b",\"outcome\":")?;
-        json(out, record.outcome)?;
-        out.write_all(b",\"cache\":")?;
-        json(out, &record.cache)?;
+        out.extend_from_slice(b",\"selector\":");
+        match &record.selector {
+            VersionSelector::Latest => string(out, &["latest"]),
+            VersionSelector::Id(id) => string(out, &["version=", id]),
+            VersionSelector::Label(label) => string(out, &["label=", label]),
+        }
+        out.extend_from_slice(b",\"version\":");
+        match &record.version {
+            Some(version) => string(out, &[version]),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"outcome\":");
+        string(out, &[record.outcome]);
+        out.extend_from_slice(b",\"cache\":");
+        string(out, &[record.cache.as_str()]);
         if let Some(path) = record.path.clone().and_then(|range| batch.paths.get(range)) {
-            out.write_all(b",\"path\":")?;
-            json(out, path)?;
+            out.extend_from_slice(b",\"path\":");
+            string(out, &[path]);
         }
-        out.write_all(b"}\n")?;
+        out.extend_from_slice(b"}\n");
     }
     Ok(())
 }
 
-fn json<T: Serialize + ?Sized>(out: &mut impl Write, value: &T) -> io::Result<()> {
-    serde_json::to_writer(out, value).map_err(io::Error::other)
-}
-
-/// Serializes as its `Display` text.
-struct Displayed<'a, T>(&'a T);
-
-impl<T: std::fmt::Display> Serialize for Displayed<'_, T> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self.0)
+/// Appends the JSON string of `parts` joined. Text without a character JSON escapes (controls, `"`, `\`)
+/// is copied as it is, as serde_json would; anything else goes through serde_json.
+fn string(out: &mut Vec<u8>, parts: &[&str]) {
+    let plain = |text: &str| text.bytes().all(|byte| byte >= 0x20 && byte != b'"' && byte != b'\\');
+    if parts.iter().all(|part| plain(part)) {
+        out.push(b'"');
+        parts.iter().for_each(|part| out.extend_from_slice(part.as_bytes()));
+        out.push(b'"');
+    } else {
+        // Writing to a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, &parts.concat());
     }
 }
 
@@ -194,7 +206,12 @@ mod tests {
             },
             AuditRecord {
                 outcome: "not-found",
+                selector: VersionSelector::Id("v\"1\\".into()),
                 ..AuditRecord::new(Arc::clone(&identity), "resolve", "aws", "missing\n")
+            },
+            AuditRecord {
+                cache: CacheStatus::Stale,
+                ..AuditRecord::new(Arc::clone(&identity), "resolve", "m", "plain")
             },
         ];
         let mut paths = String::new();

@@ -20,14 +20,21 @@ pub enum CacheStatus {
     Bypassed,
 }
 
-impl fmt::Display for CacheStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl CacheStatus {
+    /// The status as written in audit records: `hit`, `miss`, `stale`, `bypassed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
             Self::Hit => "hit",
             Self::Miss => "miss",
             Self::Stale => "stale",
             Self::Bypassed => "bypassed",
-        })
+        }
+    }
+}
+
+impl fmt::Display for CacheStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
