@@ -1,7 +1,7 @@
 //! Password Safe's HTTP answers mapped to the contract's errors, with messages that say what was
 //! attempted and never carry a credential or a secret value.
 
-use keyway_plugin_sdk::{ProviderError, Response};
+use keyway_plugin_sdk::{failures, ProviderError, Response};
 
 /// The service's own message: its errors are a JSON string (`"Folder … not found"`) or an object
 /// with `Message`; anything else is reported by status only, as it could echo a request.
@@ -23,22 +23,13 @@ pub fn service_message(response: &Response) -> String {
 pub fn api_failure(response: &Response, action: &str) -> ProviderError {
     let message = service_message(response);
     match response.status {
-        404 | 410 => ProviderError::NotFound(format!("{action}: not found ({message})")),
         401 => ProviderError::AccessDenied(format!(
             "Password Safe refused {action} ({message}): the session was not accepted after signing in again"
         )),
         403 => ProviderError::AccessDenied(format!(
             "Password Safe denied {action} ({message}): the user needs Secrets Safe permissions on the folder"
         )),
-        409 => ProviderError::Conflict(format!("{action}: {message}")),
-        400 | 413 | 415 | 422 => ProviderError::InvalidArgument(format!("Password Safe rejected {action}: {message}")),
-        405 | 501 => ProviderError::Unsupported(format!("Password Safe does not support {action}: {message}")),
-        429 => ProviderError::Throttled {
-            message: format!("Password Safe throttled {action}: {message}"),
-            retry_after_ms: response.retry_after().map(|d| d.as_millis() as u64),
-        },
-        500..=599 => ProviderError::Unavailable(format!("Password Safe failed {action}: {message}")),
-        _ => ProviderError::Other(format!("Password Safe answered {action} unexpectedly: {message}")),
+        _ => failures::failure(response, "Password Safe", action, &message),
     }
 }
 
@@ -50,10 +41,7 @@ pub fn sign_in_failure(response: &Response, what: &str, hint: &str) -> ProviderE
         404 => ProviderError::Configuration(format!(
             "{what} failed ({message}): no Password Safe API answers at this api_url; check it names the server"
         )),
-        429 => ProviderError::Throttled {
-            message: format!("{what} was throttled: {message}"),
-            retry_after_ms: response.retry_after().map(|d| d.as_millis() as u64),
-        },
+        429 => failures::throttled(response, format!("{what} was throttled: {message}")),
         500..=599 => ProviderError::Unavailable(format!("{what} failed: {message}")),
         _ => ProviderError::Other(format!("{what} failed: {message}")),
     }

@@ -1,7 +1,7 @@
 //! Conjur's HTTP answers mapped to the contract's errors. Conjur's error bodies
 //! (`{"error": {"code", "message"}}`) name ids, never values; the plugin's messages say what was attempted.
 
-use keyway_plugin_sdk::{ProviderError, Response};
+use keyway_plugin_sdk::{failures, ProviderError, Response};
 
 /// Conjur's message, or the bare status.
 pub fn conjur_message(response: &Response) -> String {
@@ -20,15 +20,8 @@ pub fn failure(response: &Response, action: &str) -> ProviderError {
              variable; create or update on the policy)"
         )),
         404 => ProviderError::NotFound(format!("{action}: {message}")),
-        409 => ProviderError::Conflict(format!("{action}: {message}")),
-        400 | 406 | 422 => ProviderError::InvalidArgument(format!("Conjur rejected {action}: {message}")),
-        429 => ProviderError::Throttled {
-            message: format!("Conjur throttled {action}: {message}"),
-            retry_after_ms: response.retry_after().map(|d| d.as_millis() as u64),
-        },
-        405 | 501 => ProviderError::Unsupported(format!("Conjur does not support {action}: {message}")),
-        500..=599 => ProviderError::Unavailable(format!("Conjur failed {action}: {message}")),
-        _ => ProviderError::Other(format!("Conjur answered {action} unexpectedly: {message}")),
+        406 => ProviderError::InvalidArgument(format!("Conjur rejected {action}: {message}")),
+        _ => failures::failure(response, "Conjur", action, &message),
     }
 }
 
@@ -45,10 +38,7 @@ pub fn authentication_failure(response: &Response, login: &str, account: &str, a
             "Conjur has no {authenticator} authenticator for account '{account}' ({message}): check url and \
              authn_service_id"
         )),
-        429 => ProviderError::Throttled {
-            message: format!("Conjur throttled the authentication of '{login}': {message}"),
-            retry_after_ms: response.retry_after().map(|d| d.as_millis() as u64),
-        },
+        429 => failures::throttled(response, format!("Conjur throttled the authentication of '{login}': {message}")),
         500..=599 => ProviderError::Unavailable(format!("Conjur failed to authenticate '{login}': {message}")),
         _ => ProviderError::Other(format!("Conjur answered the authentication of '{login}' unexpectedly: {message}")),
     }

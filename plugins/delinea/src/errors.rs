@@ -1,7 +1,7 @@
 //! Secret Server's HTTP answers mapped to the contract's errors, with messages that say what was
 //! attempted and never carry a credential or a field value.
 
-use keyway_plugin_sdk::{ProviderError, Response};
+use keyway_plugin_sdk::{failures, ProviderError, Response};
 
 /// Secret Server's own message (`{"errorCode", "message"}`, or the token endpoint's `{"error"}`).
 pub fn server_message(response: &Response) -> String {
@@ -15,22 +15,13 @@ pub fn server_message(response: &Response) -> String {
 pub fn api_failure(response: &Response, action: &str) -> ProviderError {
     let message = server_message(response);
     match response.status {
-        404 | 410 => ProviderError::NotFound(format!("{action}: not found ({message})")),
         401 => ProviderError::AccessDenied(format!(
             "Secret Server refused {action} ({message}): the token was not accepted after logging in again"
         )),
         403 => ProviderError::AccessDenied(format!(
             "Secret Server denied {action} ({message}): the account needs the permission on the folder or secret"
         )),
-        409 | 412 => ProviderError::Conflict(format!("{action}: {message}")),
-        400 | 422 => ProviderError::InvalidArgument(format!("Secret Server rejected {action}: {message}")),
-        405 | 501 => ProviderError::Unsupported(format!("Secret Server does not support {action}: {message}")),
-        429 => ProviderError::Throttled {
-            message: format!("Secret Server throttled {action}: {message}"),
-            retry_after_ms: response.retry_after().map(|d| d.as_millis() as u64),
-        },
-        500..=599 => ProviderError::Unavailable(format!("Secret Server failed {action}: {message}")),
-        _ => ProviderError::Other(format!("Secret Server answered {action} unexpectedly: {message}")),
+        _ => failures::failure(response, "Secret Server", action, &message),
     }
 }
 
@@ -44,10 +35,7 @@ pub fn login_failure(response: &Response, who: &str, hint: &str) -> ProviderErro
         404 => ProviderError::Configuration(format!(
             "logging in {who} failed ({message}): no Secret Server token endpoint at base_url/oauth2/token"
         )),
-        429 => ProviderError::Throttled {
-            message: format!("the login of {who} was throttled: {message}"),
-            retry_after_ms: response.retry_after().map(|d| d.as_millis() as u64),
-        },
+        429 => failures::throttled(response, format!("the login of {who} was throttled: {message}")),
         500..=599 => ProviderError::Unavailable(format!("logging in {who} failed: {message}")),
         _ => ProviderError::Other(format!("logging in {who} failed: {message}")),
     }

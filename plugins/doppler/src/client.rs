@@ -3,6 +3,7 @@
 //! Throttling (429 with `Retry-After`) and 5xx answers are retried by the SDK's [`HttpClient`].
 
 use crate::settings::Config;
+use keyway_plugin_sdk::failures;
 use keyway_plugin_sdk::http::Method;
 use keyway_plugin_sdk::prelude::*;
 use serde::de::DeserializeOwned;
@@ -99,10 +100,7 @@ impl DopplerApi {
             404 => ProviderError::NotFound(format!("{what} does not exist")),
             400 | 422 => ProviderError::InvalidArgument(format!("Doppler refused the request for {what}: {detail}")),
             409 => ProviderError::Conflict(format!("{what}: {detail}")),
-            429 => ProviderError::Throttled {
-                message: format!("Doppler is rate limiting this token ({detail})"),
-                retry_after_ms: response.retry_after().map(|d| d.as_millis() as u64),
-            },
+            429 => failures::throttled(response, format!("Doppler is rate limiting this token ({detail})")),
             500..=599 => ProviderError::Unavailable(format!("Doppler failed ({detail})")),
             _ => response.to_error(),
         }

@@ -4,6 +4,7 @@
 //! Throttling (429) and 5xx answers are retried with backoff by the SDK's [`HttpClient`].
 
 use crate::settings::{Config, SCOPE};
+use keyway_plugin_sdk::failures;
 use keyway_plugin_sdk::http::Method;
 use keyway_plugin_sdk::prelude::*;
 use keyway_plugin_sdk::token::BearerToken;
@@ -114,10 +115,7 @@ impl SecretManager {
             (409, "ALREADY_EXISTS") => ProviderError::AlreadyExists(format!("{what} exists already")),
             (409, _) | (400, "FAILED_PRECONDITION") => ProviderError::Conflict(format!("{what}: {detail}")),
             (400, _) => ProviderError::InvalidArgument(format!("Secret Manager refused the request for {what}: {detail}")),
-            (429, _) => ProviderError::Throttled {
-                message: format!("Secret Manager is throttling requests ({detail})"),
-                retry_after_ms: response.retry_after().map(|d| d.as_millis() as u64),
-            },
+            (429, _) => failures::throttled(response, format!("Secret Manager is throttling requests ({detail})")),
             (500..=599, _) => ProviderError::Unavailable(format!("Secret Manager failed ({detail})")),
             _ => response.to_error(),
         }

@@ -1,7 +1,7 @@
 //! Connect's HTTP answers mapped to the contract's errors. Connect's messages (`{"status", "message"}`)
 //! name ids and fields, never values; the plugin's messages say what was attempted.
 
-use keyway_plugin_sdk::{ProviderError, Response};
+use keyway_plugin_sdk::{failures, ProviderError, Response};
 
 /// Connect's message, or the bare status.
 pub fn connect_message(response: &Response) -> String {
@@ -22,15 +22,7 @@ pub fn failure(response: &Response, action: &str) -> ProviderError {
             "1Password Connect does not know the vault while {action} ({message}): check the vault setting"
         )),
         404 => ProviderError::NotFound(format!("{action}: {message}")),
-        400 | 422 => ProviderError::InvalidArgument(format!("1Password Connect rejected {action}: {message}")),
-        409 | 412 => ProviderError::Conflict(format!("{action}: {message}")),
-        429 => ProviderError::Throttled {
-            message: format!("1Password Connect throttled {action}: {message}"),
-            retry_after_ms: response.retry_after().map(|d| d.as_millis() as u64),
-        },
-        405 | 501 => ProviderError::Unsupported(format!("1Password Connect does not support {action}: {message}")),
-        500..=599 => ProviderError::Unavailable(format!("1Password Connect failed {action}: {message}")),
-        _ => ProviderError::Other(format!("1Password Connect answered {action} unexpectedly: {message}")),
+        _ => failures::failure(response, "1Password Connect", action, &message),
     }
 }
 

@@ -269,9 +269,7 @@ impl Response {
             404 | 410 => ProviderError::NotFound(message),
             401 | 403 => ProviderError::AccessDenied(message),
             409 | 412 => ProviderError::Conflict(message),
-            429 => {
-                ProviderError::Throttled { message, retry_after_ms: self.retry_after().map(|d| d.as_millis() as u64) }
-            }
+            429 => crate::failures::throttled(self, message),
             400 | 422 => ProviderError::InvalidArgument(message),
             405 | 501 => ProviderError::Unsupported(message),
             500..=599 => ProviderError::Unavailable(message),

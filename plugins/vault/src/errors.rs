@@ -1,7 +1,7 @@
 //! Vault's HTTP answers mapped to the contract's errors, with messages that
 //! say what was attempted and never carry a credential or a value.
 
-use keyway_plugin_sdk::{ProviderError, Response};
+use keyway_plugin_sdk::{failures, ProviderError, Response};
 
 /// Vault's own message ("permission denied", "check-and-set parameter did not
 /// match the current version", …), or the bare status.
@@ -45,15 +45,7 @@ pub fn kv_failure(response: &Response, action: &str, mount: &str) -> ProviderErr
         400 if is_cas_mismatch(response) => ProviderError::Conflict(format!(
             "{action}: the secret was changed concurrently (check-and-set failed); read it again and retry"
         )),
-        400 | 422 => ProviderError::InvalidArgument(format!("Vault rejected {action}: {message}")),
-        405 | 501 => ProviderError::Unsupported(format!("Vault does not support {action}: {message}")),
-        409 | 412 => ProviderError::Conflict(format!("{action}: {message}")),
-        429 => ProviderError::Throttled {
-            message: format!("Vault throttled {action}: {message}"),
-            retry_after_ms: response.retry_after().map(|d| d.as_millis() as u64),
-        },
-        500..=599 => ProviderError::Unavailable(format!("Vault failed {action}: {message}")),
-        _ => ProviderError::Other(format!("Vault answered {action} unexpectedly: {message}")),
+        _ => failures::failure(response, "Vault", action, &message),
     }
 }
 
@@ -73,10 +65,7 @@ pub fn login_failure(response: &Response, what: &str) -> ProviderError {
         404 => ProviderError::Configuration(format!(
             "{what} failed: no such auth method is enabled there ({message}); check auth_mount"
         )),
-        429 => ProviderError::Throttled {
-            message: format!("{what} was throttled: {message}"),
-            retry_after_ms: response.retry_after().map(|d| d.as_millis() as u64),
-        },
+        429 => failures::throttled(response, format!("{what} was throttled: {message}")),
         500..=599 => ProviderError::Unavailable(format!("{what} failed: {message}")),
         _ => ProviderError::Other(format!("{what} failed: {message}")),
     }
