@@ -4,7 +4,7 @@
 use super::front::{LookupPlan, PlanDraft};
 use super::lookup::{self, Outcome};
 use super::{Manager, Resolver};
-use crate::access::Identity;
+use crate::access::{Denial, Identity};
 use crate::audit::{AuditBatch, RecordFields, Text};
 use crate::cache::{CacheStatus, Entry};
 use crate::error::SecretError;
@@ -28,7 +28,14 @@ impl Resolver {
         let now = Instant::now();
         let mut audit = self.inner.auditor.batch("get", identity);
         let result = match self.inner.managers.index_of(manager) {
-            Some(index) => self.get_from(identity, index, name, selector, now, &mut audit).await,
+            Some(index) => {
+                let managed = self.inner.managers.get(index);
+                let caller = managed.access.check_caller(identity);
+                match self.get_cached(index, name, selector, &caller, now, &mut audit) {
+                    Ok(result) => result,
+                    Err(plan) => self.get_reading(index, name, selector, &caller, plan, &mut audit).await,
+                }
+            }
             None => {
                 let error = SecretError::UnknownManager { manager: manager.to_owned() };
                 if let Some(batch) = &mut audit {
@@ -52,33 +59,41 @@ impl Resolver {
         result
     }
 
-    async fn get_from(
+    /// The read answered from the front (refused, or a servable entry in the plan's cells); otherwise the
+    /// plan, when there is one, for [`get_reading`](Self::get_reading).
+    fn get_cached(
         &self,
-        identity: &Identity,
         index: usize,
         name: &str,
         selector: &VersionSelector,
+        caller: &Result<(), Denial>,
         now: Instant,
+        audit: &mut Option<AuditBatch<'_>>,
+    ) -> Result<Result<Arc<SharedSecret>, SecretError>, Option<Arc<LookupPlan>>> {
+        let manager = self.inner.managers.get(index);
+        let state = self.inner.front.read();
+        let Some(plan) = state.plan(index, name, &KeySpec::None, selector) else { return Err(None) };
+        let cached = lookup::refusal(manager, plan, caller).or_else(|| {
+            let cells = state.entries(plan)?;
+            lookup::from_cells(manager, plan, cells, now)
+        });
+        match cached {
+            Some(outcome) => Ok(self.conclude_get(manager, plan, outcome, audit)),
+            None => Err(Some(Arc::clone(plan))),
+        }
+    }
+
+    /// The read through the cache (single-flight, refresh, stale-if-error); its entries are remembered.
+    async fn get_reading(
+        &self,
+        index: usize,
+        name: &str,
+        selector: &VersionSelector,
+        caller: &Result<(), Denial>,
+        plan: Option<Arc<LookupPlan>>,
         audit: &mut Option<AuditBatch<'_>>,
     ) -> Result<Arc<SharedSecret>, SecretError> {
         let manager = self.inner.managers.get(index);
-        let caller = manager.access.check_caller(identity);
-        let plan = {
-            let state = self.inner.front.read();
-            match state.plan(index, name, &KeySpec::None, selector) {
-                Some(plan) => {
-                    let cached = lookup::refusal(manager, plan, &caller).or_else(|| {
-                        let cells = state.entries(plan)?;
-                        lookup::from_cells(manager, plan, cells, now)
-                    });
-                    if let Some(outcome) = cached {
-                        return self.conclude_get(manager, plan, outcome, audit);
-                    }
-                    Some(Arc::clone(plan))
-                }
-                None => None,
-            }
-        };
         let plan = plan.unwrap_or_else(|| {
             let reference = SecretRef {
                 manager: Some(manager.name.to_string()),
@@ -88,7 +103,7 @@ impl Resolver {
             };
             self.inner.front.plan(PlanDraft::new(index, manager, reference))
         });
-        if let Some(refused) = lookup::refusal::<Arc<Entry>>(manager, &plan, &caller) {
+        if let Some(refused) = lookup::refusal::<Arc<Entry>>(manager, &plan, caller) {
             return self.conclude_get(manager, &plan, refused, audit);
         }
         let (outcome, read) = lookup::read(manager, &plan).await;
