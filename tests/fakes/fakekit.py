@@ -140,6 +140,19 @@ class FakeHandler(BaseHTTPRequestHandler):
         if getattr(self.server, "verbose", False):
             sys.stderr.write(f"{self.log_name}: " + (format % args) + "\n")
 
+    def send_body(self, status: int, body: bytes, content_type: str | None = None,
+                  headers: dict[str, str] | None = None) -> None:
+        """Answers `status` with `headers`, `body` and its length, and `content_type` when given."""
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if content_type:
+            self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
     def read_body(self) -> bytes:
         """The request body, sent with `Content-Length` or chunked."""
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":

@@ -29,7 +29,6 @@ from rest import Rest  # noqa: E402
 from vault import Vault, VaultError  # noqa: E402
 
 
-
 class FakeKeyVault(LoopbackFake):
     """The whole fake; `start()` serves it from background threads."""
 
@@ -96,15 +95,8 @@ class _Handler(FakeHandler):
 
     def _send(self, status: int, payload: dict | None, headers: dict[str, str] | None = None) -> None:
         body = b"" if payload is None else json.dumps(payload).encode()
-        self.send_response(status)
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        if payload is not None:
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("x-ms-keyvault-service-version", "1.9.0.0")
-        self.end_headers()
-        self.wfile.write(body)
+        content_type = None if payload is None else "application/json; charset=utf-8"
+        self.send_body(status, body, content_type, {**(headers or {}), "x-ms-keyvault-service-version": "1.9.0.0"})
 
     def _base(self) -> str:
         return f"{self.server.scheme}://{self.headers.get('Host', f'127.0.0.1:{self.app.port}')}"

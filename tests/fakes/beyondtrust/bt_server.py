@@ -32,8 +32,6 @@ API_ROOT = "/beyondtrust/api/public/v3/"
 COOKIE = "ASP.NET_SessionId"
 
 
-
-
 class FakePasswordSafe(LoopbackFake):
     """The whole fake; `start()` serves it from a background thread."""
 
@@ -89,7 +87,6 @@ class FakePasswordSafe(LoopbackFake):
         return 200, {"ok": True}
 
 
-
 class _Handler(FakeHandler):
     server_version = "Microsoft-IIS/10.0"
     log_name = "fake-password-safe"
@@ -98,14 +95,7 @@ class _Handler(FakeHandler):
     def _send(self, status: int, payload: object = None, headers: dict[str, str] | None = None,
               raw: bytes | None = None, content_type: str = "application/json; charset=utf-8") -> None:
         body = raw if raw is not None else (b"" if payload is None else json.dumps(payload).encode())
-        self.send_response(status)
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        if body or raw is not None:
-            self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.send_body(status, body, content_type if body or raw is not None else None, headers)
 
     def _session(self) -> str | None:
         cookie = SimpleCookie()

@@ -39,7 +39,6 @@ DEFAULT_ADMIN_KEY = "fake-admin-api-key"
 LOAD_MODES = {"POST": "create", "PATCH": "update", "PUT": "replace"}
 
 
-
 class FakeConjur(LoopbackFake):
     """The whole fake; `start()` serves it from a background thread."""
 
@@ -106,7 +105,6 @@ class FakeConjur(LoopbackFake):
         return None
 
 
-
 class _Handler(FakeHandler):
     server_version = "Conjur (fake)"
     log_name = "fake-conjur"
@@ -114,15 +112,7 @@ class _Handler(FakeHandler):
 
     def _send(self, status: int, body: bytes = b"", content_type: str | None = None,
               headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        if content_type and body:
-            self.send_header("Content-Type", content_type)
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        self.send_body(status, body, content_type if body else None, headers)
 
     def _json(self, status: int, payload: object) -> None:
         self._send(status, json.dumps(payload).encode(), "application/json")

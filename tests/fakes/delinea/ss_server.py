@@ -30,7 +30,6 @@ from fakekit import FakeHandler, Faults, LoopbackFake, serve_until_stopped  # no
 from ss_store import TEMPLATES, ApiError, Store  # noqa: E402
 
 
-
 @dataclass
 class Account:
     """A user (password grant) or an SDK client (client-credentials grant)."""
@@ -160,7 +159,6 @@ class FakeSecretServer(LoopbackFake):
         return 200, {"ok": True}
 
 
-
 def paging(records: list[dict], query: dict) -> dict:
     skip = int(query.get("skip") or 0)
     take = int(query.get("take") or 10)
@@ -183,13 +181,7 @@ class _Handler(FakeHandler):
     def _send(self, status: int, payload: object = None, headers: dict[str, str] | None = None,
               raw: bytes | None = None, content_type: str = "application/json; charset=utf-8") -> None:
         body = raw if raw is not None else (b"" if payload is None else json.dumps(payload).encode())
-        self.send_response(status)
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.send_body(status, body, content_type, headers)
 
     def _dispatch(self) -> None:
         url = urlsplit(self.path)

@@ -203,14 +203,7 @@ class _Handler(FakeHandler):
     app: FakeDoppler
 
     def _send(self, status: int, payload: dict, headers: dict | None = None) -> None:
-        body = json.dumps(payload).encode()
-        self.send_response(status)
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.send_body(status, json.dumps(payload).encode(), "application/json; charset=utf-8", headers)
 
     def _dispatch(self) -> None:
         raw = self.read_body()

@@ -33,7 +33,6 @@ PROJECT_ID = "keyway-test"
 PROJECT_NUMBER = "123456789012"
 
 
-
 class FakeSecretManager(LoopbackFake):
     """The whole fake; `start()` serves it from a background thread."""
 
@@ -85,13 +84,7 @@ class _Handler(FakeHandler):
     def _send(self, status: int, payload, content_type: str = "application/json; charset=UTF-8",
               metadata: bool = False) -> None:
         body = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        if metadata:
-            self.send_header("Metadata-Flavor", "Google")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.send_body(status, body, content_type, {"Metadata-Flavor": "Google"} if metadata else None)
 
     def _dispatch(self) -> None:
         raw = self.read_body()

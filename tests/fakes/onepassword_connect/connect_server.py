@@ -163,14 +163,7 @@ class _Handler(FakeHandler):
             body, kind = text.encode(), "text/plain; charset=utf-8"
         else:
             body, kind = (b"" if payload is None else json.dumps(payload).encode()), "application/json"
-        self.send_response(status)
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        if body:
-            self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.send_body(status, body, kind if body else None, headers)
 
     def _dispatch(self) -> None:
         app = self.app
