@@ -17,11 +17,10 @@ use std::cell::RefCell;
 use std::fs::OpenOptions;
 use std::io;
 use std::path::Path;
-use std::sync::mpsc::{self, SyncSender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::SystemTime;
-use writer::{JsonLine, Message, QueuedBatch, QueuedRecord};
+use writer::{FileSink, JsonLine, QueuedBatch};
 
 /// The tracing target of audit records.
 const TARGET: &str = "keyway::audit";
@@ -73,11 +72,11 @@ impl AuditRecord {
 
     fn fields(&self) -> RecordFields<'_> {
         RecordFields {
-            manager: Text::Borrowed(&self.manager),
-            secret: Text::Borrowed(&self.secret),
-            key: self.key.as_deref().map(Text::Borrowed),
+            manager: &self.manager,
+            secret: &self.secret,
+            key: self.key.as_deref(),
             selector: &self.selector,
-            version: self.version.as_deref().map(Text::Borrowed),
+            version: self.version.as_deref(),
             outcome: self.outcome,
             cache: self.cache,
             path: self.path.as_deref(),
@@ -92,11 +91,11 @@ impl Serialize for AuditRecord {
             time: self.time,
             operation: self.operation,
             identity: &self.identity,
-            manager: fields.manager.as_str(),
-            secret: fields.secret.as_str(),
-            key: fields.key.map(Text::as_str),
+            manager: fields.manager,
+            secret: fields.secret,
+            key: fields.key,
             selector: fields.selector,
-            version: fields.version.map(Text::as_str),
+            version: fields.version,
             outcome: fields.outcome,
             cache: fields.cache,
             path: fields.path,
@@ -108,51 +107,28 @@ impl Serialize for AuditRecord {
 /// The fields of one record that differ between the records of a call, borrowed.
 #[derive(Clone, Copy)]
 pub(crate) struct RecordFields<'a> {
-    pub manager: Text<'a>,
-    pub secret: Text<'a>,
-    pub key: Option<Text<'a>>,
+    pub manager: &'a str,
+    pub secret: &'a str,
+    pub key: Option<&'a str>,
     pub selector: &'a VersionSelector,
-    pub version: Option<Text<'a>>,
+    pub version: Option<&'a str>,
     pub outcome: &'static str,
     pub cache: CacheStatus,
     pub path: Option<&'a str>,
-}
-
-/// Text of a record: shared text is queued for the file without a copy.
-#[derive(Clone, Copy)]
-pub(crate) enum Text<'a> {
-    Shared(&'a Arc<str>),
-    Borrowed(&'a str),
-}
-
-impl<'a> Text<'a> {
-    pub fn as_str(self) -> &'a str {
-        match self {
-            Self::Shared(text) => text,
-            Self::Borrowed(text) => text,
-        }
-    }
-
-    fn to_shared(self) -> Arc<str> {
-        match self {
-            Self::Shared(text) => Arc::clone(text),
-            Self::Borrowed(text) => Arc::from(text),
-        }
-    }
 }
 
 /// Writes audit records. Every record goes to tracing (target `keyway::audit`); with a file, also to that
 /// file, one JSON object per line, written by a background thread so callers do not wait on the disk (unless
 /// it falls a thousand calls behind: then they wait rather than lose records).
 pub struct Auditor {
-    sender: Option<SyncSender<Message>>,
+    file: Option<FileSink>,
     worker: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Auditor {
     /// Records to tracing only.
     pub fn tracing_only() -> Self {
-        Self { sender: None, worker: Mutex::new(None) }
+        Self { file: None, worker: Mutex::new(None) }
     }
 
     /// Records to tracing and appends to the JSON-lines file at `path` (created with mode 0600).
@@ -161,8 +137,8 @@ impl Auditor {
         options.create(true).append(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let (sender, worker) = writer::spawn(options.open(path)?)?;
-        Ok(Self { sender: Some(sender), worker: Mutex::new(Some(worker)) })
+        let (file, worker) = writer::spawn(options.open(path)?)?;
+        Ok(Self { file: Some(file), worker: Mutex::new(Some(worker)) })
     }
 
     /// Records one call.
@@ -177,18 +153,14 @@ impl Auditor {
     /// and tracing has no subscriber for `keyway::audit`), so nothing is built for nobody.
     pub(crate) fn batch<'a>(&'a self, operation: &'static str, identity: &'a Identity) -> Option<AuditBatch<'a>> {
         let tracing = tracing::enabled!(target: TARGET, tracing::Level::INFO);
-        if !tracing && self.sender.is_none() {
+        if !tracing && self.file.is_none() {
             return None;
         }
-        let queued = self.sender.as_ref().map(|sender| {
-            let batch = QueuedBatch {
-                time: SystemTime::UNIX_EPOCH,
-                operation,
-                identity: shared_identity(identity),
-                paths: String::new(),
-                records: Vec::new(),
-            };
-            (sender, batch)
+        let queued = self.file.as_ref().map(|file| {
+            let mut batch = file.take();
+            batch.operation = operation;
+            with_identity_json(identity, |json| batch.set_identity(json));
+            (file, batch)
         });
         Some(AuditBatch { time: SystemTime::now(), operation, identity, tracing, queued })
     }
@@ -196,10 +168,7 @@ impl Auditor {
     /// Waits until every record so far is written and flushed; reports the first write error since the last
     /// flush.
     pub fn flush(&self) -> io::Result<()> {
-        let Some(sender) = &self.sender else { return Ok(()) };
-        let (done, wait) = mpsc::sync_channel(1);
-        sender.send(Message::Flush(done)).map_err(|_| io::Error::other("the audit writer has stopped"))?;
-        wait.recv().map_err(|_| io::Error::other("the audit writer has stopped"))?
+        self.file.as_ref().map_or(Ok(()), FileSink::flush)
     }
 }
 
@@ -209,15 +178,14 @@ pub(crate) struct AuditBatch<'a> {
     operation: &'static str,
     identity: &'a Identity,
     tracing: bool,
-    queued: Option<(&'a SyncSender<Message>, QueuedBatch)>,
+    queued: Option<(&'a FileSink, QueuedBatch)>,
 }
 
 impl AuditBatch<'_> {
-    /// Makes room for `records` more records with paths of `path_bytes` bytes in all.
-    pub fn reserve(&mut self, records: usize, path_bytes: usize) {
+    /// Makes room for `records` more records whose text (names, keys, paths) is about `text_bytes` long.
+    pub fn reserve(&mut self, records: usize, text_bytes: usize) {
         if let Some((_, batch)) = &mut self.queued {
-            batch.records.reserve(records);
-            batch.paths.reserve(path_bytes);
+            batch.reserve(records, text_bytes);
         }
     }
 
@@ -228,11 +196,11 @@ impl AuditBatch<'_> {
             tracing::info!(
                 target: TARGET,
                 operation = %self.operation,
-                manager = %fields.manager.as_str(),
-                secret = %fields.secret.as_str(),
-                key = fields.key.map(Text::as_str),
+                manager = %fields.manager,
+                secret = %fields.secret,
+                key = fields.key,
                 selector = %fields.selector,
-                version = fields.version.map(Text::as_str),
+                version = fields.version,
                 outcome = %fields.outcome,
                 cache = %fields.cache,
                 namespace = identity.namespace.as_deref(),
@@ -244,60 +212,45 @@ impl AuditBatch<'_> {
             );
         }
         if let Some((_, batch)) = &mut self.queued {
-            let path = fields.path.map(|path| {
-                let start = batch.paths.len();
-                batch.paths.push_str(path);
-                start..batch.paths.len()
-            });
-            batch.records.push(QueuedRecord {
-                manager: fields.manager.to_shared(),
-                secret: fields.secret.to_shared(),
-                key: fields.key.map(Text::to_shared),
-                selector: fields.selector.clone(),
-                version: fields.version.map(Text::to_shared),
-                outcome: fields.outcome,
-                cache: fields.cache,
-                path,
-            });
+            batch.push(&fields);
         }
     }
 
     /// Hands the file's records to the writer.
     pub fn finish(self) {
-        if let Some((sender, mut batch)) = self.queued {
-            if batch.records.is_empty() {
-                return;
-            }
+        if let Some((file, mut batch)) = self.queued {
             batch.time = self.time;
-            // The writer only stops when the auditor is dropped, so sending cannot fail before that.
-            let _ = sender.send(Message::Batch(batch));
+            file.send(batch);
         }
     }
 }
 
 thread_local! {
-    /// The identity of this thread's last audited call: flows resolve many steps in a row for one caller.
-    static LAST_IDENTITY: RefCell<Option<Arc<Identity>>> = const { RefCell::new(None) };
+    /// The identity of this thread's last audited call, with its JSON: flows resolve many steps in a row for
+    /// one caller.
+    static LAST_IDENTITY: RefCell<Option<(Identity, String)>> = const { RefCell::new(None) };
 }
 
-/// `identity` in an `Arc`, reusing this thread's last one when equal.
-fn shared_identity(identity: &Identity) -> Arc<Identity> {
+/// Calls `use_json` with the JSON fields of `identity` (`"namespace":…,"step":…`), serialized once per
+/// caller in a row on this thread.
+fn with_identity_json(identity: &Identity, use_json: impl FnOnce(&str)) {
     LAST_IDENTITY.with(|last| {
         let mut last = last.borrow_mut();
-        match &*last {
-            Some(shared) if **shared == *identity => Arc::clone(shared),
-            _ => {
-                let shared = Arc::new(identity.clone());
-                *last = Some(Arc::clone(&shared));
-                shared
-            }
+        if last.as_ref().is_none_or(|(known, _)| known != identity) {
+            let json = serde_json::to_string(identity).unwrap_or_default();
+            // `{"namespace":…}` without its braces.
+            let fields = json.get(1..json.len().saturating_sub(1)).unwrap_or_default().to_owned();
+            *last = Some((identity.clone(), fields));
         }
-    })
+        if let Some((_, json)) = &*last {
+            use_json(json);
+        }
+    });
 }
 
 impl Drop for Auditor {
     fn drop(&mut self) {
-        self.sender = None;
+        self.file = None;
         let worker = self.worker.get_mut().unwrap_or_else(PoisonError::into_inner).take();
         if let Some(worker) = worker {
             let _ = worker.join();
@@ -307,6 +260,6 @@ impl Drop for Auditor {
 
 impl std::fmt::Debug for Auditor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Auditor").field("file", &self.sender.is_some()).finish()
+        f.debug_struct("Auditor").field("file", &self.file.is_some()).finish()
     }
 }

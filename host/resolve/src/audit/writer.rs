@@ -1,7 +1,12 @@
 //! The audit file's writer: a background thread that serializes records and appends them as JSON lines, fed
 //! through a bounded queue of batches (one batch per resolved step or call).
+//!
+//! Batches travel between threads without allocator traffic: a batch carries its text in one buffer (no
+//! shared strings whose counts both threads would touch), and the writer hands emptied batches back through
+//! a small pool rather than freeing memory the calling thread allocated (which contends on the allocator).
 
 use super::time::Rfc3339;
+use super::RecordFields;
 use crate::access::Identity;
 use crate::cache::CacheStatus;
 use keyway_types::VersionSelector;
@@ -9,41 +14,148 @@ use serde::Serialize;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::ops::Range;
-use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 /// How many batches may wait for the writer. A caller finding the queue full waits for the writer: records
 /// are never dropped, and memory does not grow without bound when the disk is slower than resolution.
 const QUEUE_BATCHES: usize = 1024;
 
-/// One record waiting to be written: shared strings, so queueing it copies no text.
-pub(super) struct QueuedRecord {
-    pub manager: Arc<str>,
-    pub secret: Arc<str>,
-    pub key: Option<Arc<str>>,
-    pub selector: VersionSelector,
-    pub version: Option<Arc<str>>,
-    pub outcome: &'static str,
-    pub cache: CacheStatus,
-    /// A range of the batch's `paths`.
-    pub path: Option<Range<usize>>,
-}
+/// Emptied batches kept for reuse, at most.
+const POOL_BATCHES: usize = 64;
 
-/// The records of one call, which share its time, operation and caller.
+/// How long the writer naps between drains while records keep coming.
+const NAP: Duration = Duration::from_micros(250);
+
+/// The records of one call, which share its time, operation and caller. Texts are ranges of `text`.
 pub(super) struct QueuedBatch {
     pub time: SystemTime,
     pub operation: &'static str,
-    pub identity: Arc<Identity>,
-    /// The step paths of the records, one after the other.
-    pub paths: String,
-    pub records: Vec<QueuedRecord>,
+    text: String,
+    /// The caller's JSON fields (`"namespace":…,"step":…`).
+    identity: Range<usize>,
+    records: Vec<QueuedRecord>,
 }
 
-pub(super) enum Message {
+/// One record waiting to be written.
+struct QueuedRecord {
+    manager: Range<usize>,
+    secret: Range<usize>,
+    key: Option<Range<usize>>,
+    /// `latest`, or the prefix (`version=`, `label=`) of the text.
+    selector: (&'static str, Range<usize>),
+    version: Option<Range<usize>>,
+    outcome: &'static str,
+    cache: CacheStatus,
+    path: Option<Range<usize>>,
+}
+
+impl QueuedBatch {
+    fn new() -> Self {
+        Self { time: SystemTime::UNIX_EPOCH, operation: "", text: String::new(), identity: 0..0, records: Vec::new() }
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.identity = 0..0;
+        self.records.clear();
+    }
+
+    /// Sets the caller's JSON fields.
+    pub fn set_identity(&mut self, json: &str) {
+        self.identity = self.add(json);
+    }
+
+    pub fn reserve(&mut self, records: usize, text_bytes: usize) {
+        self.records.reserve(records);
+        self.text.reserve(text_bytes);
+    }
+
+    pub fn push(&mut self, fields: &RecordFields<'_>) {
+        let selector = match fields.selector {
+            VersionSelector::Latest => ("latest", 0..0),
+            VersionSelector::Id(id) => ("version=", self.add(id)),
+            VersionSelector::Label(label) => ("label=", self.add(label)),
+        };
+        let record = QueuedRecord {
+            manager: self.add(fields.manager),
+            secret: self.add(fields.secret),
+            key: fields.key.map(|key| self.add(key)),
+            selector,
+            version: fields.version.map(|version| self.add(version)),
+            outcome: fields.outcome,
+            cache: fields.cache,
+            path: fields.path.map(|path| self.add(path)),
+        };
+        self.records.push(record);
+    }
+
+    fn add(&mut self, text: &str) -> Range<usize> {
+        let start = self.text.len();
+        self.text.push_str(text);
+        start..self.text.len()
+    }
+
+    fn text(&self, range: &Range<usize>) -> &str {
+        self.text.get(range.clone()).unwrap_or_default()
+    }
+}
+
+enum Message {
     Batch(QueuedBatch),
     Flush(SyncSender<io::Result<()>>),
+}
+
+/// The calling side of the file: the queue to the writer and the pool of emptied batches.
+pub(super) struct FileSink {
+    sender: SyncSender<Message>,
+    pool: Arc<Pool>,
+}
+
+impl FileSink {
+    /// An empty batch, reused when one is available.
+    pub fn take(&self) -> QueuedBatch {
+        self.pool.take().unwrap_or_else(QueuedBatch::new)
+    }
+
+    /// Queues a batch for the writer (waiting when the queue is full).
+    pub fn send(&self, batch: QueuedBatch) {
+        if batch.records.is_empty() {
+            self.pool.give(batch);
+            return;
+        }
+        // The writer only stops when the auditor is dropped, so sending cannot fail before that.
+        let _ = self.sender.send(Message::Batch(batch));
+    }
+
+    /// Waits until the writer has written and flushed everything queued before.
+    pub fn flush(&self) -> io::Result<()> {
+        let (done, wait) = mpsc::sync_channel(1);
+        self.sender.send(Message::Flush(done)).map_err(|_| io::Error::other("the audit writer has stopped"))?;
+        wait.recv().map_err(|_| io::Error::other("the audit writer has stopped"))?
+    }
+}
+
+/// Emptied batches, handed back by the writer.
+#[derive(Default)]
+struct Pool {
+    batches: Mutex<Vec<QueuedBatch>>,
+}
+
+impl Pool {
+    fn take(&self) -> Option<QueuedBatch> {
+        self.batches.lock().unwrap_or_else(PoisonError::into_inner).pop()
+    }
+
+    fn give(&self, mut batch: QueuedBatch) {
+        batch.clear();
+        let mut batches = self.batches.lock().unwrap_or_else(PoisonError::into_inner);
+        if batches.len() < POOL_BATCHES {
+            batches.push(batch);
+        }
+    }
 }
 
 /// One line of the audit file. [`AuditRecord`](super::AuditRecord) serializes through it too, so both give
@@ -77,96 +189,129 @@ fn display<S: serde::Serializer, T: std::fmt::Display>(value: &T, serializer: S)
 }
 
 /// Starts the writer thread appending to `file`.
-pub(super) fn spawn(file: File) -> io::Result<(SyncSender<Message>, JoinHandle<()>)> {
+pub(super) fn spawn(file: File) -> io::Result<(FileSink, JoinHandle<()>)> {
     let (sender, receiver) = mpsc::sync_channel(QUEUE_BATCHES);
-    let worker = std::thread::Builder::new()
-        .name("keyway-audit".into())
-        .spawn(move || write_records(&receiver, BufWriter::new(file)))?;
-    Ok((sender, worker))
+    let pool = Arc::new(Pool::default());
+    let writer = Writer { out: BufWriter::new(file), failure: None, lines: Vec::new(), pool: Arc::clone(&pool) };
+    let worker = std::thread::Builder::new().name("keyway-audit".into()).spawn(move || writer.run(&receiver))?;
+    Ok((FileSink { sender, pool }, worker))
 }
 
-fn write_records(receiver: &Receiver<Message>, mut out: BufWriter<File>) {
-    let mut failure: Option<io::Error> = None;
-    // One batch's lines, reused from batch to batch.
-    let mut lines = Vec::with_capacity(4096);
-    while let Ok(message) = receiver.recv() {
-        let mut pending = Some(message);
-        // Write everything queued, then flush once.
-        while let Some(message) = pending.take().or_else(|| receiver.try_recv().ok()) {
-            match message {
-                Message::Batch(batch) => {
-                    lines.clear();
-                    let written = write_batch(&mut lines, &batch).and_then(|()| out.write_all(&lines));
-                    if let Err(error) = written {
-                        tracing::error!(target: "keyway::audit", %error, "cannot write the audit file");
-                        failure.get_or_insert(error);
+struct Writer {
+    out: BufWriter<File>,
+    /// The first write error since the last `Flush`.
+    failure: Option<io::Error>,
+    /// One batch's lines, reused from batch to batch.
+    lines: Vec<u8>,
+    pool: Arc<Pool>,
+}
+
+impl Writer {
+    /// Blocks while no records come; while they do, drains the queue and naps instead of blocking, so that
+    /// callers queueing records do not each have to wake the thread (a system call per batch).
+    fn run(mut self, receiver: &Receiver<Message>) {
+        'idle: while let Ok(message) = receiver.recv() {
+            self.handle(message);
+            loop {
+                let mut drained = false;
+                loop {
+                    match receiver.try_recv() {
+                        Ok(message) => {
+                            self.handle(message);
+                            drained = true;
+                        }
+                        Err(TryRecvError::Empty) => break,
+                        Err(TryRecvError::Disconnected) => break 'idle,
                     }
                 }
-                Message::Flush(done) => {
-                    let flushed = out.flush().and_then(|()| out.get_ref().sync_data());
-                    let result = match (failure.take(), flushed) {
-                        (Some(error), _) | (None, Err(error)) => Err(error),
-                        (None, Ok(())) => Ok(()),
-                    };
-                    let _ = done.send(result);
+                self.flush();
+                if !drained {
+                    continue 'idle;
                 }
+                std::thread::sleep(NAP);
             }
         }
-        if let Err(error) = out.flush() {
-            tracing::error!(target: "keyway::audit", %error, "cannot write the audit file");
-            failure.get_or_insert(error);
+        self.flush();
+    }
+
+    fn handle(&mut self, message: Message) {
+        match message {
+            Message::Batch(batch) => {
+                self.lines.clear();
+                write_batch(&mut self.lines, &batch);
+                let written = self.out.write_all(&self.lines);
+                self.note(written);
+                self.pool.give(batch);
+            }
+            Message::Flush(done) => {
+                let flushed = self.out.flush().and_then(|()| self.out.get_ref().sync_data());
+                let result = match (self.failure.take(), flushed) {
+                    (Some(error), _) | (None, Err(error)) => Err(error),
+                    (None, Ok(())) => Ok(()),
+                };
+                let _ = done.send(result);
+            }
         }
     }
-    let _ = out.flush();
+
+    fn flush(&mut self) {
+        let flushed = self.out.flush();
+        self.note(flushed);
+    }
+
+    fn note(&mut self, result: io::Result<()>) {
+        if let Err(error) = result {
+            tracing::error!(target: "keyway::audit", %error, "cannot write the audit file");
+            self.failure.get_or_insert(error);
+        }
+    }
 }
 
-/// Appends a batch's records to `out`, one line each. The fields they share (time, operation, caller) are
-/// serialized once; each line is what [`JsonLine`] gives (a test checks it).
-fn write_batch(out: &mut Vec<u8>, batch: &QueuedBatch) -> io::Result<()> {
-    let mut prefix = Vec::with_capacity(192);
-    write!(prefix, "{{\"time\":\"{}\",\"operation\":", Rfc3339(batch.time))?;
-    string(&mut prefix, &[batch.operation]);
-    let identity = serde_json::to_vec(&*batch.identity).map_err(io::Error::other)?;
-    // `{"namespace":…,"step":…}` without its braces.
-    if let Some(fields) = identity.get(1..identity.len().saturating_sub(1)).filter(|fields| !fields.is_empty()) {
-        prefix.push(b',');
-        prefix.extend_from_slice(fields);
+/// Appends a batch's records to `out`, one line each; each line is what [`JsonLine`] gives (a test checks
+/// it). The fields every line starts with (time, operation, caller) are written once and copied.
+fn write_batch(out: &mut Vec<u8>, batch: &QueuedBatch) {
+    let start = out.len();
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, "{{\"time\":\"{}\",\"operation\":", Rfc3339(batch.time));
+    string(out, &[batch.operation]);
+    let identity = batch.text(&batch.identity);
+    if !identity.is_empty() {
+        out.push(b',');
+        out.extend_from_slice(identity.as_bytes());
     }
-    for record in &batch.records {
-        out.extend_from_slice(&prefix);
+    let prefix = start..out.len();
+    for (position, record) in batch.records.iter().enumerate() {
+        if position > 0 {
+            out.extend_from_within(prefix.clone());
+        }
         out.extend_from_slice(b",\"manager\":");
-        string(out, &[&record.manager]);
+        string(out, &[batch.text(&record.manager)]);
         out.extend_from_slice(b",\"secret\":");
-        string(out, &[&record.secret]);
+        string(out, &[batch.text(&record.secret)]);
         if let Some(key) = &record.key {
             out.extend_from_slice(b",\"key\":");
-            string(out, &[key]);
+            string(out, &[batch.text(key)]);
         }
         out.extend_from_slice(b",\"selector\":");
-        match &record.selector {
-            VersionSelector::Latest => string(out, &["latest"]),
-            VersionSelector::Id(id) => string(out, &["version=", id]),
-            VersionSelector::Label(label) => string(out, &["label=", label]),
-        }
+        string(out, &[record.selector.0, batch.text(&record.selector.1)]);
         out.extend_from_slice(b",\"version\":");
         match &record.version {
-            Some(version) => string(out, &[version]),
+            Some(version) => string(out, &[batch.text(version)]),
             None => out.extend_from_slice(b"null"),
         }
         out.extend_from_slice(b",\"outcome\":");
         string(out, &[record.outcome]);
         out.extend_from_slice(b",\"cache\":");
         string(out, &[record.cache.as_str()]);
-        if let Some(path) = record.path.clone().and_then(|range| batch.paths.get(range)) {
+        if let Some(path) = &record.path {
             out.extend_from_slice(b",\"path\":");
-            string(out, &[path]);
+            string(out, &[batch.text(path)]);
         }
         out.extend_from_slice(b"}\n");
     }
-    Ok(())
 }
 
-/// Appends the JSON string of `parts` joined. Text without a character JSON escapes (controls, `"`, `\`)
+/// Appends the JSON string of `parts` joined. Text without a character JSON escapes (controls, `"`, `\\`)
 /// is copied as it is, as serde_json would; anything else goes through serde_json.
 fn string(out: &mut Vec<u8>, parts: &[&str]) {
     let plain = |text: &str| text.bytes().all(|byte| byte >= 0x20 && byte != b'"' && byte != b'\\');
@@ -214,30 +359,28 @@ mod tests {
                 ..AuditRecord::new(Arc::clone(&identity), "resolve", "m", "plain")
             },
         ];
-        let mut paths = String::new();
-        let queued = records
-            .iter()
-            .map(|record| QueuedRecord {
-                manager: Arc::from(record.manager.as_str()),
-                secret: Arc::from(record.secret.as_str()),
-                key: record.key.as_deref().map(Arc::from),
-                selector: record.selector.clone(),
-                version: record.version.as_deref().map(Arc::from),
-                outcome: record.outcome,
-                cache: record.cache,
-                path: record.path.as_deref().map(|path| {
-                    paths.push_str(path);
-                    paths.len() - path.len()..paths.len()
-                }),
-            })
-            .collect();
-        let batch = QueuedBatch { time, operation: "resolve", identity, paths, records: queued };
+        let mut batch = QueuedBatch::new();
+        batch.time = time;
+        batch.operation = "resolve";
+        super::super::with_identity_json(&identity, |json| batch.set_identity(json));
+        records.iter().for_each(|record| batch.push(&record.fields()));
         let mut written = Vec::new();
-        write_batch(&mut written, &batch).expect("written");
+        write_batch(&mut written, &batch);
         let expected: String = records
             .into_iter()
             .map(|record| format!("{}\n", serde_json::to_string(&AuditRecord { time, ..record }).expect("json")))
             .collect();
         assert_eq!(String::from_utf8(written).expect("utf-8"), expected);
+    }
+
+    #[test]
+    fn emptied_batches_are_reused() {
+        let pool = Pool::default();
+        let mut batch = QueuedBatch::new();
+        batch.set_identity("\"namespace\":null");
+        pool.give(batch);
+        let reused = pool.take().expect("a batch");
+        assert!(reused.text.is_empty() && reused.records.is_empty() && reused.identity.is_empty());
+        assert!(pool.take().is_none());
     }
 }

@@ -5,7 +5,7 @@ use super::front::{LookupPlan, PlanDraft};
 use super::lookup::{self, Outcome};
 use super::{Manager, Resolver};
 use crate::access::{Denial, Identity};
-use crate::audit::{AuditBatch, RecordFields, Text};
+use crate::audit::{AuditBatch, RecordFields};
 use crate::cache::{CacheStatus, Entry};
 use crate::error::SecretError;
 use crate::fields::SharedSecret;
@@ -40,8 +40,8 @@ impl Resolver {
                 let error = SecretError::UnknownManager { manager: manager.to_owned() };
                 if let Some(batch) = &mut audit {
                     batch.push(RecordFields {
-                        manager: Text::Borrowed(manager),
-                        secret: Text::Borrowed(name),
+                        manager,
+                        secret: name,
                         key: None,
                         selector,
                         version: None,

@@ -5,7 +5,7 @@
 use super::front::LookupPlan;
 use super::Manager;
 use crate::access::{Denial, Identity};
-use crate::audit::{RecordFields, Text};
+use crate::audit::RecordFields;
 use crate::cache::{CacheStatus, Content, Entry};
 use crate::error::SecretError;
 use crate::fields::{KeyError, SharedSecret};
@@ -48,11 +48,11 @@ impl<E: Borrow<Arc<Entry>>> Outcome<E> {
     pub fn record<'a>(&'a self, plan: &'a LookupPlan, manager: &'a Manager, path: Option<&'a str>) -> RecordFields<'a> {
         let candidate = self.candidate.and_then(|index| plan.candidates.get(index));
         RecordFields {
-            manager: Text::Shared(&manager.name),
-            secret: Text::Shared(candidate.map_or(&plan.path, |candidate| &candidate.key.name)),
-            key: candidate.and_then(|candidate| candidate.field.as_ref()).map(Text::Shared),
+            manager: &manager.name,
+            secret: candidate.map_or(&plan.path, |candidate| &candidate.key.name),
+            key: candidate.and_then(|candidate| candidate.field.as_deref()),
             selector: &plan.reference.selector,
-            version: self.entry.as_ref().and_then(|entry| entry.borrow().version_id.as_ref()).map(Text::Shared),
+            version: self.entry.as_ref().and_then(|entry| entry.borrow().version_id.as_deref()),
             outcome: self.result.as_ref().err().map_or("ok", |error| error.kind_name()),
             cache: self.status,
             path,
