@@ -9,7 +9,7 @@ cargo build --quiet -p keyway-cli
 keyway=target/debug/keyway
 
 printf %s 'correct-horse-battery-staple' | $keyway put local/db/password --stdin --overwrite --tag team=payments
-printf %s '{"username":"app","password":"hunter2-api"}' | $keyway put local/api/credentials --stdin --overwrite --type key-value
+printf %s '{"username":"orders_app","password":"hunter2-api"}' | $keyway put local/api/credentials --stdin --overwrite --type key-value
 
 echo "--- keyway get local/db/password"
 $keyway get local/db/password
