@@ -81,7 +81,9 @@ pub enum Command {
     Plugin(PluginCommand),
     /// Serve the JSON API on local HTTP, for engines in other languages (holds the shared cache).
     #[command(after_help = "Examples:\n  keyway serve\n  keyway serve --listen 127.0.0.1:9000\n  \
-KEYWAY_TOKEN=$(openssl rand -hex 32) keyway serve --listen 0.0.0.0:8750 --allow-remote --token-env KEYWAY_TOKEN\n\
+keyway serve --listen unix:/run/keyway/keyway.sock\n  \
+keyway serve --listen 0.0.0.0:8750 --allow-remote --tls-cert tls.crt --tls-key tls.key\n\
+Clients authenticate with the token keyway writes to $KEYWAY_HOME/serve.token, or as configured in serve.clients.\n\
 Endpoints and curl examples: host/cli/README.md.")]
     Serve(ServeArgs),
     /// Inspect or clear the cache of a running `keyway serve` (names and ages, never values).
@@ -110,9 +112,13 @@ pub struct ServerArgs {
     /// The service's address.
     #[arg(long, env = "KEYWAY_SERVER", default_value = "http://127.0.0.1:8750")]
     pub server: String,
-    /// The environment variable holding the service's bearer token; sent when it is set.
+    /// The environment variable holding the service's bearer token; when it is not set, the token file
+    /// the service wrote to keyway's home (`$KEYWAY_HOME/serve.token`) is read.
     #[arg(long = "token-env", value_name = "VAR", default_value = "KEYWAY_TOKEN")]
     pub token_env: String,
+    /// A CA certificate (PEM) to trust for an https:// server.
+    #[arg(long = "ca-file", value_name = "FILE")]
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// `keyway cache list`.
@@ -137,14 +143,24 @@ pub struct CacheClearArgs {
 /// `keyway serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The address to listen on; port 0 picks a free port (the address is printed on standard output).
+    /// Where to listen: HOST:PORT (port 0 picks a free port; the address is printed on standard output) or
+    /// unix:PATH (a Unix socket; peers whose uid is a client's need no token).
     #[arg(long, default_value = "127.0.0.1:8750")]
     pub listen: String,
-    /// Accept a listen address that is not loopback; requires --token-env.
-    #[arg(long = "allow-remote", requires = "token_env")]
+    /// Accept a listen address that is not loopback (needs TLS, or --insecure-plain-http).
+    #[arg(long = "allow-remote")]
     pub allow_remote: bool,
-    /// The environment variable holding the bearer token every request must carry
-    /// (`Authorization: Bearer TOKEN`).
+    /// Serve other machines over plain HTTP (only where a secure network carries the traffic).
+    #[arg(long = "insecure-plain-http", requires = "allow_remote")]
+    pub insecure_plain_http: bool,
+    /// The TLS certificate chain (PEM), instead of serve.tls.cert_file.
+    #[arg(long = "tls-cert", value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The TLS private key (PEM), instead of serve.tls.key_file.
+    #[arg(long = "tls-key", value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+    /// The environment variable holding the built-in client's token, instead of the generated token file
+    /// (only without serve.clients).
     #[arg(long = "token-env", value_name = "VAR")]
     pub token_env: Option<String>,
 }

@@ -1,5 +1,6 @@
 //! keyway's errors, each with the exit code the CLI uses.
 
+use crate::clients::OutOfScope;
 use keyway_resolve::{ResolveError, SecretError};
 use keyway_runtime::{CallError, RuntimeError};
 use keyway_types::{ErrorKind, ProviderError};
@@ -42,6 +43,23 @@ pub enum KeywayError {
     /// Resolving a step's placeholders failed.
     #[error(transparent)]
     Resolve(#[from] ResolveError),
+    /// A client asserted an identity outside its scope.
+    #[error("{0}")]
+    OutOfScope(#[from] OutOfScope),
+    /// A value is larger than the manager accepts.
+    #[error("the value has {size} bytes; manager '{manager}' accepts at most {limit} (managers.{manager}.limits.max_value_kib)")]
+    TooLarge {
+        /// The manager.
+        manager: String,
+        /// The value's size in bytes.
+        size: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The call could not be audited and the audit fails closed, so it was refused (or, for a write that had
+    /// already reached the backend, its result withheld).
+    #[error("{0}")]
+    AuditUnavailable(String),
 }
 
 /// The CLI's exit codes.
@@ -78,6 +96,9 @@ impl KeywayError {
             Self::Backend { source, .. } => exit_for_kind(source.kind()),
             Self::Secret(error) => secret_exit(error),
             Self::Resolve(error) => secret_exit(error.cause()),
+            Self::OutOfScope(_) => exit::DENIED,
+            Self::TooLarge { .. } => exit::INVALID,
+            Self::AuditUnavailable(_) => exit::BACKEND,
         }
     }
 }

@@ -1,12 +1,19 @@
 //! [`Keyway`]: the configured managers, the shared resolver, and the
-//! capability API flow nodes call, all checked against the caller's identity.
+//! capability API flow nodes call, all checked against the caller's identity
+//! and audited. Front ends (the CLI, the HTTP service) call only this facade:
+//! it offers no path to a backend, a cached value or the cache's controls
+//! that skips the access check or the audit record.
 
 use crate::auth::credentials_for;
-use crate::config::{interpolate, Config, ConfigSource, ManagerConfig};
+use crate::clients::ClientRegistry;
+use crate::config::{interpolate, AuditFailureMode, Config, ConfigSource, ManagerConfig, ServeConfig};
 use crate::error::KeywayError;
 use crate::manager::{Manager, ManagerRules};
 use crate::plugins::PluginRegistry;
-use keyway_resolve::{Auditor, Identity, ManagerOptions, ResolvedStep, Resolver, SecretSource, SharedSecret};
+use keyway_resolve::{
+    AuditRecord, Auditor, CacheScope, CachedSecretInfo, Disclosure, Identity, ManagerOptions, Masker, ResolvedStep,
+    Resolver, SecretSource, SharedSecret, StepPath,
+};
 use keyway_runtime::{ConnectionConfig, Limits, Runtime, RuntimeConfig, RuntimeError};
 use keyway_types::{
     BoxFuture, Capabilities, DeleteMode, ListPage, ListRequest, Operation, ProviderError, Secret, SecretMetadata,
@@ -23,6 +30,28 @@ pub struct Keyway {
     shared: Arc<Shared>,
     resolver: Resolver,
     source: ConfigSource,
+    audit_mode: AuditFailureMode,
+    serve: ServeConfig,
+}
+
+/// A step resolved for a caller who sees it masked: every value this call resolved is `******`.
+#[derive(Debug)]
+pub struct MaskedStep {
+    /// The step with its placeholders' values masked.
+    pub value: serde_json::Value,
+    /// How many distinct secrets were resolved into it.
+    pub secrets: usize,
+}
+
+/// A manager as operators see it: whether its plugin connects, what it supports, where it may connect to.
+#[derive(Debug, Clone)]
+pub struct ManagerStatus {
+    /// `Ok`, or why the manager could not be opened.
+    pub status: Result<(), String>,
+    /// The operations it supports, by name.
+    pub capabilities: Vec<&'static str>,
+    /// The hosts its plugin may reach.
+    pub egress: Vec<String>,
 }
 
 struct Shared {
@@ -79,7 +108,7 @@ impl Keyway {
                 .map_err(|err| KeywayError::Config { message: format!("audit file {}: {err}", path.display()) })?,
             None => Auditor::tracing_only(),
         };
-        let mut builder = Resolver::builder().cache(config.cache.clone()).auditor(auditor);
+        let mut builder = Resolver::builder().cache(config.cache.clone()).auditor(auditor).step_limits(config.resolve);
         if let Some(default) = &config.default_manager {
             builder = builder.default_manager(default.clone());
         }
@@ -90,7 +119,7 @@ impl Keyway {
             builder = builder.manager(name.clone(), source, options);
         }
         let resolver = builder.build().map_err(|err| KeywayError::Config { message: err.to_string() })?;
-        Ok(Self { shared, resolver, source })
+        Ok(Self { shared, resolver, source, audit_mode: config.audit.on_failure, serve: config.serve })
     }
 
     /// Where the configuration came from.
@@ -108,9 +137,50 @@ impl Keyway {
         self.shared.slot(name).map(|slot| &slot.config)
     }
 
-    /// The manager `name`, connecting to its plugin on first use.
-    pub async fn manager(&self, name: &str) -> Result<Arc<Manager>, KeywayError> {
+    /// The manager `name`, connecting to its plugin on first use. Not public: calls on it would skip the
+    /// access check and the audit.
+    pub(crate) async fn manager(&self, name: &str) -> Result<Arc<Manager>, KeywayError> {
         self.shared.manager(name).await
+    }
+
+    /// A manager's status for operators (connects it): no secret is read.
+    pub async fn manager_status(&self, name: &str) -> Result<ManagerStatus, KeywayError> {
+        self.shared.slot(name)?;
+        Ok(match self.manager(name).await {
+            Ok(manager) => ManagerStatus {
+                status: Ok(()),
+                capabilities: manager.capabilities().names(),
+                egress: manager.connection().egress(),
+            },
+            Err(err) => ManagerStatus { status: Err(err.to_string()), capabilities: Vec::new(), egress: Vec::new() },
+        })
+    }
+
+    /// Whether `identity` may use `manager` at all (its access rules admit the caller). No audit record:
+    /// this tells no secret's existence.
+    pub fn may_use(&self, identity: &Identity, manager: &str) -> bool {
+        self.resolver.authorize(identity, manager, None).is_ok()
+    }
+
+    /// The largest value `manager` accepts, in bytes.
+    pub fn max_value_bytes(&self, manager: &str) -> Result<usize, KeywayError> {
+        let config = &self.shared.slot(manager)?.config;
+        Ok(config.limits.max_value_kib.map_or(Limits::default().max_value_bytes, |kib| (kib as usize) << 10))
+    }
+
+    /// The `serve:` section of the configuration.
+    pub fn serve_config(&self) -> &ServeConfig {
+        &self.serve
+    }
+
+    /// keyway's home folder.
+    pub fn home(&self) -> &Path {
+        &self.shared.home
+    }
+
+    /// The clients of the HTTP service (see [`ClientRegistry::from_config`]).
+    pub fn clients(&self, token_env: Option<&str>) -> Result<ClientRegistry, KeywayError> {
+        ClientRegistry::from_config(&self.serve, &self.shared.home, token_env)
     }
 
     /// The plugin registry.
@@ -123,14 +193,32 @@ impl Keyway {
         &self.shared.runtime
     }
 
-    /// The shared resolver: placeholders, cache, access rules, audit and masking.
-    pub fn resolver(&self) -> &Resolver {
-        &self.resolver
+    /// The masker holding every value this process resolved so far, to hide them in its own output (the
+    /// CLI's `exec`). A long-running service masks each answer with that call's own values instead.
+    pub fn masker(&self) -> &Masker {
+        self.resolver.masker()
     }
 
     /// Resolves every placeholder in a flow step's configuration for `identity`.
     pub async fn resolve(&self, identity: &Identity, step: &serde_json::Value) -> Result<ResolvedStep, KeywayError> {
-        Ok(self.resolver.resolve(identity, step).await?)
+        let resolved = self.resolver.resolve(identity, step).await?;
+        self.confirm_audit().await?;
+        Ok(resolved)
+    }
+
+    /// Resolves a step for a caller who sees it masked: the values never leave keyway, and only the values
+    /// this call resolved are masked (masking cannot be used to test a guess against other secrets).
+    pub async fn resolve_masked(
+        &self,
+        identity: &Identity,
+        step: &serde_json::Value,
+    ) -> Result<MaskedStep, KeywayError> {
+        let resolved = self.resolver.resolve_with(identity, &StepPath::root(), step, Disclosure::Masked).await?;
+        self.confirm_audit().await?;
+        let secrets = resolved.secrets();
+        let (mut value, masker) = resolved.into_parts();
+        mask_tree(&mut value, &masker);
+        Ok(MaskedStep { value, secrets })
     }
 
     /// Reads a secret for a flow node: value and full metadata, through the cache, checked and audited.
@@ -142,7 +230,9 @@ impl Keyway {
         selector: &VersionSelector,
     ) -> Result<Arc<SharedSecret>, KeywayError> {
         self.shared.slot(manager)?;
-        Ok(self.resolver.get(identity, manager, name, selector).await?)
+        let secret = self.resolver.get(identity, manager, name, selector).await?;
+        self.confirm_audit().await?;
+        Ok(secret)
     }
 
     /// Reads metadata only, checked against the identity (no cache, no value).
@@ -154,9 +244,19 @@ impl Keyway {
         selector: &VersionSelector,
     ) -> Result<SecretMetadata, KeywayError> {
         self.shared.slot(manager)?;
-        self.resolver.authorize(identity, manager, Some(name))?;
-        let target = self.manager(manager).await?;
-        target.describe(name, selector).await.map_err(|source| KeywayError::Backend { manager: manager.into(), source })
+        let mut record = AuditRecord::new(Arc::new(identity.clone()), "describe", manager, name);
+        record.selector = selector.clone();
+        let result = async {
+            self.resolver.authorize(identity, manager, Some(name))?;
+            let target = self.manager(manager).await?;
+            target
+                .describe(name, selector)
+                .await
+                .map_err(|source| KeywayError::Backend { manager: manager.into(), source })
+        }
+        .await;
+        self.audit(record, &result).await?;
+        result
     }
 
     /// Creates a secret.
@@ -170,8 +270,12 @@ impl Keyway {
     ) -> Result<SecretMetadata, KeywayError> {
         // Access is checked before the manager connects: a refused caller reaches no backend.
         self.shared.slot(manager)?;
+        self.check_value_size(manager, value)?;
+        self.audit_writable()?;
         let perform = || async { self.shared.connected(manager).await?.create(name, value, options).await };
-        Ok(self.resolver.write(identity, manager, name, Operation::Create, perform).await?)
+        let written = self.resolver.write(identity, manager, name, Operation::Create, perform).await?;
+        self.confirm_write_audit().await?;
+        Ok(written)
     }
 
     /// Changes a secret.
@@ -184,8 +288,14 @@ impl Keyway {
     ) -> Result<SecretMetadata, KeywayError> {
         // Access is checked before the manager connects: a refused caller reaches no backend.
         self.shared.slot(manager)?;
+        if let Some(value) = &request.value {
+            self.check_value_size(manager, value)?;
+        }
+        self.audit_writable()?;
         let perform = || async { self.shared.connected(manager).await?.update(name, request).await };
-        Ok(self.resolver.write(identity, manager, name, Operation::Update, perform).await?)
+        let written = self.resolver.write(identity, manager, name, Operation::Update, perform).await?;
+        self.confirm_write_audit().await?;
+        Ok(written)
     }
 
     /// Deletes a secret; returns when a recoverable deletion becomes permanent.
@@ -198,16 +308,22 @@ impl Keyway {
     ) -> Result<Option<Timestamp>, KeywayError> {
         // Access is checked before the manager connects: a refused caller reaches no backend.
         self.shared.slot(manager)?;
+        self.audit_writable()?;
         let perform = || async { self.shared.connected(manager).await?.delete(name, mode).await };
-        Ok(self.resolver.write(identity, manager, name, Operation::Delete, perform).await?)
+        let purge_at = self.resolver.write(identity, manager, name, Operation::Delete, perform).await?;
+        self.confirm_write_audit().await?;
+        Ok(purge_at)
     }
 
     /// Recovers a deleted secret.
     pub async fn restore(&self, identity: &Identity, manager: &str, name: &str) -> Result<SecretMetadata, KeywayError> {
         // Access is checked before the manager connects: a refused caller reaches no backend.
         self.shared.slot(manager)?;
+        self.audit_writable()?;
         let perform = || async { self.shared.connected(manager).await?.restore(name).await };
-        Ok(self.resolver.write(identity, manager, name, Operation::Restore, perform).await?)
+        let restored = self.resolver.write(identity, manager, name, Operation::Restore, perform).await?;
+        self.confirm_write_audit().await?;
+        Ok(restored)
     }
 
     /// Lists secrets' metadata; names the identity may not use are left out.
@@ -218,12 +334,21 @@ impl Keyway {
         request: &ListRequest,
     ) -> Result<ListPage, KeywayError> {
         self.shared.slot(manager)?;
-        self.resolver.authorize(identity, manager, None)?;
-        let target = self.manager(manager).await?;
-        let mut page =
-            target.list(request).await.map_err(|source| KeywayError::Backend { manager: manager.into(), source })?;
-        page.secrets.retain(|meta| self.resolver.authorize(identity, manager, Some(&meta.name)).is_ok());
-        Ok(page)
+        let record =
+            AuditRecord::new(Arc::new(identity.clone()), "list", manager, request.prefix.as_deref().unwrap_or(""));
+        let result = async {
+            self.resolver.authorize(identity, manager, None)?;
+            let target = self.manager(manager).await?;
+            let mut page = target
+                .list(request)
+                .await
+                .map_err(|source| KeywayError::Backend { manager: manager.into(), source })?;
+            page.secrets.retain(|meta| self.resolver.authorize(identity, manager, Some(&meta.name)).is_ok());
+            Ok(page)
+        }
+        .await;
+        self.audit(record, &result).await?;
+        result
     }
 
     /// Lists a secret's versions.
@@ -234,9 +359,140 @@ impl Keyway {
         name: &str,
     ) -> Result<Vec<VersionInfo>, KeywayError> {
         self.shared.slot(manager)?;
-        self.resolver.authorize(identity, manager, Some(name))?;
-        let target = self.manager(manager).await?;
-        target.versions(name).await.map_err(|source| KeywayError::Backend { manager: manager.into(), source })
+        let record = AuditRecord::new(Arc::new(identity.clone()), "versions", manager, name);
+        let result = async {
+            self.resolver.authorize(identity, manager, Some(name))?;
+            let target = self.manager(manager).await?;
+            target.versions(name).await.map_err(|source| KeywayError::Backend { manager: manager.into(), source })
+        }
+        .await;
+        self.audit(record, &result).await?;
+        result
+    }
+
+    /// What the cache holds, for operators: the entries of secrets `identity` may read (names, versions,
+    /// ages, expiry and hits, never values). Audited.
+    pub async fn cache_entries(&self, identity: &Identity) -> Result<Vec<CachedSecretInfo>, KeywayError> {
+        let entries: Vec<CachedSecretInfo> = self
+            .resolver
+            .cached_secrets()
+            .into_iter()
+            .filter(|entry| self.resolver.authorize(identity, &entry.manager, Some(&entry.name)).is_ok())
+            .collect();
+        let record = AuditRecord::new(Arc::new(identity.clone()), "cache-view", "", "");
+        self.audit(record, &Ok::<(), KeywayError>(())).await?;
+        Ok(entries)
+    }
+
+    /// Drops cache entries at once (revocation) and returns how many. `identity` must be allowed on what it
+    /// clears: one secret, a manager, or every manager for the whole cache. Audited, refusals included.
+    pub async fn clear_cache(&self, identity: &Identity, scope: CacheScope) -> Result<usize, KeywayError> {
+        let (manager, name) = match &scope {
+            CacheScope::All => ("", ""),
+            CacheScope::Manager(manager) => (manager.as_str(), ""),
+            CacheScope::Secret { manager, name } => (manager.as_str(), name.as_str()),
+        };
+        let record = AuditRecord::new(Arc::new(identity.clone()), "cache-clear", manager, name);
+        let result = async {
+            match &scope {
+                CacheScope::All => {
+                    for manager in self.manager_names() {
+                        self.resolver.authorize(identity, manager, None)?;
+                    }
+                }
+                CacheScope::Manager(manager) => {
+                    self.shared.slot(manager)?;
+                    self.resolver.authorize(identity, manager, None)?;
+                }
+                CacheScope::Secret { manager, name } => {
+                    self.shared.slot(manager)?;
+                    self.resolver.authorize(identity, manager, Some(name))?;
+                }
+            }
+            let dropped = self.resolver.cached_secrets().iter().filter(|entry| in_scope(&scope, entry)).count();
+            self.resolver.clear_cache(scope.clone()).await?;
+            Ok(dropped)
+        }
+        .await;
+        self.audit(record, &result).await?;
+        result
+    }
+
+    /// Records a call a front end refused before it reached keyway: a failed authentication
+    /// (`unauthenticated`), an identity outside the client's scope (`out-of-scope`), a request refused at
+    /// the door (`refused`). `operation` names what was asked (`authenticate`, `get`, `resolve`, …).
+    pub async fn record_refusal(
+        &self,
+        identity: &Identity,
+        operation: &'static str,
+        outcome: &'static str,
+        manager: &str,
+        name: &str,
+    ) {
+        let mut record = AuditRecord::new(Arc::new(identity.clone()), operation, manager, name);
+        record.outcome = outcome;
+        self.resolver.auditor().record(record);
+        // A refusal is answered as refused whether or not its record could be written.
+        let _ = self.resolver.auditor().confirm().await;
+    }
+
+    /// Writes `record` with the outcome of `result`, and confirms it reached the audit file when audits
+    /// fail closed.
+    async fn audit<T>(&self, mut record: AuditRecord, result: &Result<T, KeywayError>) -> Result<(), KeywayError> {
+        if let Err(error) = result {
+            record.outcome = outcome_of(error);
+        }
+        self.resolver.auditor().record(record);
+        self.confirm_audit().await
+    }
+
+    /// Fails when audits fail closed and the records so far could not be written.
+    async fn confirm_audit(&self) -> Result<(), KeywayError> {
+        if self.audit_mode == AuditFailureMode::Open {
+            return Ok(());
+        }
+        self.resolver.auditor().confirm().await.map_err(|err| {
+            tracing::error!(target: "keyway::audit", error = %err, "refusing a call that could not be audited");
+            KeywayError::AuditUnavailable(format!(
+                "the call was refused because its audit record could not be written ({err}); fix the audit file \
+                 (audit.file in the configuration) or set audit.on_failure: open"
+            ))
+        })
+    }
+
+    /// Before a write reaches a backend: fails when audits fail closed and the audit file does not take
+    /// records now.
+    fn audit_writable(&self) -> Result<(), KeywayError> {
+        if self.audit_mode == AuditFailureMode::Open {
+            return Ok(());
+        }
+        self.resolver.auditor().ensure_writable().map_err(|err| {
+            tracing::error!(target: "keyway::audit", error = %err, "refusing a write that could not be audited");
+            KeywayError::AuditUnavailable(format!(
+                "the write was refused because the audit file cannot be written ({err}); fix it (audit.file in the \
+                 configuration) or set audit.on_failure: open"
+            ))
+        })
+    }
+
+    /// After a write: like [`confirm_audit`](Self::confirm_audit), saying the change was made.
+    async fn confirm_write_audit(&self) -> Result<(), KeywayError> {
+        self.confirm_audit().await.map_err(|_| {
+            KeywayError::AuditUnavailable(
+                "the change was made, but its audit record could not be written; fix the audit file (audit.file in \
+                 the configuration) before further calls"
+                    .into(),
+            )
+        })
+    }
+
+    fn check_value_size(&self, manager: &str, value: &SecretValue) -> Result<(), KeywayError> {
+        let limit = self.max_value_bytes(manager)?;
+        let size = value.len();
+        if size > limit {
+            return Err(KeywayError::TooLarge { manager: manager.into(), size, limit });
+        }
+        Ok(())
     }
 
     /// Flushes audit records to their file.
@@ -349,6 +605,46 @@ impl SecretSource for LazyManager {
             .and_then(|slot| slot.manager.get())
             .map(|manager| manager.capabilities())
             .unwrap_or_default()
+    }
+}
+
+/// The audit outcome of a failed call.
+fn outcome_of(error: &KeywayError) -> &'static str {
+    match error {
+        KeywayError::Secret(error) => error.kind_name(),
+        KeywayError::Resolve(error) => error.cause().kind_name(),
+        KeywayError::Backend { source, .. } if source.kind() == keyway_types::ErrorKind::NotFound => "not-found",
+        KeywayError::Backend { .. } => "backend-error",
+        KeywayError::UnknownManager { .. } => "unknown-manager",
+        KeywayError::OutOfScope(_) => "out-of-scope",
+        KeywayError::TooLarge { .. } => "too-large",
+        KeywayError::InvalidInput(_) => "invalid",
+        _ => "error",
+    }
+}
+
+fn in_scope(scope: &CacheScope, entry: &CachedSecretInfo) -> bool {
+    match scope {
+        CacheScope::Manager(manager) => &entry.manager == manager,
+        CacheScope::Secret { manager, name } => &entry.manager == manager && &entry.name == name,
+        CacheScope::All => true,
+    }
+}
+
+/// Replaces every value `masker` holds in the string leaves of `tree` with `******`, wiping the strings it
+/// replaces.
+pub fn mask_tree(tree: &mut serde_json::Value, masker: &Masker) {
+    match tree {
+        serde_json::Value::String(text) => {
+            let masked = masker.mask(text);
+            if masked != *text {
+                zeroize::Zeroize::zeroize(text);
+                *text = masked;
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|item| mask_tree(item, masker)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|value| mask_tree(value, masker)),
+        _ => {}
     }
 }
 

@@ -18,9 +18,12 @@
 //! - [`manager`]: [`Manager`], a plugin connection with prefix, default tags, read-only and visibility rules.
 //! - [`plugins`]: [`PluginRegistry`], built-in and third-party plugins.
 //! - [`auth`]: the host-side credentials of a manager (`auth: {type: aws|azure}`).
+//! - [`clients`]: who may call the front ends: [`ClientRegistry`], each [`Client`]'s credentials and the
+//!   identities it may assert.
 //! - [`error`]: [`KeywayError`] and the CLI's exit codes.
 
 pub mod auth;
+pub mod clients;
 pub mod config;
 pub mod error;
 #[allow(clippy::module_inception)]
@@ -28,9 +31,10 @@ pub mod keyway;
 pub mod manager;
 pub mod plugins;
 
+pub use clients::{Client, ClientRegistry};
 pub use config::{Config, ConfigSource, ManagerConfig};
 pub use error::KeywayError;
-pub use keyway::{parse_reference, Keyway};
+pub use keyway::{mask_tree, parse_reference, Keyway, ManagerStatus, MaskedStep};
 pub use keyway_resolve::{CacheScope, CachedSecretInfo, Identity, Masker, ResolvedStep, SharedSecret};
 pub use keyway_runtime::Plugin;
 pub use keyway_types as types;

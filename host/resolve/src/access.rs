@@ -16,6 +16,11 @@ pub struct Identity {
     pub flow: Option<String>,
     /// The step's id, recorded in audit records.
     pub step: Option<String>,
+    /// The authenticated client the call came through (a front end's caller, such as an engine's worker
+    /// pool), recorded in audit records. Set by front ends after authentication; never taken from a request.
+    pub client: Option<String>,
+    /// Where the call came from (`127.0.0.1:50412`, `uid=1000`), recorded in audit records.
+    pub peer: Option<String>,
 }
 
 impl Identity {

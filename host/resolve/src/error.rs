@@ -83,6 +83,18 @@ pub enum SecretError {
         /// The backend's error.
         error: ProviderError,
     },
+    /// The step holds more placeholders, or names more distinct secrets, than one step may.
+    #[error("the step has {found} {what}; one step may have at most {limit} (split it, or raise resolve.{setting})")]
+    StepTooLarge {
+        /// `placeholders` or `distinct secrets`.
+        what: &'static str,
+        /// How many the step has (at least).
+        found: usize,
+        /// The limit.
+        limit: usize,
+        /// The configuration setting that holds the limit.
+        setting: &'static str,
+    },
 }
 
 fn not_found_message(manager: &str, names: &[String]) -> String {
@@ -114,6 +126,7 @@ impl SecretError {
             Self::NotKeyValue { .. } => "not-key-value",
             Self::BinaryEmbedded { .. } => "binary-embedded",
             Self::Backend { .. } => "backend-error",
+            Self::StepTooLarge { .. } => "too-large",
         }
     }
 }
@@ -152,6 +165,10 @@ impl ResolveError {
 
 impl fmt::Display for ResolveError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.placeholder.is_empty() {
+            // A failure of the whole step (too large), not of one placeholder.
+            return write!(f, "{}: {}", self.0.path, self.0.cause);
+        }
         write!(f, "{}: {}: {}", self.0.path, self.0.placeholder, self.0.cause)
     }
 }

@@ -83,6 +83,18 @@ impl SharedSecret {
         masker.register_once(&self.masked, || self.text_or_base64());
     }
 
+    /// Registers what this secret puts in a step with a masker of its own (no marks): the whole value (text
+    /// or base64) and, for a JSON key/value secret, every key's value, so that output printing one field is
+    /// masked too.
+    pub(crate) fn register_all(&self, masker: &Masker) {
+        masker.register(self.text_or_base64());
+        if let Ok(fields) = self.fields.get_or_init(|| parse_fields(&self.secret.value)).as_ref().ok_or(()) {
+            fields.values().for_each(|field| {
+                masker.register(&field.value);
+            });
+        }
+    }
+
     /// Registers a text value with `masker` (binary values are not: `get` returns them as they are).
     pub(crate) fn mask_text(&self, masker: &Masker) {
         if let Some(text) = self.secret.value.expose_text() {

@@ -26,6 +26,7 @@
 //! - [`access`]: [`Identity`] and [`AccessPolicy`]; [`glob`]: [`NamePattern`] for allow/deny lists.
 //! - [`audit`]: [`AuditRecord`] and the JSON-lines [`Auditor`] (its background `writer`).
 //! - [`mask`]: the [`Masker`] that hides resolved values in logs.
+//! - `limits`: [`StepLimits`], how large one step may be.
 //! - `fields`: [`SharedSecret`], one cached secret and the keys of JSON key/value secrets.
 //! - [`manager`]: [`ManagerOptions`] and the [`KeyRule`]; `path`: [`StepPath`]; `error`: the errors.
 
@@ -35,6 +36,7 @@ mod cache;
 mod error;
 mod fields;
 pub mod glob;
+mod limits;
 pub mod manager;
 pub mod mask;
 mod path;
@@ -48,8 +50,9 @@ pub use cache::{CacheOptions, CacheOverrides, CacheStatus, CachedSecretInfo, Ent
 pub use error::{ResolveError, SecretError};
 pub use fields::{KeyError, SharedSecret};
 pub use glob::NamePattern;
+pub use limits::StepLimits;
 pub use manager::{KeyRule, ManagerOptions};
 pub use mask::Masker;
 pub use path::{PathSegment, StepPath};
-pub use resolver::{BuildError, CacheScope, ResolvedStep, Resolver, ResolverBuilder, WriteResult};
+pub use resolver::{BuildError, CacheScope, Disclosure, ResolvedStep, Resolver, ResolverBuilder, WriteResult};
 pub use source::SecretSource;

@@ -80,6 +80,7 @@ async fn audit_records_say_who_did_what_and_never_values() {
         groups: vec!["etl".into()],
         flow: Some("nightly-load".into()),
         step: Some("extract".into()),
+        ..Identity::default()
     };
     let step = json!({"steps": [{"auth": "Bearer ${secret:aws/api-token}", "db": "${secret:aws/prod/db/password}"}]});
     resolver.resolve(&identity, &step).await.expect("resolves");

@@ -4,7 +4,7 @@ use super::Ctx;
 use crate::cli::{ExecArgs, ResolveArgs};
 use anyhow::{Context, Result};
 use keyway::error::exit;
-use keyway::{KeywayError, Masker};
+use keyway::{mask_tree, KeywayError, Masker};
 use std::io::Read;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
@@ -21,22 +21,12 @@ fn read_tree(path: &std::path::Path) -> Result<serde_json::Value> {
         .map_err(|err| KeywayError::InvalidInput(format!("{} is not JSON or YAML: {err}", path.display())).into())
 }
 
-/// Replaces every resolved value in the string leaves of `tree` with `****`.
-pub(crate) fn mask_tree(tree: &mut serde_json::Value, masker: &Masker) {
-    match tree {
-        serde_json::Value::String(text) => *text = masker.mask(text),
-        serde_json::Value::Array(items) => items.iter_mut().for_each(|item| mask_tree(item, masker)),
-        serde_json::Value::Object(map) => map.values_mut().for_each(|value| mask_tree(value, masker)),
-        _ => {}
-    }
-}
-
 pub async fn resolve(ctx: &Ctx, args: ResolveArgs) -> Result<i32> {
     let step = read_tree(&args.file)?;
     let resolved = ctx.keyway.resolve(&ctx.identity, &step).await?;
-    let mut tree = resolved.into_value();
+    let (mut tree, masker) = resolved.into_parts();
     if !args.reveal {
-        mask_tree(&mut tree, ctx.keyway.resolver().masker());
+        mask_tree(&mut tree, &masker);
     }
     if args.yaml {
         print!("{}", serde_yaml::to_string(&tree)?);
@@ -66,7 +56,7 @@ pub async fn exec(ctx: &Ctx, args: ExecArgs) -> Result<i32> {
         }
     }
     let mut child = command.spawn().with_context(|| format!("cannot run {program}"))?;
-    let masker = ctx.keyway.resolver().masker();
+    let masker = ctx.keyway.masker();
     let stdout = child.stdout.take().map(|out| pipe_masked(out, tokio::io::stdout(), masker));
     let stderr = child.stderr.take().map(|err| pipe_masked(err, tokio::io::stderr(), masker));
     let (status, _, _) = tokio::join!(

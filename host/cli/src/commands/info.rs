@@ -10,10 +10,12 @@ use keyway::{Keyway, KeywayError};
 /// One manager as `keyway managers --json` and the service's `GET /v1/managers` show it; connects it.
 pub async fn manager_json(keyway: &Keyway, name: &str) -> Result<serde_json::Value, KeywayError> {
     let config = keyway.manager_config(name)?;
-    let (status, capabilities, egress) = match keyway.manager(name).await {
-        Ok(manager) => ("ok".to_owned(), manager.capabilities().names(), manager.connection().egress()),
-        Err(err) => (format!("error: {err}"), Vec::new(), Vec::new()),
+    let manager = keyway.manager_status(name).await?;
+    let status = match &manager.status {
+        Ok(()) => "ok".to_owned(),
+        Err(err) => format!("error: {err}"),
     };
+    let (capabilities, egress) = (manager.capabilities, manager.egress);
     let mut access: Vec<String> = Vec::new();
     access.extend(config.access.namespaces.iter().map(|n| format!("ns:{n}")));
     access.extend(config.access.groups.iter().map(|g| format!("group:{g}")));

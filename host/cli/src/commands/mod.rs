@@ -14,11 +14,15 @@ use std::fmt;
 
 /// Runs the parsed command line; returns the exit code.
 pub async fn run(cli: Cli) -> Result<i32> {
-    let identity =
-        Identity { namespace: cli.namespace.clone(), groups: cli.groups.clone(), flow: cli.flow.clone(), step: None };
+    let identity = Identity {
+        namespace: cli.namespace.clone(),
+        groups: cli.groups.clone(),
+        flow: cli.flow.clone(),
+        ..Identity::default()
+    };
     match &cli.command {
         Command::Plugin(PluginCommand::Test(args)) => return plugin_test::run(args, cli.config.as_deref()).await,
-        Command::Cache(command) => return cache::run(command, &identity).await,
+        Command::Cache(command) => return cache::run(command, &identity, cli.config.as_deref()).await,
         Command::Serve(args) => return crate::serve::run(Keyway::load(cli.config.as_deref()).await?, args).await,
         _ => {}
     }

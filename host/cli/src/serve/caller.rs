@@ -1,14 +1,16 @@
-//! Who is calling: the bearer token check (a middleware on every route) and the caller's identity from the
-//! `X-Keyway-*` headers (an extractor).
+//! Who is calling: every request (but `/v1/health`) is authenticated to a configured client, by its bearer
+//! token or, on a Unix socket, by the peer's uid; the identity the request asserts in the `X-Keyway-*`
+//! headers must lie within that client's scope. Refusals are answered 401 or 403 and audited.
 
 use super::error::ApiError;
+use super::listen::Peer;
 use super::State;
 use axum::extract::{FromRequestParts, Request, State as StateOf};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use keyway::Identity;
+use keyway::{Client, Identity};
 use std::sync::Arc;
 
 /// The caller's namespace (`company.team`).
@@ -20,20 +22,27 @@ pub const FLOW: &str = "x-keyway-flow";
 /// The step, recorded in audit records.
 pub const STEP: &str = "x-keyway-step";
 
-/// The caller's identity, from the `X-Keyway-Namespace`, `X-Keyway-Groups`, `X-Keyway-Flow` and
-/// `X-Keyway-Step` headers; every header is optional.
+/// An authenticated request: its client, and the identity it acts as (within the client's scope, with the
+/// client and the peer filled in for audit records).
 #[derive(Debug, Clone)]
-pub struct Caller(pub Identity);
+pub struct Caller {
+    /// The identity every check and audit record uses.
+    pub identity: Identity,
+    /// The client the credential belongs to.
+    pub client: Arc<Client>,
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        identity_from(&parts.headers).map(Caller)
+        parts.extensions.get::<Caller>().cloned().ok_or_else(|| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the request was not authenticated")
+        })
     }
 }
 
-/// Reads the identity headers.
+/// Reads the identity headers (every one is optional).
 pub fn identity_from(headers: &HeaderMap) -> Result<Identity, ApiError> {
     let text = |name: &str| -> Result<Option<String>, ApiError> {
         match headers.get(name) {
@@ -47,31 +56,88 @@ pub fn identity_from(headers: &HeaderMap) -> Result<Identity, ApiError> {
     let groups = text(GROUPS)?
         .map(|list| list.split(',').map(str::trim).filter(|g| !g.is_empty()).map(str::to_owned).collect())
         .unwrap_or_default();
-    Ok(Identity { namespace: text(NAMESPACE)?, groups, flow: text(FLOW)?, step: text(STEP)? })
+    Ok(Identity { namespace: text(NAMESPACE)?, groups, flow: text(FLOW)?, step: text(STEP)?, ..Identity::default() })
 }
 
-/// Refuses a request without the configured bearer token (when one is configured).
-pub async fn require_token(StateOf(state): StateOf<Arc<State>>, request: Request, next: Next) -> Response {
-    let Some(expected) = &state.token else { return next.run(request).await };
-    let presented = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
-        .map(str::trim);
-    match presented {
-        Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => next.run(request).await,
-        Some(_) => ApiError::unauthorized("the bearer token is wrong").into_response(),
-        None => ApiError::unauthorized("this service requires `Authorization: Bearer TOKEN`").into_response(),
+/// The bearer token of `Authorization`: `None` when there is no such header, `Some(Err)` when it is not a
+/// bearer token.
+fn bearer(headers: &HeaderMap) -> Option<Result<&str, ()>> {
+    let value = headers.get(header::AUTHORIZATION)?;
+    Some(
+        value
+            .to_str()
+            .ok()
+            .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
+            .map(str::trim)
+            .filter(|token| !token.is_empty())
+            .ok_or(()),
+    )
+}
+
+/// The middleware: authenticates, binds the asserted identity, audits refusals.
+pub async fn authenticate(StateOf(state): StateOf<Arc<State>>, mut request: Request, next: Next) -> Response {
+    let peer = request.extensions().get::<Peer>().cloned().unwrap_or(Peer { address: "unknown".into(), uid: None });
+    let (operation, manager, name) = target(request.method(), request.uri().path());
+    let asserted = match identity_from(request.headers()) {
+        Ok(identity) => identity,
+        Err(error) => return error.into_response(),
+    };
+    let presented = bearer(request.headers());
+    let client = match presented {
+        Some(Ok(token)) => state.clients.by_token(token).cloned(),
+        Some(Err(())) => None,
+        // The kernel vouches for a Unix peer's uid.
+        None => peer.uid.and_then(|uid| state.clients.by_uid(uid).cloned()),
+    };
+    let Some(client) = client else {
+        let identity = Identity { peer: Some(peer.address.clone()), ..asserted };
+        state.keyway.record_refusal(&identity, operation, "unauthenticated", &manager, &name).await;
+        let message = match presented {
+            Some(Ok(_)) => "the bearer token is not a client's token".to_owned(),
+            Some(Err(())) => "the Authorization header is not `Bearer TOKEN`".to_owned(),
+            None => format!("this service requires `Authorization: Bearer TOKEN`{}", state.token_hint),
+        };
+        return ApiError::unauthorized(message).into_response();
+    };
+    match client.bind(asserted.clone(), peer.address.clone()) {
+        Ok(identity) => {
+            request.extensions_mut().insert(Caller { identity, client });
+            next.run(request).await
+        }
+        Err(out_of_scope) => {
+            let identity =
+                Identity { client: Some(client.name().to_owned()), peer: Some(peer.address.clone()), ..asserted };
+            state.keyway.record_refusal(&identity, operation, "out-of-scope", &manager, &name).await;
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "out-of-scope",
+                format!("{out_of_scope} (its scope: {})", client.scope()),
+            )
+            .into_response()
+        }
     }
 }
 
-/// Compares without an early exit, so the time taken does not tell how much of a guess was right.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// The operation, manager and secret a request is about, for the audit record of a refusal.
+fn target(method: &Method, path: &str) -> (&'static str, String, String) {
+    let mut parts = path.trim_start_matches('/').splitn(4, '/');
+    let (_, route, manager, name) = (parts.next(), parts.next(), parts.next(), parts.next());
+    let operation = match (route.unwrap_or(""), method) {
+        ("secrets", &Method::GET) => "get",
+        ("secrets", &Method::PUT) => "create",
+        ("secrets", &Method::PATCH) => "update",
+        ("secrets", &Method::DELETE) => "delete",
+        ("restore", _) => "restore",
+        ("versions", _) => "versions",
+        ("list", _) => "list",
+        ("resolve", _) => "resolve",
+        ("cache", &Method::GET) => "cache-view",
+        ("cache", _) => "cache-clear",
+        ("managers", _) => "managers",
+        _ => "request",
+    };
+    let text = |part: Option<&str>| part.unwrap_or("").chars().filter(|c| !c.is_control()).take(256).collect();
+    (operation, text(manager), text(name))
 }
 
 #[cfg(test)]
@@ -90,12 +156,26 @@ mod tests {
         assert_eq!(identity.groups, ["etl", "ops"]);
         assert_eq!(identity.flow, None);
         assert_eq!(identity.step.as_deref(), Some("load"));
+        assert_eq!(identity.client, None, "a request cannot name its client");
     }
 
     #[test]
-    fn tokens_compare_whole() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"abcd"));
+    fn bearer_tokens() {
+        let mut headers = HeaderMap::new();
+        assert!(bearer(&headers).is_none());
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer abc"));
+        assert_eq!(bearer(&headers), Some(Ok("abc")));
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert_eq!(bearer(&headers), Some(Err(())));
+    }
+
+    #[test]
+    fn targets_of_refused_requests() {
+        assert_eq!(
+            target(&Method::GET, "/v1/secrets/local/db/password"),
+            ("get", "local".into(), "db/password".into())
+        );
+        assert_eq!(target(&Method::POST, "/v1/resolve"), ("resolve", String::new(), String::new()));
+        assert_eq!(target(&Method::DELETE, "/v1/cache/aws"), ("cache-clear", "aws".into(), String::new()));
     }
 }

@@ -22,6 +22,11 @@ impl ApiError {
         Self { status, kind, message: message.into(), retry_after_ms: None }
     }
 
+    /// What the error says.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     /// 400: the request is malformed.
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid", message)
@@ -63,6 +68,7 @@ impl ApiError {
             SecretError::NoDefaultManager => Self::new(StatusCode::BAD_REQUEST, "unknown-manager", message),
             SecretError::NotKeyValue { .. } => Self::new(StatusCode::BAD_REQUEST, "not-key-value", message),
             SecretError::BinaryEmbedded { .. } => Self::new(StatusCode::BAD_REQUEST, "binary-embedded", message),
+            SecretError::StepTooLarge { .. } => Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", message),
             _ => Self::new(StatusCode::BAD_REQUEST, "invalid", message),
         }
     }
@@ -80,6 +86,11 @@ impl From<KeywayError> for ApiError {
             KeywayError::Backend { source, .. } => Self::from_provider(source, message),
             KeywayError::Secret(error) => Self::from_secret(error, message),
             KeywayError::Resolve(error) => Self::from_secret(error.cause(), message),
+            KeywayError::OutOfScope(_) => Self::new(StatusCode::FORBIDDEN, "out-of-scope", message),
+            KeywayError::TooLarge { .. } => Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", message),
+            KeywayError::AuditUnavailable(_) => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "audit-unavailable", message)
+            }
             _ => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message),
         }
     }

@@ -1,12 +1,18 @@
-//! `keyway serve`: the JSON API on local HTTP for engines written in other languages. One process holds the
-//! shared cache, so every step of every flow that calls it shares it; `keyway cache ...` talks to it.
+//! `keyway serve`: the JSON API on HTTP for engines written in other languages. One process holds the shared
+//! cache, so every step of every flow that calls it shares it; `keyway cache ...` talks to it.
 //!
-//! Loopback only unless `--allow-remote` with a bearer token (`--token-env VAR`); with a token, every request
-//! must carry `Authorization: Bearer TOKEN`. The caller's identity comes from the `X-Keyway-*` headers.
-//! Endpoints and examples: `host/cli/README.md`.
+//! Every request but `/v1/health` is authenticated to a client (`serve.clients`; with none, the built-in
+//! client `local`, whose token keyway writes to `<home>/serve.token`), by bearer token or, on a Unix socket,
+//! by the peer's uid; the identity it asserts (`X-Keyway-*`) must be within that client's scope. Loopback
+//! only unless `--allow-remote`, and then only over TLS unless `--insecure-plain-http`. Endpoints, the
+//! security model and examples: `host/cli/README.md`.
 //!
 //! # Layout
-//! - `caller`: the token check and the identity headers.
+//! - `listen`: `--listen` (TCP or `unix:PATH`), Unix sockets, the peer of a connection, allowed `Host`s.
+//! - `tls`: the rustls acceptor from the certificate and key files.
+//! - `connections`: the connection cap, header/idle and request deadlines, one task per connection.
+//! - `guard`: the door: `Host`, `Origin`, forwarding headers, content type; `no-store` on every answer.
+//! - `caller`: authentication to a client and the identity bound to its scope ([`Caller`](caller::Caller)).
 //! - `extract`: paths, query parameters and JSON bodies, with JSON errors; responses wiped after encoding.
 //! - `body`: the create and update bodies.
 //! - `secrets`: get, create, update, delete, restore, versions, list.
@@ -16,30 +22,35 @@
 
 mod body;
 mod caller;
+mod connections;
 mod error;
 mod extract;
+mod guard;
+mod listen;
 mod operator;
 mod resolve;
 mod secrets;
+mod tls;
 
 use crate::cli::ServeArgs;
 use anyhow::{Context, Result};
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::Router;
+use connections::{Bounds, Connections};
 use error::ApiError;
+use guard::Door;
+use keyway::config::TlsConfig;
 use keyway::error::exit;
-use keyway::{Keyway, KeywayError};
+use keyway::{ClientRegistry, Keyway, KeywayError};
+use listen::{Endpoint, Peer};
 use std::io::Write;
-use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use zeroize::Zeroizing;
-
-/// The shortest bearer token accepted.
-const MIN_TOKEN_LEN: usize = 16;
+use tokio::sync::watch;
 
 /// How often audit records are flushed to their file.
 const AUDIT_FLUSH_EVERY: Duration = Duration::from_secs(1);
@@ -48,53 +59,200 @@ const AUDIT_FLUSH_EVERY: Duration = Duration::from_secs(1);
 pub struct State {
     /// keyway, configured: managers, the resolver and its cache.
     pub keyway: Keyway,
-    /// The bearer token requests must carry, when one is configured.
-    pub token: Option<Zeroizing<String>>,
+    /// Who may call.
+    pub clients: ClientRegistry,
+    /// What the door admits.
+    pub door: Door,
+    /// Where the built-in client's token is, said in 401 answers (empty when clients are configured).
+    pub token_hint: String,
     /// When the service started.
     pub started: Instant,
 }
 
 /// Runs the service until SIGINT or SIGTERM.
 pub async fn run(keyway: Keyway, args: &ServeArgs) -> Result<i32> {
-    let token = args.token_env.as_deref().map(read_token).transpose()?;
-    let addresses = listen_addresses(&args.listen).await?;
-    if let Some(remote) = addresses.iter().find(|addr| !addr.ip().is_loopback()) {
-        if !args.allow_remote || token.is_none() {
+    let endpoint = Endpoint::parse(&args.listen).await?;
+    let serve = keyway.serve_config().clone();
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert_file), Some(key_file)) => {
+            Some(TlsConfig { cert_file: cert_file.clone(), key_file: key_file.clone() })
+        }
+        (None, None) => serve.tls.clone(),
+        _ => return Err(KeywayError::InvalidInput("give both --tls-cert and --tls-key".into()).into()),
+    };
+    if let Some(remote) = endpoint.remote_address() {
+        if !args.allow_remote {
             return Err(KeywayError::InvalidInput(format!(
                 "refusing to listen on {remote}: it is not a loopback address; to serve other machines add \
-                 --allow-remote and --token-env VAR (a bearer token every request must carry)"
+                 --allow-remote, with TLS (serve.tls, or --tls-cert and --tls-key)"
+            ))
+            .into());
+        }
+        if tls.is_none() && !args.insecure_plain_http {
+            return Err(KeywayError::InvalidInput(format!(
+                "refusing to serve {remote} over plain HTTP: tokens and secrets would cross the network in clear; \
+                 configure serve.tls (or --tls-cert and --tls-key), or say --insecure-plain-http if a secure \
+                 network carries it"
             ))
             .into());
         }
     }
-    let listener = tokio::net::TcpListener::bind(addresses.as_slice())
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
-    let local = listener.local_addr().context("cannot read the listening address")?;
-    let state = Arc::new(State { keyway, token, started: Instant::now() });
+    if matches!(endpoint, Endpoint::Unix(_)) && tls.is_some() {
+        return Err(KeywayError::InvalidInput(
+            "TLS is for TCP listeners; a Unix socket is served without it (drop --tls-cert/serve.tls or listen on \
+             HOST:PORT)"
+                .into(),
+        )
+        .into());
+    }
+    let clients = keyway.clients(args.token_env.as_deref())?;
+    let acceptor = tls.as_ref().map(tls::acceptor).transpose()?;
+    let token_hint = clients
+        .token_file()
+        .map(|path| format!(" (the token is in {}, readable by this user only)", path.display()))
+        .unwrap_or_default();
+    let bounds = Bounds {
+        max_connections: serve.limits.max_connections.max(1),
+        header_timeout: Duration::from_millis(serve.limits.header_timeout_ms.max(1)),
+        request_timeout: Duration::from_millis(serve.limits.request_timeout_ms.max(1)),
+    };
+    let (listener, shown, door) = match &endpoint {
+        Endpoint::Tcp(addresses) => {
+            let listener = tokio::net::TcpListener::bind(addresses.as_slice())
+                .await
+                .with_context(|| format!("cannot listen on {}", args.listen))?;
+            let local = listener.local_addr().context("cannot read the listening address")?;
+            let scheme = if acceptor.is_some() { "https" } else { "http" };
+            let door =
+                Door { hosts: Some(listen::allowed_hosts(&[local], &serve.hosts)), origins: serve.origins.clone() };
+            (Listener::Tcp(listener), format!("{scheme}://{local}"), door)
+        }
+        Endpoint::Unix(path) => {
+            let listener = listen::bind_unix(path)?;
+            let door = Door { hosts: None, origins: serve.origins.clone() };
+            (Listener::Unix(listener, path.clone()), format!("unix:{}", path.display()), door)
+        }
+    };
+    let state = Arc::new(State { keyway, clients, door, token_hint, started: Instant::now() });
     let flusher = tokio::spawn(flush_audit(Arc::clone(&state)));
-    println!("keyway serve: listening on http://{local}");
+    println!("keyway serve: listening on {shown}");
+    if let Some(path) = state.clients.token_file() {
+        println!("keyway serve: clients authenticate with the token in {}", path.display());
+    }
     std::io::stdout().flush().context("cannot write to standard output")?;
-    tracing::info!(target: "keyway::serve", address = %local, token = state.token.is_some(), "listening");
-    axum::serve(listener, router(Arc::clone(&state)))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the HTTP service failed")?;
+    tracing::info!(target: "keyway::serve", address = %shown, max_connections = bounds.max_connections, "listening");
+    let connections = Connections::new(bounds);
+    let (stop, stopping) = watch::channel(false);
+    let app = router(Arc::clone(&state));
+    tokio::select! {
+        () = accept_loop(&listener, &connections, &app, acceptor, &stopping) => {}
+        () = shutdown_signal() => {}
+    }
+    stop.send_replace(true);
+    let deadline = Instant::now() + Duration::from_secs(12);
+    while connections.open() > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if let Listener::Unix(_, path) = &listener {
+        let _ = std::fs::remove_file(path);
+    }
     flusher.abort();
     state.keyway.flush();
     tracing::info!(target: "keyway::serve", "stopped");
     Ok(exit::OK)
 }
 
+enum Listener {
+    Tcp(tokio::net::TcpListener),
+    Unix(tokio::net::UnixListener, PathBuf),
+}
+
+/// Accepts connections until shutdown; each one is served in a task of its own.
+async fn accept_loop(
+    listener: &Listener,
+    connections: &Arc<Connections>,
+    app: &Router,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    stopping: &watch::Receiver<bool>,
+) {
+    let mut last_warning: Option<Instant> = None;
+    let mut warn = |message: &str| {
+        if last_warning.is_none_or(|at| at.elapsed() >= Duration::from_secs(1)) {
+            tracing::warn!(target: "keyway::serve", "{message}");
+            last_warning = Some(Instant::now());
+        }
+    };
+    let header_timeout = connections.bounds().header_timeout;
+    loop {
+        let admitted = match listener {
+            Listener::Tcp(listener) => match listener.accept().await {
+                Ok((stream, address)) => {
+                    let _ = stream.set_nodelay(true);
+                    let peer = Peer { address: address.to_string(), uid: None };
+                    let (app, stopping, acceptor) = (app.clone(), stopping.clone(), acceptor.clone());
+                    connections.admit(move |slot| async move {
+                        match acceptor {
+                            None => connections::serve(stream, peer, app, slot, stopping).await,
+                            Some(acceptor) => {
+                                if let Ok(Ok(stream)) =
+                                    tokio::time::timeout(header_timeout, acceptor.accept(stream)).await
+                                {
+                                    connections::serve(stream, peer, app, slot, stopping).await;
+                                }
+                            }
+                        }
+                    })
+                }
+                Err(err) => {
+                    warn(&format!("cannot accept a connection: {err}"));
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            Listener::Unix(listener, _) => match listener.accept().await {
+                Ok((stream, _)) => {
+                    let uid = stream.peer_cred().ok().map(|credentials| credentials.uid());
+                    let address = uid.map_or_else(|| "unix".to_owned(), |uid| format!("uid={uid}"));
+                    let peer = Peer { address, uid };
+                    let (app, stopping) = (app.clone(), stopping.clone());
+                    connections.admit(move |slot| connections::serve(stream, peer, app, slot, stopping))
+                }
+                Err(err) => {
+                    warn(&format!("cannot accept a connection: {err}"));
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        if !admitted {
+            warn("a connection was refused: every connection is busy (serve.limits.max_connections)");
+        }
+    }
+}
+
 /// The routes.
 fn router(state: Arc<State>) -> Router {
-    Router::new()
-        .route("/v1/health", get(operator::health))
+    let limits = state.keyway.serve_config().limits;
+    let resolve_body = limits.max_body_kib.saturating_mul(1024);
+    // A value may grow in JSON (escapes, base64): room for twice the largest value a manager takes.
+    let largest_value = state
+        .keyway
+        .manager_names()
+        .iter()
+        .filter_map(|name| state.keyway.max_value_bytes(name).ok())
+        .max()
+        .unwrap_or(0);
+    let write_body = largest_value.saturating_mul(2).saturating_add(64 * 1024);
+    let authenticated = Router::new()
         .route("/v1/managers", get(operator::managers))
-        .route("/v1/resolve", post(resolve::resolve))
+        .route("/v1/resolve", post(resolve::resolve).layer(DefaultBodyLimit::max(resolve_body)))
         .route(
             "/v1/secrets/{manager}/{*name}",
-            get(secrets::get).put(secrets::create).patch(secrets::update).delete(secrets::delete),
+            get(secrets::get)
+                .put(secrets::create)
+                .patch(secrets::update)
+                .delete(secrets::delete)
+                .layer(DefaultBodyLimit::max(write_body)),
         )
         .route("/v1/restore/{manager}/{*name}", post(secrets::restore))
         .route("/v1/versions/{manager}/{*name}", get(secrets::versions))
@@ -102,9 +260,13 @@ fn router(state: Arc<State>) -> Router {
         .route("/v1/cache", get(operator::list).delete(operator::clear_all))
         .route("/v1/cache/{manager}", delete(operator::clear_manager))
         .route("/v1/cache/{manager}/{*name}", delete(operator::clear_secret))
+        .route_layer(from_fn_with_state(Arc::clone(&state), caller::authenticate));
+    Router::new()
+        .route("/v1/health", get(operator::health))
+        .merge(authenticated)
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
-        .layer(from_fn_with_state(Arc::clone(&state), caller::require_token))
+        .layer(from_fn_with_state(Arc::clone(&state), guard::check))
         .layer(from_fn(log_request))
         .with_state(state)
 }
@@ -116,7 +278,7 @@ async fn no_route(request: Request) -> ApiError {
         format!(
             "no endpoint {} {}; the endpoints are listed in host/cli/README.md",
             request.method(),
-            request.uri().path()
+            printable_path(request.uri().path())
         ),
     )
 }
@@ -125,16 +287,20 @@ async fn wrong_method(request: Request) -> ApiError {
     ApiError::new(
         axum::http::StatusCode::METHOD_NOT_ALLOWED,
         "method-not-allowed",
-        format!("{} does not accept {}", request.uri().path(), request.method()),
+        format!("{} does not accept {}", printable_path(request.uri().path()), request.method()),
     )
 }
 
-/// One log line per request: method, path, status and duration (never bodies or query strings).
+fn printable_path(path: &str) -> String {
+    path.chars().filter(|c| !c.is_control()).take(200).collect()
+}
+
+/// One log line per request: method, path, status, duration and peer (never bodies or query strings).
 async fn log_request(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let namespace = caller::identity_from(request.headers()).ok().and_then(|identity| identity.namespace);
+    let path = printable_path(request.uri().path());
+    let peer = request.extensions().get::<Peer>().map(|peer| peer.address.clone());
     let response = next.run(request).await.into_response();
     tracing::info!(
         target: "keyway::serve",
@@ -142,31 +308,10 @@ async fn log_request(request: Request, next: Next) -> Response {
         path = %path,
         status = response.status().as_u16(),
         ms = %format_args!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
-        namespace = namespace.as_deref(),
+        peer = peer.as_deref(),
         "request"
     );
     response
-}
-
-fn read_token(variable: &str) -> Result<Zeroizing<String>> {
-    let token = Zeroizing::new(std::env::var(variable).unwrap_or_default());
-    if token.trim().len() < MIN_TOKEN_LEN {
-        return Err(KeywayError::InvalidInput(format!(
-            "--token-env {variable}: the variable must hold a token of at least {MIN_TOKEN_LEN} characters \
-             (for example: export {variable}=$(openssl rand -hex 32))"
-        ))
-        .into());
-    }
-    Ok(Zeroizing::new(token.trim().to_owned()))
-}
-
-async fn listen_addresses(listen: &str) -> Result<Vec<SocketAddr>> {
-    let invalid = || KeywayError::InvalidInput(format!("--listen '{listen}' is not HOST:PORT, e.g. 127.0.0.1:8750"));
-    let addresses: Vec<SocketAddr> = tokio::net::lookup_host(listen).await.map_err(|_| invalid())?.collect();
-    if addresses.is_empty() {
-        return Err(invalid().into());
-    }
-    Ok(addresses)
 }
 
 async fn flush_audit(state: Arc<State>) {

@@ -1,12 +1,12 @@
-//! `POST /v1/resolve`: a flow step's configuration in, resolved for the caller, masked unless asked to reveal.
+//! `POST /v1/resolve`: a flow step's configuration in, resolved for the caller, masked unless asked to reveal
+//! (and the caller's client may have values revealed).
 
 use super::caller::Caller;
 use super::error::{ApiError, ApiResult};
 use super::extract::{wiped_json, JsonBody, QueryPairs};
 use super::State;
-use crate::commands::exec::mask_tree;
 use axum::extract::State as StateOf;
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use serde_json::Value;
 use std::sync::Arc;
@@ -15,22 +15,36 @@ use std::sync::Arc;
 pub const SECRETS_HEADER: &str = "x-keyway-secrets";
 
 /// Resolves the step. The body is the step itself, or `{"step": STEP, "reveal": BOOL}`; `?reveal=true` works
-/// for both. The answer is the resolved step, with every value masked unless revealed.
+/// for both. The answer is the resolved step, with every value this call resolved masked unless revealed.
 pub async fn resolve(
     StateOf(state): StateOf<Arc<State>>,
-    Caller(identity): Caller,
+    caller: Caller,
     query: QueryPairs,
     mut body: JsonBody,
 ) -> ApiResult<Response> {
     query.only(&["reveal"])?;
     let (step, wrapped_reveal) = unwrap(&mut body.0)?;
     let reveal = query.flag("reveal")? || wrapped_reveal;
-    let resolved = state.keyway.resolve(&identity, &step).await?;
-    let secrets = resolved.secrets();
-    let mut tree = resolved.into_value();
-    if !reveal {
-        mask_tree(&mut tree, state.keyway.resolver().masker());
+    if reveal && !caller.client.may_reveal() {
+        state.keyway.record_refusal(&caller.identity, "resolve", "reveal-denied", "", "").await;
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "denied",
+            format!(
+                "client '{}' may not have values revealed (serve.clients.{}.reveal is false); ask without reveal",
+                caller.client.name(),
+                caller.client.name()
+            ),
+        ));
     }
+    let (tree, secrets) = if reveal {
+        let resolved = state.keyway.resolve(&caller.identity, &step).await?;
+        let secrets = resolved.secrets();
+        (resolved.into_value(), secrets)
+    } else {
+        let masked = state.keyway.resolve_masked(&caller.identity, &step).await?;
+        (masked.value, masked.secrets)
+    };
     let mut response = wiped_json(tree);
     response.headers_mut().insert(SECRETS_HEADER, HeaderValue::from(secrets));
     Ok(response)

@@ -17,10 +17,16 @@ use keyway_resolve::KeyError;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
+/// The most secrets one listing gathers across pages; a larger listing is paged by the caller.
+const MAX_LIST_ITEMS: usize = 10_000;
+
+/// The most backend pages one listing reads.
+const MAX_LIST_PAGES: usize = 1_000;
+
 /// `GET`: the value (base64 when binary) and the full metadata; `?key=` reads one field of a JSON secret.
 pub async fn get(
     StateOf(state): StateOf<Arc<State>>,
-    Caller(identity): Caller,
+    Caller { identity, .. }: Caller,
     path: SecretPath,
     query: QueryPairs,
 ) -> ApiResult<Response> {
@@ -61,7 +67,7 @@ pub async fn get(
 /// `PUT`: creates the secret (or a new version with `"overwrite": true`).
 pub async fn create(
     StateOf(state): StateOf<Arc<State>>,
-    Caller(identity): Caller,
+    Caller { identity, .. }: Caller,
     path: SecretPath,
     mut body: JsonBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
@@ -73,7 +79,7 @@ pub async fn create(
 /// `PATCH`: a new value (a new version) and/or attributes.
 pub async fn update(
     StateOf(state): StateOf<Arc<State>>,
-    Caller(identity): Caller,
+    Caller { identity, .. }: Caller,
     path: SecretPath,
     mut body: JsonBody,
 ) -> ApiResult<Json<Value>> {
@@ -85,7 +91,7 @@ pub async fn update(
 /// `DELETE`: recoverable (`?recovery_days=N`, or the backend's default window) or at once (`?force=true`).
 pub async fn delete(
     StateOf(state): StateOf<Arc<State>>,
-    Caller(identity): Caller,
+    Caller { identity, .. }: Caller,
     path: SecretPath,
     query: QueryPairs,
 ) -> ApiResult<Json<Value>> {
@@ -115,7 +121,7 @@ pub async fn delete(
 /// `POST /v1/restore/...`: recovers a deleted secret.
 pub async fn restore(
     StateOf(state): StateOf<Arc<State>>,
-    Caller(identity): Caller,
+    Caller { identity, .. }: Caller,
     path: SecretPath,
 ) -> ApiResult<Json<Value>> {
     let meta = state.keyway.restore(&identity, &path.manager, &path.name).await?;
@@ -125,7 +131,7 @@ pub async fn restore(
 /// `GET /v1/versions/...`: the secret's versions, newest as the backend orders them.
 pub async fn versions(
     StateOf(state): StateOf<Arc<State>>,
-    Caller(identity): Caller,
+    Caller { identity, .. }: Caller,
     path: SecretPath,
 ) -> ApiResult<Json<Value>> {
     let versions = state.keyway.versions(&identity, &path.manager, &path.name).await?;
@@ -136,7 +142,7 @@ pub async fn versions(
 /// `include_deleted`; every page by default, or one page with `page_size`/`page_token`.
 pub async fn list(
     StateOf(state): StateOf<Arc<State>>,
-    Caller(identity): Caller,
+    Caller { identity, .. }: Caller,
     ManagerPath(manager): ManagerPath,
     query: QueryPairs,
 ) -> ApiResult<Json<Value>> {
@@ -155,10 +161,23 @@ pub async fn list(
     };
     let one_page = request.page_size.is_some() || request.page_token.is_some();
     let mut secrets = Vec::new();
+    let mut pages = 0;
     let next_page = loop {
         let page = state.keyway.list(&identity, &manager, &request).await?;
         secrets.extend(page.secrets.iter().map(metadata_json));
+        pages += 1;
         match page.next_page {
+            Some(_) if secrets.len() >= MAX_LIST_ITEMS || pages >= MAX_LIST_PAGES => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "too-large",
+                    format!(
+                        "manager '{manager}' lists more than {} secrets in {pages} pages; page through them with \
+                         page_size and page_token",
+                        secrets.len()
+                    ),
+                ));
+            }
             Some(token) if !one_page => request.page_token = Some(token),
             next => break next,
         }

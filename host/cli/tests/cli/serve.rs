@@ -264,15 +264,17 @@ async fn a_bearer_token_is_required_when_configured() {
     let token = "t0ken-for-tests-6b3f1e9a2c";
     sandbox.set_env("SERVE_TOKEN", token);
     let server = Server::start(&sandbox, &["--token-env", "SERVE_TOKEN"]);
-    let bare = Api::new(&server);
-    let answer = bare.call(Method::GET, "/v1/health", &[], None).await;
+    assert!(server.token.is_none(), "no token file with --token-env");
+    let bare = Api::anonymous(&server);
+    bare.call(Method::GET, "/v1/health", &[], None).await.ok();
+    let answer = bare.call(Method::GET, "/v1/managers", &[], None).await;
     answer.error(401, "unauthorized");
     assert_eq!(answer.headers.get("www-authenticate").and_then(|v| v.to_str().ok()), Some("Bearer"));
-    bare.call(Method::GET, "/v1/nothing", &[], None).await.error(401, "unauthorized");
-    let wrong = Api::new(&server).with_token("t0ken-for-tests-6b3f1e9a2d");
+    bare.call(Method::GET, "/v1/cache", &[], None).await.error(401, "unauthorized");
+    let wrong = Api::anonymous(&server).with_token("t0ken-for-tests-6b3f1e9a2d");
     let answer = wrong.call(Method::GET, "/v1/cache", &[], None).await;
     assert!(!answer.error(401, "unauthorized").text.contains(token));
-    let right = Api::new(&server).with_token(token);
+    let right = Api::anonymous(&server).with_token(token);
     right.call(Method::GET, "/v1/health", &[], None).await.ok();
     right.call(Method::PUT, "/v1/secrets/local/x", &[], Some(json!({"value": V1}))).await.ok();
 
@@ -286,15 +288,16 @@ async fn a_bearer_token_is_required_when_configured() {
 }
 
 #[test]
-fn remote_listening_needs_allow_remote_and_a_token() {
+fn remote_listening_needs_allow_remote_and_tls() {
     let mut sandbox = sandbox("serve-remote");
     let message = sandbox.run(&["serve", "--listen", "0.0.0.0:0"]).fails(code::INVALID);
     assert!(message.contains("not a loopback address") && message.contains("--allow-remote"), "{message}");
-    let run = sandbox.run(&["serve", "--listen", "0.0.0.0:0", "--allow-remote"]);
-    assert!(run.code == code::INVALID && run.stderr.contains("--token-env"), "{run:?}");
+    let message = sandbox.run(&["serve", "--listen", "0.0.0.0:0", "--allow-remote"]).fails(code::INVALID);
+    assert!(message.contains("plain HTTP") && message.contains("--insecure-plain-http"), "{message}");
     sandbox.set_env("SHORT", "abc");
-    let message =
-        sandbox.run(&["serve", "--listen", "0.0.0.0:0", "--allow-remote", "--token-env", "SHORT"]).fails(code::INVALID);
+    let message = sandbox
+        .run(&["serve", "--listen", "0.0.0.0:0", "--allow-remote", "--insecure-plain-http", "--token-env", "SHORT"])
+        .fails(code::INVALID);
     assert!(message.contains("at least 16 characters") && !message.contains("abc"), "{message}");
     let message = sandbox.run(&["serve", "--listen", "nowhere"]).fails(code::INVALID);
     assert!(message.contains("HOST:PORT"), "{message}");

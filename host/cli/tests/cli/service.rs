@@ -14,6 +14,9 @@ pub struct Server {
     child: Child,
     /// `http://127.0.0.1:PORT`.
     pub base: String,
+    /// The built-in client's token, from the token file the service wrote (none with `--token-env` or
+    /// configured clients).
+    pub token: Option<String>,
     log: Arc<Mutex<String>>,
 }
 
@@ -53,7 +56,9 @@ impl Server {
             panic!("keyway serve did not start: {}", log.lock().expect("log"))
         });
         let base = line.split_once("listening on ").map(|(_, url)| url.trim().to_owned()).expect("the address line");
-        Self { child, base, log }
+        let token_file = sandbox.home().join("serve.token");
+        let token = std::fs::read_to_string(token_file).ok().map(|text| text.trim().to_owned());
+        Self { child, base, token, log }
     }
 
     /// Everything the service wrote to stderr so far.
@@ -130,8 +135,13 @@ pub struct Api {
 }
 
 impl Api {
-    /// A client of `server`.
+    /// A client of `server`, with the token of its built-in client when it has one.
     pub fn new(server: &Server) -> Self {
+        Self { token: server.token.clone(), ..Self::anonymous(server) }
+    }
+
+    /// A client of `server` without a token.
+    pub fn anonymous(server: &Server) -> Self {
         let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("client");
         Self { client, base: server.base.clone(), token: None, answers: Mutex::new(Vec::new()) }
     }
@@ -157,9 +167,17 @@ impl Api {
         self.send(request, method == Method::GET && path.starts_with("/v1/secrets/")).await
     }
 
-    /// Sends a raw body.
+    /// Sends a raw JSON body.
     pub async fn raw(&self, method: Method, path: &str, body: &'static str) -> Answer {
-        self.send(self.client.request(method, format!("{}{path}", self.base)).body(body), false).await
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        self.send(request, false).await
     }
 
     /// `POST /v1/resolve`; a revealing call's answer counts as a value read.
@@ -167,6 +185,9 @@ impl Api {
         let mut request = self.client.post(format!("{}/v1/resolve{query}", self.base)).json(&body);
         for (name, value) in identity {
             request = request.header(*name, *value);
+        }
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
         }
         self.send(request, reveals).await
     }

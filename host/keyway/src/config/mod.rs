@@ -16,11 +16,13 @@
 
 mod interpolate;
 mod load;
+mod serve;
 
 pub use interpolate::interpolate;
 pub use load::{default_home, find_config_file, ConfigSource};
+pub use serve::{ClientConfig, ServeConfig, ServeLimits, TlsConfig};
 
-use keyway_resolve::{AccessPolicy, CacheOptions, CacheOverrides, KeyRule};
+use keyway_resolve::{AccessPolicy, CacheOptions, CacheOverrides, KeyRule, StepLimits};
 use keyway_types::Tags;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -49,6 +51,12 @@ pub struct Config {
     /// The secret managers, by name.
     #[serde(default)]
     pub managers: BTreeMap<String, ManagerConfig>,
+    /// How large one step may be (placeholders, distinct secrets).
+    #[serde(default)]
+    pub resolve: StepLimits,
+    /// Who may call `keyway serve`, and its bounds.
+    #[serde(default)]
+    pub serve: ServeConfig,
 }
 
 /// Where audit records go.
@@ -58,6 +66,21 @@ pub struct AuditConfig {
     /// A JSON-lines file; records also go to tracing (target `keyway::audit`).
     #[serde(default)]
     pub file: Option<PathBuf>,
+    /// What happens when the file cannot be written: `closed` (the default) refuses every call whose
+    /// record cannot be written; `open` serves it anyway and logs the failure.
+    #[serde(default)]
+    pub on_failure: AuditFailureMode,
+}
+
+/// Whether calls that cannot be audited are refused.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditFailureMode {
+    /// Refuse them (no value is handed out, no write is started, while the audit file fails).
+    #[default]
+    Closed,
+    /// Serve them; the failure is logged.
+    Open,
 }
 
 /// Plugin locations.

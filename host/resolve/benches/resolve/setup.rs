@@ -38,6 +38,7 @@ pub fn identity(config: Config) -> Identity {
             groups: vec!["analysts".into(), "etl".into()],
             flow: Some("nightly-load".into()),
             step: Some("extract".into()),
+            ..Identity::default()
         },
     }
 }

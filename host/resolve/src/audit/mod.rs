@@ -34,6 +34,9 @@ pub struct AuditRecord {
     pub operation: &'static str,
     /// The caller (its fields are written at the top level of the line).
     pub identity: Arc<Identity>,
+    /// Whether the call handed secret values to its caller: `true` for reads that returned values, `false`
+    /// for resolutions the caller saw masked; left out for calls that read no value (writes, listings).
+    pub revealed: Option<bool>,
     /// The manager.
     pub manager: String,
     /// The secret's name.
@@ -54,11 +57,12 @@ pub struct AuditRecord {
 
 impl AuditRecord {
     /// A record of a successful call, timed now; the caller fills in the rest.
-    pub(crate) fn new(identity: Arc<Identity>, operation: &'static str, manager: &str, secret: &str) -> Self {
+    pub fn new(identity: Arc<Identity>, operation: &'static str, manager: &str, secret: &str) -> Self {
         Self {
             time: SystemTime::now(),
             operation,
             identity,
+            revealed: None,
             manager: manager.to_owned(),
             secret: secret.to_owned(),
             key: None,
@@ -91,6 +95,7 @@ impl Serialize for AuditRecord {
             time: self.time,
             operation: self.operation,
             identity: &self.identity,
+            revealed: self.revealed,
             manager: fields.manager,
             secret: fields.secret,
             key: fields.key,
@@ -143,7 +148,7 @@ impl Auditor {
 
     /// Records one call.
     pub fn record(&self, record: AuditRecord) {
-        let Some(mut batch) = self.batch(record.operation, &record.identity) else { return };
+        let Some(mut batch) = self.batch(record.operation, &record.identity, record.revealed) else { return };
         batch.time = record.time;
         batch.push(record.fields());
         batch.finish();
@@ -151,7 +156,12 @@ impl Auditor {
 
     /// Starts the records of one call by `identity`, timed now; `None` when no sink would take them (no file,
     /// and tracing has no subscriber for `keyway::audit`), so nothing is built for nobody.
-    pub(crate) fn batch<'a>(&'a self, operation: &'static str, identity: &'a Identity) -> Option<AuditBatch<'a>> {
+    pub(crate) fn batch<'a>(
+        &'a self,
+        operation: &'static str,
+        identity: &'a Identity,
+        revealed: Option<bool>,
+    ) -> Option<AuditBatch<'a>> {
         let tracing = tracing::enabled!(target: TARGET, tracing::Level::INFO);
         if !tracing && self.file.is_none() {
             return None;
@@ -159,10 +169,32 @@ impl Auditor {
         let queued = self.file.as_ref().map(|file| {
             let mut batch = file.take();
             batch.operation = operation;
+            batch.revealed = revealed;
             with_identity_json(identity, |json| batch.set_identity(json));
             (file, batch)
         });
-        Some(AuditBatch { time: SystemTime::now(), operation, identity, tracing, queued })
+        Some(AuditBatch { time: SystemTime::now(), operation, identity, revealed, tracing, queued })
+    }
+
+    /// Whether records go to a file (and so can fail to be written).
+    pub fn has_file(&self) -> bool {
+        self.file.is_some()
+    }
+
+    /// Waits until every record made so far has reached the audit file (written and flushed to the
+    /// operating system, not synced to disk); fails when one of them could not be written. Front ends that
+    /// fail closed call this before they hand out what was audited. Without a file it returns at once.
+    pub async fn confirm(&self) -> io::Result<()> {
+        match &self.file {
+            Some(file) => file.confirm().await,
+            None => Ok(()),
+        }
+    }
+
+    /// Whether the audit file took the last records; when it did not, tries to write what waits again and
+    /// says whether that worked. Front ends that fail closed call this before a write reaches a backend.
+    pub fn ensure_writable(&self) -> io::Result<()> {
+        self.file.as_ref().map_or(Ok(()), FileSink::ensure_writable)
     }
 
     /// Waits until every record so far is written and flushed; reports the first write error since the last
@@ -177,6 +209,7 @@ pub(crate) struct AuditBatch<'a> {
     time: SystemTime,
     operation: &'static str,
     identity: &'a Identity,
+    revealed: Option<bool>,
     tracing: bool,
     queued: Option<(&'a FileSink, QueuedBatch)>,
 }
@@ -207,6 +240,9 @@ impl AuditBatch<'_> {
                 groups = ?identity.groups,
                 flow = identity.flow.as_deref(),
                 step = identity.step.as_deref(),
+                client = identity.client.as_deref(),
+                peer = identity.peer.as_deref(),
+                revealed = self.revealed,
                 path = fields.path,
                 "audit"
             );

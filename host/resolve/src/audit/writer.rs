@@ -14,10 +14,12 @@ use serde::Serialize;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
+use tokio::sync::watch;
 
 /// How many batches may wait for the writer. A caller finding the queue full waits for the writer: records
 /// are never dropped, and memory does not grow without bound when the disk is slower than resolution.
@@ -33,6 +35,10 @@ const NAP: Duration = Duration::from_micros(250);
 pub(super) struct QueuedBatch {
     pub time: SystemTime,
     pub operation: &'static str,
+    /// Whether the call handed values to its caller (`None`: not a read).
+    pub revealed: Option<bool>,
+    /// The batch's place in the queue, counted from 1 (see [`Progress`]).
+    seq: u64,
     text: String,
     /// The caller's JSON fields (`"namespace":…,"step":…`).
     identity: Range<usize>,
@@ -54,10 +60,20 @@ struct QueuedRecord {
 
 impl QueuedBatch {
     fn new() -> Self {
-        Self { time: SystemTime::UNIX_EPOCH, operation: "", text: String::new(), identity: 0..0, records: Vec::new() }
+        Self {
+            time: SystemTime::UNIX_EPOCH,
+            operation: "",
+            revealed: None,
+            seq: 0,
+            text: String::new(),
+            identity: 0..0,
+            records: Vec::new(),
+        }
     }
 
     fn clear(&mut self) {
+        self.revealed = None;
+        self.seq = 0;
         self.text.clear();
         self.identity = 0..0;
         self.records.clear();
@@ -108,10 +124,25 @@ enum Message {
     Flush(SyncSender<io::Result<()>>),
 }
 
-/// The calling side of the file: the queue to the writer and the pool of emptied batches.
+/// How far the writer has come, published after every flush to the file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Progress {
+    /// Every batch up to this sequence number has been handled (written, or failed).
+    pub handled: u64,
+    /// The highest sequence number of a batch whose write or flush failed (0: none).
+    pub lost_through: u64,
+    /// Whether the last write and flush succeeded.
+    pub healthy: bool,
+}
+
+/// The calling side of the file: the queue to the writer, the pool of emptied batches, and the writer's
+/// progress.
 pub(super) struct FileSink {
     sender: SyncSender<Message>,
     pool: Arc<Pool>,
+    /// The last sequence number handed out.
+    queued: AtomicU64,
+    progress: watch::Receiver<Progress>,
 }
 
 impl FileSink {
@@ -121,13 +152,45 @@ impl FileSink {
     }
 
     /// Queues a batch for the writer (waiting when the queue is full).
-    pub fn send(&self, batch: QueuedBatch) {
+    pub fn send(&self, mut batch: QueuedBatch) {
         if batch.records.is_empty() {
             self.pool.give(batch);
             return;
         }
+        // Numbers are taken and sent under one order: the channel keeps it, so the writer sees them rising.
+        let mut queue = self.pool.sending.lock().unwrap_or_else(PoisonError::into_inner);
+        batch.seq = self.queued.fetch_add(1, Ordering::AcqRel) + 1;
         // The writer only stops when the auditor is dropped, so sending cannot fail before that.
         let _ = self.sender.send(Message::Batch(batch));
+        *queue += 1;
+    }
+
+    /// Waits until every batch queued so far has reached the file (written and flushed to the operating
+    /// system); fails when one of them could not be written.
+    pub async fn confirm(&self) -> io::Result<()> {
+        let target = self.queued.load(Ordering::Acquire);
+        if target == 0 {
+            return Ok(());
+        }
+        let mut progress = self.progress.clone();
+        let reached = progress
+            .wait_for(|progress| progress.handled >= target)
+            .await
+            .map(|progress| *progress)
+            .map_err(|_| io::Error::other("the audit writer has stopped"))?;
+        if reached.lost_through >= target {
+            return Err(io::Error::other("the audit file could not be written"));
+        }
+        Ok(())
+    }
+
+    /// Whether the last write to the file succeeded; when it did not, tries again to write what is waiting
+    /// (a full disk may have room again) and says whether that worked.
+    pub fn ensure_writable(&self) -> io::Result<()> {
+        if self.progress.borrow().healthy {
+            return Ok(());
+        }
+        self.flush()
     }
 
     /// Waits until the writer has written and flushed everything queued before.
@@ -138,10 +201,12 @@ impl FileSink {
     }
 }
 
-/// Emptied batches, handed back by the writer.
+/// Emptied batches, handed back by the writer; and the lock that orders sequence numbers with sends.
 #[derive(Default)]
 struct Pool {
     batches: Mutex<Vec<QueuedBatch>>,
+    /// Held while a batch is numbered and queued (counts the batches sent).
+    sending: Mutex<u64>,
 }
 
 impl Pool {
@@ -167,6 +232,8 @@ pub(super) struct JsonLine<'a> {
     pub operation: &'a str,
     #[serde(flatten)]
     pub identity: &'a Identity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revealed: Option<bool>,
     pub manager: &'a str,
     pub secret: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -192,9 +259,18 @@ fn display<S: serde::Serializer, T: std::fmt::Display>(value: &T, serializer: S)
 pub(super) fn spawn(file: File) -> io::Result<(FileSink, JoinHandle<()>)> {
     let (sender, receiver) = mpsc::sync_channel(QUEUE_BATCHES);
     let pool = Arc::new(Pool::default());
-    let writer = Writer { out: BufWriter::new(file), failure: None, lines: Vec::new(), pool: Arc::clone(&pool) };
+    let (publish, progress) = watch::channel(Progress { healthy: true, ..Progress::default() });
+    let writer = Writer {
+        out: BufWriter::new(file),
+        failure: None,
+        lines: Vec::new(),
+        pool: Arc::clone(&pool),
+        publish,
+        progress: Progress { healthy: true, ..Progress::default() },
+        cycle_failed: false,
+    };
     let worker = std::thread::Builder::new().name("keyway-audit".into()).spawn(move || writer.run(&receiver))?;
-    Ok((FileSink { sender, pool }, worker))
+    Ok((FileSink { sender, pool, queued: AtomicU64::new(0), progress }, worker))
 }
 
 struct Writer {
@@ -204,6 +280,12 @@ struct Writer {
     /// One batch's lines, reused from batch to batch.
     lines: Vec<u8>,
     pool: Arc<Pool>,
+    /// Where callers waiting in [`FileSink::confirm`] learn of progress.
+    publish: watch::Sender<Progress>,
+    /// What was last published, updated as batches are handled.
+    progress: Progress,
+    /// Whether a write failed since the last flush.
+    cycle_failed: bool,
 }
 
 impl Writer {
@@ -241,6 +323,7 @@ impl Writer {
                 write_batch(&mut self.lines, &batch);
                 let written = self.out.write_all(&self.lines);
                 self.note(written);
+                self.progress.handled = self.progress.handled.max(batch.seq);
                 self.pool.give(batch);
             }
             Message::Flush(done) => {
@@ -249,19 +332,33 @@ impl Writer {
                     (Some(error), _) | (None, Err(error)) => Err(error),
                     (None, Ok(())) => Ok(()),
                 };
+                self.progress.healthy = result.is_ok();
+                self.cycle_failed = false;
+                self.publish.send_replace(self.progress);
                 let _ = done.send(result);
             }
         }
     }
 
+    /// Flushes to the operating system and publishes how far the file has come: a failure since the last
+    /// flush counts against every batch handled by now.
     fn flush(&mut self) {
         let flushed = self.out.flush();
         self.note(flushed);
+        if self.cycle_failed {
+            self.progress.lost_through = self.progress.handled;
+        }
+        self.progress.healthy = !self.cycle_failed;
+        self.cycle_failed = false;
+        if *self.publish.borrow() != self.progress {
+            self.publish.send_replace(self.progress);
+        }
     }
 
     fn note(&mut self, result: io::Result<()>) {
         if let Err(error) = result {
             tracing::error!(target: "keyway::audit", %error, "cannot write the audit file");
+            self.cycle_failed = true;
             self.failure.get_or_insert(error);
         }
     }
@@ -278,6 +375,9 @@ fn write_batch(out: &mut Vec<u8>, batch: &QueuedBatch) {
     if !identity.is_empty() {
         out.push(b',');
         out.extend_from_slice(identity.as_bytes());
+    }
+    if let Some(revealed) = batch.revealed {
+        out.extend_from_slice(if revealed { &b",\"revealed\":true"[..] } else { &b",\"revealed\":false"[..] });
     }
     let prefix = start..out.len();
     for (position, record) in batch.records.iter().enumerate() {
@@ -338,6 +438,7 @@ mod tests {
             groups: vec!["etl".into(), "ops".into()],
             flow: None,
             step: Some("extract".into()),
+            ..Identity::default()
         });
         let time = UNIX_EPOCH + Duration::from_millis(1_773_999_012_345);
         let records = [

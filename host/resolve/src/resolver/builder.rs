@@ -6,6 +6,7 @@ use super::{sweep, Inner, Manager, Managers, Resolver};
 use crate::access::AccessRules;
 use crate::audit::Auditor;
 use crate::cache::{CacheOptions, ManagerSetup, SecretCache};
+use crate::limits::StepLimits;
 use crate::manager::ManagerOptions;
 use crate::mask::Masker;
 use crate::source::SecretSource;
@@ -41,6 +42,7 @@ pub struct ResolverBuilder {
     cache: CacheOptions,
     default_manager: Option<String>,
     auditor: Option<Auditor>,
+    limits: StepLimits,
     managers: Vec<(String, Arc<dyn SecretSource>, ManagerOptions)>,
 }
 
@@ -60,6 +62,12 @@ impl ResolverBuilder {
     /// Where audit records go (default: tracing only).
     pub fn auditor(mut self, auditor: Auditor) -> Self {
         self.auditor = Some(auditor);
+        self
+    }
+
+    /// How large one step may be (default: [`StepLimits::default`]).
+    pub fn step_limits(mut self, limits: StepLimits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -110,6 +118,7 @@ impl ResolverBuilder {
             front: Front::default(),
             auditor: self.auditor.unwrap_or_else(Auditor::tracing_only),
             masker: Masker::new(),
+            limits: self.limits,
         };
         let inner = Arc::new(inner);
         sweep::start(Arc::downgrade(&inner));

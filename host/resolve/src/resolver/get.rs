@@ -26,7 +26,7 @@ impl Resolver {
         selector: &VersionSelector,
     ) -> Result<Arc<SharedSecret>, SecretError> {
         let now = Instant::now();
-        let mut audit = self.inner.auditor.batch("get", identity);
+        let mut audit = self.inner.auditor.batch("get", identity, Some(true));
         let result = match self.inner.managers.index_of(manager) {
             Some(index) => {
                 let managed = self.inner.managers.get(index);

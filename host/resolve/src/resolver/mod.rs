@@ -40,6 +40,7 @@ struct Inner {
     front: Front,
     auditor: Auditor,
     masker: Masker,
+    limits: crate::limits::StepLimits,
 }
 
 /// One configured manager: its name, rules and cache.
@@ -78,6 +79,15 @@ impl Managers {
             None => Err(SecretError::NoDefaultManager),
         }
     }
+}
+
+/// Whether a resolution's caller sees the values, recorded in its audit records (`revealed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disclosure {
+    /// The caller gets the resolved values.
+    Revealed,
+    /// The caller sees the step with the values masked.
+    Masked,
 }
 
 /// Which cache entries to drop.
@@ -150,7 +160,19 @@ impl Resolver {
         base: &StepPath,
         step: &Value,
     ) -> Result<ResolvedStep, crate::ResolveError> {
-        step::resolve(self, identity, base, step).await
+        step::resolve(self, identity, base, step, Disclosure::Revealed).await
+    }
+
+    /// Like [`resolve_at`](Self::resolve_at), saying in the audit records whether the caller will see the
+    /// values or only the step masked with [`ResolvedStep::masker`].
+    pub async fn resolve_with(
+        &self,
+        identity: &Identity,
+        base: &StepPath,
+        step: &Value,
+        disclosure: Disclosure,
+    ) -> Result<ResolvedStep, crate::ResolveError> {
+        step::resolve(self, identity, base, step, disclosure).await
     }
 
     /// Checks that `identity` may use `manager` and, when given, the secret `name` on it. No backend call.

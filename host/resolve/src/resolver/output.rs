@@ -38,6 +38,16 @@ impl Replacement<'_> {
             None => self.shared.mask_whole(masker),
         }
     }
+
+    /// Registers what this replacement put in the step with `masker`, a masker of one step's own.
+    pub fn register_in(&self, masker: &Masker) {
+        match self.field {
+            Some(_) => {
+                masker.register(self.text);
+            }
+            None => self.shared.register_all(masker),
+        }
+    }
 }
 
 /// The replacement of each distinct plan, or why there is none.

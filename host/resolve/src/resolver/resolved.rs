@@ -1,20 +1,34 @@
 //! A resolved step: the configuration tree with values in it, wiped from memory when dropped.
 
+use crate::mask::Masker;
 use serde_json::Value;
 use std::fmt;
 use zeroize::Zeroize;
 
 /// A step's configuration with its placeholders replaced by secret values. Every string in it is zeroized
-/// when it is dropped; `Debug` shows nothing of it. Use [`Masker::mask`](crate::Masker::mask) before printing.
+/// when it is dropped; `Debug` shows nothing of it. Mask it with [`masker`](Self::masker) before printing.
 #[derive(Default)]
 pub struct ResolvedStep {
     value: Value,
     secrets: usize,
+    masker: Masker,
 }
 
 impl ResolvedStep {
-    pub(crate) fn new(value: Value) -> Self {
-        Self { value, secrets: 0 }
+    pub(crate) fn new(value: Value, masker: Masker) -> Self {
+        Self { value, secrets: 0, masker }
+    }
+
+    /// A masker holding exactly the values this step resolved (and every key's value of a JSON key/value
+    /// secret it used whole): masking with it hides what this call read and nothing else, so a caller cannot
+    /// learn whether a guessed text equals some other secret by seeing it masked.
+    pub fn masker(&self) -> &Masker {
+        &self.masker
+    }
+
+    /// Takes the tree and the step's masker out; the caller becomes responsible for the values in them.
+    pub fn into_parts(mut self) -> (Value, Masker) {
+        (std::mem::take(&mut self.value), std::mem::take(&mut self.masker))
     }
 
     pub(crate) fn set_secrets(&mut self, secrets: usize) {

@@ -8,11 +8,12 @@ use super::front::{CompiledLeaf, LeafDraft, LeafError, LookupPlan};
 use super::lookup::{self, Callers, Outcome};
 use super::output::{build, first_failure, replacements};
 use super::walk::{locate, walk, LeafUse, Shape};
-use super::{ResolvedStep, Resolver};
+use super::{Disclosure, ResolvedStep, Resolver};
 use crate::access::Identity;
 use crate::audit::AuditBatch;
 use crate::cache::Entry;
-use crate::error::{quote_placeholder, ResolveError};
+use crate::error::{quote_placeholder, ResolveError, SecretError};
+use crate::mask::Masker;
 use crate::path::StepPath;
 use serde_json::Value;
 use std::borrow::Borrow;
@@ -24,10 +25,11 @@ pub(super) async fn resolve(
     identity: &Identity,
     base: &StepPath,
     step: &Value,
+    disclosure: Disclosure,
 ) -> Result<ResolvedStep, ResolveError> {
     let inner = &resolver.inner;
     let now = Instant::now();
-    let mut audit = inner.auditor.batch("resolve", identity);
+    let mut audit = inner.auditor.batch("resolve", identity, Some(disclosure == Disclosure::Revealed));
     // Leaves compiled by this call, found here even if the front does not keep them.
     let mut compiled: Vec<Arc<CompiledLeaf>> = Vec::new();
     let slow = loop {
@@ -36,11 +38,26 @@ pub(super) async fn resolve(
             state.leaf(state.leaf_hash(text), text).or_else(|| compiled.iter().find(|leaf| &*leaf.text == text))
         };
         let walk = walk(step, base, find, audit.is_some(), !compiled.is_empty());
+        // Every string with placeholders holds at least one: a step far too large is refused before its
+        // strings are compiled, the rest once they are counted.
+        let limits = &inner.limits;
+        let strings = walk.leaves.len() + walk.missing.len();
+        if strings > limits.max_placeholders {
+            return Err(too_large(base, "placeholders", strings, limits.max_placeholders, "max_placeholders"));
+        }
         if !walk.missing.is_empty() {
             let missing = walk.missing;
             drop(state);
             compiled.extend(compile(resolver, base, step, missing)?);
             continue;
+        }
+        if walk.shape.uses.len() > limits.max_placeholders {
+            let found = walk.shape.uses.len();
+            return Err(too_large(base, "placeholders", found, limits.max_placeholders, "max_placeholders"));
+        }
+        if walk.distinct.len() > limits.max_secrets {
+            let found = walk.distinct.len();
+            return Err(too_large(base, "distinct secrets", found, limits.max_secrets, "max_secrets"));
         }
 
         let mut callers = Callers::default();
@@ -80,6 +97,11 @@ pub(super) async fn resolve(
         batch.finish();
     }
     result
+}
+
+/// The error of a step over one of its [`StepLimits`](crate::StepLimits).
+fn too_large(base: &StepPath, what: &'static str, found: usize, limit: usize, setting: &'static str) -> ResolveError {
+    ResolveError::new(base.clone(), String::new(), SecretError::StepTooLarge { what, found, limit, setting })
 }
 
 /// A walk kept past the front's lock, with the outcomes already known (for the first plans, in order).
@@ -188,15 +210,17 @@ fn conclude<E: Borrow<Arc<Entry>>>(
         }
     }
     let replacements = replacements(&inner.managers, distinct, outcomes);
+    let own = Masker::new();
     for replacement in replacements.iter().flatten() {
         replacement.mask(&inner.masker);
+        replacement.register_in(&own);
     }
     if let Some((position, span, cause)) = first_failure(leaves, shape, &replacements) {
         let (ordinal, text) = leaves.get(position).map_or((0, ""), |used| (used.ordinal, &*used.leaf.text));
         let placeholder = quote_placeholder(text.get(span).unwrap_or_default());
         return Err(ResolveError::new(StepPath::joined(base, &locate(step, ordinal)), placeholder, cause));
     }
-    let mut resolved = ResolvedStep::new(build(step, leaves, shape, &replacements));
+    let mut resolved = ResolvedStep::new(build(step, leaves, shape, &replacements), own);
     resolved.set_secrets(distinct.len());
     Ok(resolved)
 }

@@ -63,9 +63,9 @@ print(json.dumps(sorted(s["Name"] for s in sm.list_secrets()["SecretList"])))"#,
     moto.stop();
     let cached = keyway.resolve(&caller, &step).await.expect("cached resolution without the backend");
     assert_eq!(cached.value(), &expected);
-    let listing = format!("{:?}", keyway.resolver().cached_secrets());
+    let listing = format!("{:?}", keyway.cache_entries(&caller).await.expect("cache view"));
     assert!(listing.contains("prod/db") && !listing.contains("pw-9b1c"), "{listing}");
-    assert!(!keyway.resolver().masker().mask("Bearer tok-77e2").contains("tok-77e2"), "values are masked");
+    assert!(!keyway.masker().mask("Bearer tok-77e2").contains("tok-77e2"), "values are masked");
 
     let missing = keyway.resolve(&caller, &json!({ "x": "${secret:aws/not-cached}" })).await;
     let err = missing.expect_err("an uncached secret needs the backend");

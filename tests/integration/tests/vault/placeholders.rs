@@ -66,9 +66,9 @@ managers:
     tokio::time::sleep(Duration::from_millis(1_300)).await;
     let rotated = keyway.resolve(&caller, &step).await.expect("resolution after the rotation");
     assert_eq!(rotated.value()["headers"]["Authorization"], "Bearer tok-8f30");
-    let listing = format!("{:?}", keyway.resolver().cached_secrets());
+    let listing = format!("{:?}", keyway.cache_entries(&caller).await.expect("cache view"));
     assert!(listing.contains("prod/db") && !listing.contains("pw-9b1c"), "{listing}");
-    assert!(!keyway.resolver().masker().mask("Bearer tok-8f30").contains("tok-8f30"), "values are masked");
+    assert!(!keyway.masker().mask("Bearer tok-8f30").contains("tok-8f30"), "values are masked");
 
     // Within its freshness, a cached value is served without the server.
     let fresh = keyway.resolve(&caller, &step).await.expect("resolution");
