@@ -21,10 +21,11 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    // The service logs one line per request and its audit records; other commands only warnings.
+    // The service logs one line per request and its audit records; other commands only warnings (a failing
+    // audit file is said once, in the command's own error line).
     let default_filter = match cli.command {
         cli::Command::Serve(_) => "warn,keyway::serve=info,keyway::audit=info",
-        _ => "warn",
+        _ => "warn,keyway::audit=off",
     };
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -271,7 +271,7 @@ impl Keyway {
         // Access is checked before the manager connects: a refused caller reaches no backend.
         self.shared.slot(manager)?;
         self.check_value_size(manager, value)?;
-        self.audit_writable()?;
+        self.audit_intent(identity, "create", manager, name).await?;
         let perform = || async { self.shared.connected(manager).await?.create(name, value, options).await };
         let written = self.resolver.write(identity, manager, name, Operation::Create, perform).await?;
         self.confirm_write_audit().await?;
@@ -291,7 +291,7 @@ impl Keyway {
         if let Some(value) = &request.value {
             self.check_value_size(manager, value)?;
         }
-        self.audit_writable()?;
+        self.audit_intent(identity, "update", manager, name).await?;
         let perform = || async { self.shared.connected(manager).await?.update(name, request).await };
         let written = self.resolver.write(identity, manager, name, Operation::Update, perform).await?;
         self.confirm_write_audit().await?;
@@ -308,7 +308,7 @@ impl Keyway {
     ) -> Result<Option<Timestamp>, KeywayError> {
         // Access is checked before the manager connects: a refused caller reaches no backend.
         self.shared.slot(manager)?;
-        self.audit_writable()?;
+        self.audit_intent(identity, "delete", manager, name).await?;
         let perform = || async { self.shared.connected(manager).await?.delete(name, mode).await };
         let purge_at = self.resolver.write(identity, manager, name, Operation::Delete, perform).await?;
         self.confirm_write_audit().await?;
@@ -319,7 +319,7 @@ impl Keyway {
     pub async fn restore(&self, identity: &Identity, manager: &str, name: &str) -> Result<SecretMetadata, KeywayError> {
         // Access is checked before the manager connects: a refused caller reaches no backend.
         self.shared.slot(manager)?;
-        self.audit_writable()?;
+        self.audit_intent(identity, "restore", manager, name).await?;
         let perform = || async { self.shared.connected(manager).await?.restore(name).await };
         let restored = self.resolver.write(identity, manager, name, Operation::Restore, perform).await?;
         self.confirm_write_audit().await?;
@@ -460,17 +460,28 @@ impl Keyway {
         })
     }
 
-    /// Before a write reaches a backend: fails when audits fail closed and the audit file does not take
-    /// records now.
-    fn audit_writable(&self) -> Result<(), KeywayError> {
-        if self.audit_mode == AuditFailureMode::Open {
+    /// Before a write reaches a backend, when audits fail closed to a file: records that it starts (outcome
+    /// `started`) and waits for that record to reach the file, so a write that cannot be audited never
+    /// happens. Its outcome is recorded after it, as for every call.
+    async fn audit_intent(
+        &self,
+        identity: &Identity,
+        operation: &'static str,
+        manager: &str,
+        name: &str,
+    ) -> Result<(), KeywayError> {
+        let auditor = self.resolver.auditor();
+        if self.audit_mode == AuditFailureMode::Open || !auditor.has_file() {
             return Ok(());
         }
-        self.resolver.auditor().ensure_writable().map_err(|err| {
+        let mut record = AuditRecord::new(Arc::new(identity.clone()), operation, manager, name);
+        record.outcome = "started";
+        auditor.record(record);
+        auditor.confirm().await.map_err(|err| {
             tracing::error!(target: "keyway::audit", error = %err, "refusing a write that could not be audited");
             KeywayError::AuditUnavailable(format!(
-                "the write was refused because the audit file cannot be written ({err}); fix it (audit.file in the \
-                 configuration) or set audit.on_failure: open"
+                "the write was refused because its audit record could not be written ({err}); fix the audit file \
+                 (audit.file in the configuration) or set audit.on_failure: open"
             ))
         })
     }

@@ -136,3 +136,26 @@ async fn audit_records_say_who_did_what_and_never_values() {
     let update = records.iter().find(|r| r["operation"] == "update").expect("update record");
     assert_eq!(update["version"], "v4");
 }
+
+#[tokio::test]
+async fn confirm_says_whether_the_records_reached_the_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let source = backend();
+    let good = restricted(&source, Auditor::to_file(&dir.path().join("audit.jsonl")).expect("audit file"));
+    let member = Identity::in_namespace("company.team");
+    good.resolve(&member, &json!({"t": "${secret:aws/api-token}"})).await.expect("resolves");
+    good.auditor().confirm().await.expect("written");
+    let written = std::fs::read_to_string(dir.path().join("audit.jsonl")).expect("audit file");
+    assert!(written.contains("\"revealed\":true"), "{written}");
+
+    // A device that is always full: opened fine, every write refused.
+    let full = restricted(&source, Auditor::to_file(std::path::Path::new("/dev/full")).expect("/dev/full opens"));
+    full.resolve(&member, &json!({"t": "${secret:aws/api-token}"})).await.expect("resolves");
+    assert!(full.auditor().confirm().await.is_err(), "the record could not be written");
+    // Nothing new to write is no excuse: the earlier loss still counts for everything up to it.
+    assert!(full.auditor().confirm().await.is_err());
+    // Without a file there is nothing to fail.
+    let tracing_only = restricted(&source, Auditor::tracing_only());
+    tracing_only.resolve(&member, &json!({"t": "${secret:aws/api-token}"})).await.expect("resolves");
+    tracing_only.auditor().confirm().await.expect("nothing to confirm");
+}

@@ -85,13 +85,14 @@ pub fn bind_unix(path: &Path) -> Result<tokio::net::UnixListener> {
 }
 
 /// The `Host` header values a TCP listener answers: its address, `localhost` and the loopback addresses
-/// with its port when it listens on loopback, and the configured names.
+/// with its port when it listens on loopback (or on every address), and the configured names.
 pub fn allowed_hosts(local: &[SocketAddr], configured: &[String]) -> Vec<String> {
     let mut hosts: Vec<String> = Vec::new();
     for address in local {
         let port = address.port();
         hosts.push(address.to_string());
-        if address.ip().is_loopback() {
+        // Listening on every address includes loopback; other names of the machine go in serve.hosts.
+        if address.ip().is_loopback() || address.ip().is_unspecified() {
             hosts.extend([format!("localhost:{port}"), format!("127.0.0.1:{port}"), format!("[::1]:{port}")]);
         }
     }

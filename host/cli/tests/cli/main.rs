@@ -4,9 +4,12 @@
 //! - `bad_input`: every mistake gives one clear line, its exit code, and changes nothing.
 //! - `managers`: read-only managers, access rules, `resolve` and `exec`.
 //! - `serve`: the HTTP service, its identity headers, cache view, revocation and token; no value leaks.
+//! - `callers`: the service against hostile callers: clients and scopes, the Unix socket, TLS, the door,
+//!   bounded connections and steps, masking that is no oracle, audit that fails closed.
 //! - `plugin_test`: the conformance suite on a plugin file.
 
 mod bad_input;
+mod callers;
 mod first_flow;
 mod managers;
 mod plugin_test;

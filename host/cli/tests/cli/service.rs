@@ -23,7 +23,13 @@ pub struct Server {
 impl Server {
     /// Starts `keyway serve --listen 127.0.0.1:0 EXTRA...` in `sandbox`, with keyway's own debug logs on.
     pub fn start(sandbox: &Sandbox, extra: &[&str]) -> Self {
-        let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
+        Self::start_on(sandbox, "127.0.0.1:0", extra)
+    }
+
+    /// Starts `keyway serve --listen LISTEN EXTRA...` in `sandbox`; `base` is what it says it listens on
+    /// (`http://…`, `https://…` or `unix:PATH`).
+    pub fn start_on(sandbox: &Sandbox, listen: &str, extra: &[&str]) -> Self {
+        let mut args = vec!["serve", "--listen", listen];
         args.extend_from_slice(extra);
         let mut command = sandbox.command(&args);
         command
@@ -59,6 +65,11 @@ impl Server {
         let token_file = sandbox.home().join("serve.token");
         let token = std::fs::read_to_string(token_file).ok().map(|text| text.trim().to_owned());
         Self { child, base, token, log }
+    }
+
+    /// The service's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Everything the service wrote to stderr so far.

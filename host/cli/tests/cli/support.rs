@@ -103,6 +103,14 @@ impl Sandbox {
         path
     }
 
+    /// Writes `keyway.yaml` from `text` (after the shared plugin cache line) and points `KEYWAY_CONFIG` at it.
+    pub fn configure_text(&mut self, text: &str) -> PathBuf {
+        let text = format!("plugins:\n  cache_dir: {}\n{text}", shared_plugin_cache().display());
+        let path = self.write("keyway.yaml", text.as_bytes());
+        self.set_env("KEYWAY_CONFIG", &path.display().to_string());
+        path
+    }
+
     /// Writes a file in the sandbox.
     pub fn write(&self, name: &str, contents: &[u8]) -> PathBuf {
         let path = self.path().join(name);

@@ -191,12 +191,6 @@ impl Auditor {
         }
     }
 
-    /// Whether the audit file took the last records; when it did not, tries to write what waits again and
-    /// says whether that worked. Front ends that fail closed call this before a write reaches a backend.
-    pub fn ensure_writable(&self) -> io::Result<()> {
-        self.file.as_ref().map_or(Ok(()), FileSink::ensure_writable)
-    }
-
     /// Waits until every record so far is written and flushed; reports the first write error since the last
     /// flush.
     pub fn flush(&self) -> io::Result<()> {

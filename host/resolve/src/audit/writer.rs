@@ -131,8 +131,6 @@ pub(super) struct Progress {
     pub handled: u64,
     /// The highest sequence number of a batch whose write or flush failed (0: none).
     pub lost_through: u64,
-    /// Whether the last write and flush succeeded.
-    pub healthy: bool,
 }
 
 /// The calling side of the file: the queue to the writer, the pool of emptied batches, and the writer's
@@ -182,15 +180,6 @@ impl FileSink {
             return Err(io::Error::other("the audit file could not be written"));
         }
         Ok(())
-    }
-
-    /// Whether the last write to the file succeeded; when it did not, tries again to write what is waiting
-    /// (a full disk may have room again) and says whether that worked.
-    pub fn ensure_writable(&self) -> io::Result<()> {
-        if self.progress.borrow().healthy {
-            return Ok(());
-        }
-        self.flush()
     }
 
     /// Waits until the writer has written and flushed everything queued before.
@@ -259,14 +248,14 @@ fn display<S: serde::Serializer, T: std::fmt::Display>(value: &T, serializer: S)
 pub(super) fn spawn(file: File) -> io::Result<(FileSink, JoinHandle<()>)> {
     let (sender, receiver) = mpsc::sync_channel(QUEUE_BATCHES);
     let pool = Arc::new(Pool::default());
-    let (publish, progress) = watch::channel(Progress { healthy: true, ..Progress::default() });
+    let (publish, progress) = watch::channel(Progress::default());
     let writer = Writer {
         out: BufWriter::new(file),
         failure: None,
         lines: Vec::new(),
         pool: Arc::clone(&pool),
         publish,
-        progress: Progress { healthy: true, ..Progress::default() },
+        progress: Progress::default(),
         cycle_failed: false,
     };
     let worker = std::thread::Builder::new().name("keyway-audit".into()).spawn(move || writer.run(&receiver))?;
@@ -332,7 +321,9 @@ impl Writer {
                     (Some(error), _) | (None, Err(error)) => Err(error),
                     (None, Ok(())) => Ok(()),
                 };
-                self.progress.healthy = result.is_ok();
+                if self.cycle_failed || result.is_err() {
+                    self.progress.lost_through = self.progress.handled;
+                }
                 self.cycle_failed = false;
                 self.publish.send_replace(self.progress);
                 let _ = done.send(result);
@@ -348,7 +339,6 @@ impl Writer {
         if self.cycle_failed {
             self.progress.lost_through = self.progress.handled;
         }
-        self.progress.healthy = !self.cycle_failed;
         self.cycle_failed = false;
         if *self.publish.borrow() != self.progress {
             self.publish.send_replace(self.progress);
