@@ -17,4 +17,9 @@ fn example_configuration_is_valid() {
         manifest.validate(name, &settings).unwrap_or_else(|err| panic!("{err}"));
     }
     assert_eq!(config.managers.len(), 4);
+    std::env::set_var("KESTRA_KEYWAY_TOKEN", "an-example-token-of-the-workers");
+    let home = std::env::temp_dir().join(format!("keyway-example-home-{}", std::process::id()));
+    let clients = keyway::ClientRegistry::from_config(&config.serve, &home, None).unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(clients.by_token("an-example-token-of-the-workers").map(|c| c.name()), Some("kestra-workers"));
+    assert_eq!(clients.by_uid(1001).map(|c| c.name()), Some("airflow"));
 }
