@@ -175,6 +175,20 @@ The manifest is read from the .toml file beside the .wasm. test.yaml holds the p
 and optionally `egress:`, `auth:`, `current_label:`, `previous_label:`, `invalid_name:`."
     )]
     Test(PluginTestArgs),
+    /// Print the grant that lets a third-party plugin reach what its manifest requests, for this exact build.
+    #[command(
+        after_help = "Example:\n  keyway plugin trust plugins/acme.wasm >> keyway.yaml   # under `plugins: grants:`\n\
+A plugin's manifest only requests egress; the grant names the plugin's SHA-256, so another build gets nothing\n\
+until it is trusted again. Built-in plugins need no grant."
+    )]
+    Trust(PluginTrustArgs),
+}
+
+/// `keyway plugin trust`.
+#[derive(Debug, Args)]
+pub struct PluginTrustArgs {
+    /// The plugin component; its manifest is the `.toml` file beside it.
+    pub wasm: PathBuf,
 }
 
 /// A secret reference.

@@ -9,8 +9,12 @@ pub fn time(ts: Option<Timestamp>) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
-/// Prints rows as an aligned table with a header.
+/// Prints rows as an aligned table with a header. Cells are text from backends and plugins: control
+/// characters are escaped, so a name cannot drive the terminal.
 pub fn table(header: &[&str], rows: &[Vec<String>]) {
+    let rows: Vec<Vec<String>> =
+        rows.iter().map(|row| row.iter().map(|cell| keyway_runtime::sanitize(cell, 4096)).collect()).collect();
+    let rows = rows.as_slice();
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {
@@ -72,7 +76,7 @@ pub fn metadata_lines(meta: &SecretMetadata) {
         ("purge at", time(meta.purge_at)),
     ];
     for (field, value) in rows {
-        println!("{field:<12} {value}");
+        println!("{field:<12} {}", keyway_runtime::sanitize(&value, 4096));
     }
 }
 

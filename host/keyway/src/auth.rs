@@ -17,6 +17,8 @@ pub fn credentials_for(
     let mut settings = auth.clone();
     if let Some(map) = settings.as_object_mut() {
         map.remove("type");
+        // What the manager's plugin may mint: read by `token_scopes`, not by the identity's settings.
+        map.remove("scopes");
     }
     match kind {
         #[cfg(feature = "aws")]
@@ -42,6 +44,16 @@ pub fn credentials_for(
         }
         other => Err(error(format!("unknown type '{other}'; use aws, azure or gcp"))),
     }
+}
+
+/// The token scopes a manager's `auth.scopes` allows its plugin (`None`: what the plugin's manifest
+/// declares). Its plugin gets tokens only for scopes both allow.
+pub fn token_scopes(manager: &str, auth: Option<&serde_json::Value>) -> Result<Option<Vec<String>>, KeywayError> {
+    let Some(scopes) = auth.and_then(|auth| auth.get("scopes")) else { return Ok(None) };
+    let scopes: Vec<String> = serde_json::from_value(scopes.clone()).map_err(|_| KeywayError::Config {
+        message: format!("manager '{manager}': `auth.scopes` must be a list of scopes (strings)"),
+    })?;
+    Ok(Some(scopes))
 }
 
 /// A settings error without the value it quotes: `auth` holds credentials.

@@ -4,7 +4,7 @@
 //! it offers no path to a backend, a cached value or the cache's controls
 //! that skips the access check or the audit record.
 
-use crate::auth::credentials_for;
+use crate::auth::{credentials_for, token_scopes};
 use crate::clients::ClientRegistry;
 use crate::config::{interpolate, AuditFailureMode, Config, ConfigSource, ManagerConfig, ServeConfig};
 use crate::error::KeywayError;
@@ -58,6 +58,7 @@ struct Shared {
     runtime: Runtime,
     registry: PluginRegistry,
     home: PathBuf,
+    cache_dir: PathBuf,
     slots: BTreeMap<String, Slot>,
 }
 
@@ -88,8 +89,8 @@ impl Keyway {
     pub async fn open(config: Config, source: ConfigSource) -> Result<Self, KeywayError> {
         let home = config.home();
         let cache_dir = config.plugins.cache_dir.clone().unwrap_or_else(|| home.join("cache"));
-        let runtime = Runtime::new(RuntimeConfig { cache_dir: Some(cache_dir), ..RuntimeConfig::default() })?;
-        let registry = PluginRegistry::new(config.plugins.dir.clone());
+        let runtime = Runtime::new(RuntimeConfig { cache_dir: Some(cache_dir.clone()), ..RuntimeConfig::default() })?;
+        let registry = PluginRegistry::new(config.plugins.dir.clone(), config.plugins.grants.clone());
         if let Some(default) = &config.default_manager {
             if !config.managers.contains_key(default) {
                 return Err(KeywayError::Config {
@@ -102,7 +103,7 @@ impl Keyway {
             .iter()
             .map(|(name, manager)| (name.clone(), Slot { config: manager.clone(), manager: OnceCell::new() }))
             .collect();
-        let shared = Arc::new(Shared { runtime, registry, home, slots });
+        let shared = Arc::new(Shared { runtime, registry, home, cache_dir, slots });
         let auditor = match &config.audit.file {
             Some(path) => Auditor::to_file(path)
                 .map_err(|err| KeywayError::Config { message: format!("audit file {}: {err}", path.display()) })?,
@@ -550,14 +551,18 @@ impl Shared {
             interpolate(auth, &format!("managers.{name}.auth"))?;
         }
         let credentials = credentials_for(name, auth.as_ref())?;
+        let token_scopes = token_scopes(name, auth.as_ref())?;
         let defaults = Limits::default();
         let limits = Limits {
             call_timeout: config.limits.timeout_ms.map_or(defaults.call_timeout, Duration::from_millis),
             memory_bytes: config.limits.memory_mib.map_or(defaults.memory_bytes, |m| (m as usize) << 20),
             max_instances: config.limits.max_instances.unwrap_or(defaults.max_instances),
             max_value_bytes: config.limits.max_value_kib.map_or(defaults.max_value_bytes, |k| (k as usize) << 10),
+            data_dir_bytes: config.limits.data_dir_mib.map_or(defaults.data_dir_bytes, |m| m << 20),
         };
         let data_dir = config.data_dir.clone().unwrap_or_else(|| self.home.join("data").join(name));
+        self.check_data_dir(name, &data_dir)?;
+        let (manifest_egress, granted_egress) = self.registry.egress_grant(name, &plugin)?;
         let ca_certificates = match &config.tls_ca_file {
             Some(path) => vec![std::fs::read(path).map_err(|err| KeywayError::Config {
                 message: format!("managers.{name}.tls_ca_file: cannot read {}: {err}", path.display()),
@@ -566,8 +571,9 @@ impl Shared {
         };
         let connection_config = ConnectionConfig {
             settings,
-            egress: config.egress.clone(),
-            manifest_egress: true,
+            egress: config.egress.iter().chain(&granted_egress).cloned().collect(),
+            manifest_egress,
+            token_scopes,
             data_dir: Some(data_dir),
             limits,
             credentials,
@@ -581,6 +587,47 @@ impl Shared {
             visible: config.visible.clone(),
         };
         Ok(Arc::new(Manager::new(name, connection, rules)))
+    }
+}
+
+impl Shared {
+    /// Refuses a data directory that holds, or lies in, keyway's plugin cache: a plugin writing there could
+    /// plant native code the host would run.
+    fn check_data_dir(&self, manager: &str, data_dir: &Path) -> Result<(), KeywayError> {
+        let absolute = |path: &Path| {
+            let path = if path.is_absolute() {
+                path.to_path_buf()
+            } else {
+                std::env::current_dir().unwrap_or_default().join(path)
+            };
+            // Resolve what exists (links included); keep the rest as written.
+            let mut existing = path.clone();
+            let mut rest = Vec::new();
+            while !existing.exists() {
+                match (existing.file_name().map(|name| name.to_owned()), existing.parent()) {
+                    (Some(name), Some(parent)) => {
+                        rest.push(name);
+                        existing = parent.to_path_buf();
+                    }
+                    _ => break,
+                }
+            }
+            let mut resolved = existing.canonicalize().unwrap_or(existing);
+            resolved.extend(rest.iter().rev());
+            resolved
+        };
+        let (data, cache) = (absolute(data_dir), absolute(&self.cache_dir));
+        if cache.starts_with(&data) || data.starts_with(&cache) {
+            return Err(KeywayError::Config {
+                message: format!(
+                    "managers.{manager}.data_dir {} overlaps the plugin cache {}: a plugin must never write where \
+                     precompiled plugins are kept; choose another folder",
+                    data_dir.display(),
+                    self.cache_dir.display()
+                ),
+            });
+        }
+        Ok(())
     }
 }
 

@@ -159,3 +159,21 @@ async fn confirm_says_whether_the_records_reached_the_file() {
     tracing_only.resolve(&member, &json!({"t": "${secret:aws/api-token}"})).await.expect("resolves");
     tracing_only.auditor().confirm().await.expect("nothing to confirm");
 }
+
+#[tokio::test]
+async fn a_failing_placeholder_never_shows_what_its_siblings_resolved() {
+    let good = FakeSource::new(false);
+    good.put("api-token", "sibling-value-8e1f4c");
+    let echoing = FakeSource::new(false);
+    echoing.fail_with(Some(ProviderError::Unavailable("proxy said: sibling-value-8e1f4c is not mine".into())));
+    let resolver = Resolver::builder()
+        .manager("good", good, ManagerOptions::default())
+        .manager("echo", echoing, ManagerOptions::default())
+        .build()
+        .expect("resolver");
+    let step = json!({"a": "${secret:good/api-token}", "b": "${secret:echo/other}"});
+    let err = resolver.resolve(&Identity::default(), &step).await.expect_err("b fails");
+    let text = format!("{err} {err:?}");
+    assert!(!text.contains("sibling-value-8e1f4c"), "{text}");
+    assert!(text.contains("proxy said: ****** is not mine"), "the rest of the message stays: {text}");
+}

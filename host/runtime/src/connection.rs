@@ -29,6 +29,8 @@ pub struct Limits {
     pub max_instances: u32,
     /// The largest secret value accepted from the plugin, in bytes.
     pub max_value_bytes: usize,
+    /// The most bytes the plugin's data directory may hold; past it writes are refused.
+    pub data_dir_bytes: u64,
 }
 
 impl Default for Limits {
@@ -38,9 +40,16 @@ impl Default for Limits {
             memory_bytes: 64 << 20,
             max_instances: 8,
             max_value_bytes: 1 << 20,
+            data_dir_bytes: 256 << 20,
         }
     }
 }
+
+/// The most secrets one `list` page may hold.
+pub const MAX_PAGE_ITEMS: usize = 10_000;
+
+/// How often a connection measures its data directory when no write asks for it.
+const QUOTA_CHECK_EVERY: Duration = Duration::from_secs(1);
 
 /// What a manager grants its plugin.
 #[derive(Clone)]
@@ -60,6 +69,9 @@ pub struct ConnectionConfig {
     /// Extra root certificates (PEM) the host trusts for this manager's HTTPS connections,
     /// besides the operating system's (for a backend signed by a private CA).
     pub ca_certificates: Vec<Vec<u8>>,
+    /// The token scopes the manager allows (its `auth.scopes`); `None` allows what the manifest declares.
+    /// A plugin gets tokens only for scopes its manifest declares and this allows.
+    pub token_scopes: Option<Vec<String>>,
 }
 
 impl Default for ConnectionConfig {
@@ -72,6 +84,7 @@ impl Default for ConnectionConfig {
             limits: Limits::default(),
             credentials: Arc::new(NoCredentials),
             ca_certificates: Vec::new(),
+            token_scopes: None,
         }
     }
 }
@@ -105,6 +118,15 @@ struct Inner {
     limits: Limits,
     egress: Arc<EgressPolicy>,
     write_lock: Option<tokio::sync::Mutex<()>>,
+    quota: Option<DataQuota>,
+}
+
+/// The data directory's quota: measured after writes and at most every [`QUOTA_CHECK_EVERY`] otherwise.
+struct DataQuota {
+    dir: PathBuf,
+    limit: u64,
+    last: std::sync::Mutex<Option<std::time::Instant>>,
+    over: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Connection {
@@ -129,19 +151,25 @@ impl Runtime {
         config: ConnectionConfig,
     ) -> Result<Connection, RuntimeError> {
         let manifest = plugin.manifest();
+        valid_manager_name(manager)?;
         manifest.validate(manager, &config.settings)?;
         let mut egress = EgressPolicy::deny_all();
+        let refused = |field: &str, err: crate::egress::PatternError| RuntimeError::Settings {
+            manager: manager.into(),
+            field: field.into(),
+            problem: err.to_string(),
+        };
         if config.manifest_egress {
-            manifest.egress.iter().for_each(|host| {
-                egress.allow(host);
-            });
+            for pattern in &manifest.egress {
+                egress.allow(pattern).map_err(|err| refused("egress (the plugin's manifest)", err))?;
+            }
         }
-        manifest.egress_urls(&config.settings).into_iter().for_each(|url| {
-            egress.allow(url);
-        });
-        config.egress.iter().for_each(|host| {
-            egress.allow(host);
-        });
+        for url in manifest.egress_urls(&config.settings) {
+            egress.allow(url).map_err(|err| refused("settings", err))?;
+        }
+        for pattern in &config.egress {
+            egress.allow(pattern).map_err(|err| refused("egress", err))?;
+        }
         let data_dir = if manifest.data_dir {
             let dir = config.data_dir.clone().ok_or_else(|| RuntimeError::Settings {
                 manager: manager.into(),
@@ -160,15 +188,9 @@ impl Runtime {
         let limits = config.limits;
         let max_instances = manifest.max_instances.map_or(limits.max_instances, |m| m.min(limits.max_instances));
         let egress = Arc::new(egress);
-        let http = if config.ca_certificates.is_empty() {
-            self.http.clone()
-        } else {
-            self.http_client(&config.ca_certificates).map_err(|problem| RuntimeError::Settings {
-                manager: manager.into(),
-                field: "tls_ca_file".into(),
-                problem,
-            })?
-        };
+        let http = self.http_client(&config.ca_certificates, egress.clone()).map_err(|problem| {
+            RuntimeError::Settings { manager: manager.into(), field: "tls_ca_file".into(), problem }
+        })?;
         let factory = InstanceFactory {
             plugin: plugin.clone(),
             engine: self.engine.clone(),
@@ -180,6 +202,16 @@ impl Runtime {
             manager: Arc::from(manager),
             settings_json: config.settings.to_string(),
             redactor: Redactor::from_settings(manifest, &config.settings),
+            grant: Arc::new(crate::sandbox::CredentialGrant {
+                aws: manifest.credentials.aws,
+                scopes: manifest
+                    .credentials
+                    .scopes
+                    .iter()
+                    .filter(|scope| config.token_scopes.as_ref().is_none_or(|allowed| allowed.contains(scope)))
+                    .cloned()
+                    .collect(),
+            }),
             open_timeout: limits.call_timeout,
         };
         let open_error = |source| RuntimeError::Open {
@@ -195,13 +227,30 @@ impl Runtime {
             }
         }
         let connection = bindings::ProviderExports::connection(first.bindings.keyway_provider_provider());
-        let capabilities = connection.call_capabilities(&mut first.store, first.handle).await.map_err(|err| {
-            open_error(CallError::Crashed {
-                plugin: plugin.name().into(),
-                operation: "capabilities".into(),
-                reason: describe_trap(&err),
-            })
-        })?;
+        let asked = connection.call_capabilities(&mut first.store, first.handle);
+        let capabilities = match tokio::time::timeout(limits.call_timeout, asked).await {
+            Ok(Ok(capabilities)) => capabilities,
+            Ok(Err(err)) => {
+                return Err(open_error(CallError::Crashed {
+                    plugin: plugin.name().into(),
+                    operation: "capabilities".into(),
+                    reason: describe_trap(&err),
+                }))
+            }
+            Err(_) => {
+                return Err(open_error(CallError::Deadline {
+                    plugin: plugin.name().into(),
+                    operation: "capabilities".into(),
+                    limit_ms: limits.call_timeout.as_millis() as u64,
+                }))
+            }
+        };
+        let quota = factory.data_dir.clone().map(|dir| DataQuota {
+            dir,
+            limit: limits.data_dir_bytes,
+            last: std::sync::Mutex::new(None),
+            over: std::sync::atomic::AtomicBool::new(false),
+        });
         let pool = InstancePool::new(factory, max_instances, self.config.reuse_instances);
         pool.put(first);
         Ok(Connection {
@@ -213,6 +262,7 @@ impl Runtime {
                 limits,
                 egress,
                 write_lock: manifest.serialize_writes.then(|| tokio::sync::Mutex::new(())),
+                quota,
             }),
         })
     }
@@ -279,15 +329,15 @@ impl Connection {
                 }),
             )
             .await?;
-        let mut secrets = Vec::with_capacity(results.len());
-        for result in results {
-            let secret = result.map(secret_from_wit).map_err(|e| self.plugin_error(e));
-            if let Ok(secret) = &secret {
-                self.check_size("get-many", &secret.value)?;
-            }
-            secrets.push(secret);
+        let results: Vec<Result<Secret, bindings::types::ProviderError>> =
+            results.into_iter().map(|result| result.map(secret_from_wit)).collect();
+        for secret in results.iter().flatten() {
+            self.check_size("get-many", &secret.value)?;
         }
-        Ok(secrets)
+        // A failure must not carry a value another name of the same call returned.
+        let redactor =
+            self.inner.pool.factory.redactor.with_values(results.iter().flatten().map(|secret| &secret.value));
+        Ok(results.into_iter().map(|result| result.map_err(|e| self.plugin_error_with(&redactor, e))).collect())
     }
 
     /// Reads metadata only (the cheap version probe when the plugin declares `probe`).
@@ -317,11 +367,14 @@ impl Connection {
     ) -> Result<SecretMetadata, CallError> {
         self.require(Operation::Create)?;
         self.check_size("create", value)?;
+        self.refuse_over_quota("create")?;
         let _write = self.write_guard().await;
+        let redactor = self.inner.pool.factory.redactor.with_values([value]);
         let (name, value, options) = (name.to_owned(), value_to_wit(value), write_options_to_wit(options));
         let result = self
-            .call(
+            .call_redacting(
                 "create",
+                Some(&redactor),
                 Box::new(move |i| {
                     Box::pin(async move {
                         let (c, store, h) = parts(i);
@@ -330,7 +383,7 @@ impl Connection {
                 }),
             )
             .await?;
-        Ok(metadata_from_wit(result.map_err(|e| self.plugin_error(e))?))
+        Ok(metadata_from_wit(result.map_err(|e| self.plugin_error_with(&redactor, e))?))
     }
 
     /// Changes a secret's value and/or attributes.
@@ -338,12 +391,15 @@ impl Connection {
         self.require(Operation::Update)?;
         if let Some(value) = &request.value {
             self.check_size("update", value)?;
+            self.refuse_over_quota("update")?;
         }
         let _write = self.write_guard().await;
+        let redactor = self.inner.pool.factory.redactor.with_values(request.value.as_ref());
         let (name, request) = (name.to_owned(), update_to_wit(request));
         let result = self
-            .call(
+            .call_redacting(
                 "update",
+                Some(&redactor),
                 Box::new(move |i| {
                     Box::pin(async move {
                         let (c, store, h) = parts(i);
@@ -352,7 +408,7 @@ impl Connection {
                 }),
             )
             .await?;
-        Ok(metadata_from_wit(result.map_err(|e| self.plugin_error(e))?))
+        Ok(metadata_from_wit(result.map_err(|e| self.plugin_error_with(&redactor, e))?))
     }
 
     /// Deletes a secret; returns when a recoverable deletion becomes permanent.
@@ -415,7 +471,15 @@ impl Connection {
                 }),
             )
             .await?;
-        Ok(list_page_from_wit(result.map_err(|e| self.plugin_error(e))?))
+        let page = list_page_from_wit(result.map_err(|e| self.plugin_error(e))?);
+        if page.secrets.len() > MAX_PAGE_ITEMS {
+            return Err(CallError::ResourceLimit {
+                plugin: self.inner.plugin.name().into(),
+                operation: "list".into(),
+                limit: format!("a page of {} secrets is more than {MAX_PAGE_ITEMS}", page.secrets.len()),
+            });
+        }
+        Ok(page)
     }
 
     /// Lists a secret's versions, newest first.
@@ -439,6 +503,50 @@ impl Connection {
     /// A plugin's contract error, with the manager's secret settings redacted from its message.
     fn plugin_error(&self, error: bindings::types::ProviderError) -> ProviderError {
         error_from_wit(self.inner.pool.factory.redactor.error(error))
+    }
+
+    /// A plugin's contract error, with the manager's secret settings and this call's values redacted.
+    fn plugin_error_with(&self, redactor: &Redactor, error: bindings::types::ProviderError) -> ProviderError {
+        error_from_wit(redactor.error(error))
+    }
+
+    /// Refuses a write while the data directory is over its quota.
+    fn refuse_over_quota(&self, operation: &str) -> Result<(), CallError> {
+        match &self.inner.quota {
+            Some(quota) if quota.over.load(std::sync::atomic::Ordering::Acquire) => Err(CallError::ResourceLimit {
+                plugin: self.inner.plugin.name().into(),
+                operation: operation.into(),
+                limit: format!(
+                    "the data directory {} holds more than its quota of {} MiB; delete secrets or raise \
+                         limits.data_dir_mib",
+                    quota.dir.display(),
+                    quota.limit >> 20
+                ),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Measures the data directory after a write, or when the last measure is older than
+    /// [`QUOTA_CHECK_EVERY`]; the limit it is over, when it crossed it.
+    fn measure_quota(&self, operation: &str) -> Option<String> {
+        let quota = self.inner.quota.as_ref()?;
+        let write = matches!(operation, "create" | "update" | "delete" | "restore");
+        {
+            let mut last = quota.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if !write && last.is_some_and(|at| at.elapsed() < QUOTA_CHECK_EVERY) {
+                return None;
+            }
+            *last = Some(std::time::Instant::now());
+        }
+        let size = directory_size(&quota.dir, quota.limit.saturating_add(1));
+        let over = size > quota.limit;
+        let was_over = quota.over.swap(over, std::sync::atomic::Ordering::AcqRel);
+        if over && !was_over {
+            tracing::warn!(manager = %self.inner.manager, dir = %quota.dir.display(), limit_mib = quota.limit >> 20, "the plugin's data directory is over its quota; writes are refused");
+            return Some(format!("data directory quota of {} MiB", quota.limit >> 20));
+        }
+        None
     }
 
     fn require(&self, operation: Operation) -> Result<(), CallError> {
@@ -475,6 +583,17 @@ impl Connection {
 
     /// Runs one call on a pooled instance under the deadline; discards the instance on failure.
     async fn call<T: Send>(&self, operation: &'static str, f: Box<CallFn<T>>) -> Result<T, CallError> {
+        self.call_redacting(operation, None, f).await
+    }
+
+    /// [`call`](Self::call) with `redactor` (the manager's secrets plus this call's values) applied to what
+    /// the plugin logs during the call.
+    async fn call_redacting<T: Send>(
+        &self,
+        operation: &'static str,
+        redactor: Option<&Redactor>,
+        f: Box<CallFn<T>>,
+    ) -> Result<T, CallError> {
         let inner = &self.inner;
         let _slot = inner.pool.slots.acquire().await.map_err(|_| CallError::Instantiate {
             plugin: inner.plugin.name().into(),
@@ -482,6 +601,9 @@ impl Connection {
         })?;
         let mut instance = inner.pool.take().await?;
         instance.store.data_mut().log = LogBudget::default();
+        if let Some(redactor) = redactor {
+            instance.store.data_mut().redactor = redactor.clone();
+        }
         let outcome = tokio::time::timeout(inner.limits.call_timeout, f(&mut instance)).await;
         let plugin = inner.plugin.name().to_owned();
         match outcome {
@@ -489,6 +611,13 @@ impl Connection {
                 let dropped = instance.store.data().log.dropped;
                 if dropped > 0 {
                     tracing::warn!(manager = %inner.manager, %plugin, operation, dropped, "plugin exceeded its log budget; lines dropped");
+                }
+                if redactor.is_some() {
+                    instance.store.data_mut().redactor = inner.pool.factory.redactor.clone();
+                }
+                if let Some(limit) = self.measure_quota(operation) {
+                    // The plugin filled its data directory in this call: its instance goes.
+                    return Err(CallError::ResourceLimit { plugin, operation: operation.into(), limit });
                 }
                 inner.pool.put(instance);
                 Ok(value)
@@ -533,6 +662,46 @@ pub(crate) fn describe_trap(err: &wasmtime::Error) -> String {
     }
     let text = err.root_cause().to_string();
     text.lines().next().unwrap_or("unknown failure").chars().take(300).collect()
+}
+
+/// Checks a manager's name before it names anything on disk: letters, digits, `-`, `_` and `.`, starting
+/// with a letter or digit, no `..`, at most 64 characters.
+fn valid_manager_name(manager: &str) -> Result<(), RuntimeError> {
+    let valid = manager.len() <= 64
+        && manager.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && manager.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !manager.contains("..");
+    if valid {
+        return Ok(());
+    }
+    Err(RuntimeError::Settings {
+        manager: manager.chars().filter(|c| !c.is_control()).take(64).collect(),
+        field: "name".into(),
+        problem: "a manager's name starts with a letter or digit and holds only letters, digits, '-', '_' and '.' \
+                  (no '..', at most 64 characters)"
+            .into(),
+    })
+}
+
+/// The bytes of the regular files under `dir` (links not followed), counted until `stop`.
+fn directory_size(dir: &std::path::Path, stop: u64) -> u64 {
+    let mut total = 0u64;
+    let mut pending = vec![(dir.to_path_buf(), 0u32)];
+    while let Some((folder, depth)) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else { continue };
+        for entry in entries.flatten() {
+            let Ok(metadata) = entry.metadata() else { continue };
+            if metadata.is_dir() && depth < 16 {
+                pending.push((entry.path(), depth + 1));
+            } else if metadata.is_file() {
+                total = total.saturating_add(metadata.len());
+            }
+            if total >= stop {
+                return total;
+            }
+        }
+    }
+    total
 }
 
 /// Makes files 0600 and folders 0700 under `dir`, `depth` levels deep.

@@ -1,7 +1,9 @@
 //! The contract's `host` interface: structured logging into `tracing` (with a
-//! per-call budget) and credentials resolved by the host.
+//! per-call budget, redacted and escaped) and credentials resolved by the host,
+//! only those the plugin's grant names.
 
 use crate::bindings::{error_to_wit, host, types};
+use crate::redact::sanitize;
 use crate::sandbox::{HostState, LOG_LINES_CUTOFF, LOG_LINES_PER_CALL, LOG_MESSAGE_MAX};
 
 impl types::Host for HostState {}
@@ -24,15 +26,12 @@ impl host::Host for HostState {
             return Ok(());
         }
         self.log.written += 1;
-        // Redact before truncating, so a cut never leaves the start of a secret behind.
-        let redact = |text: &str| self.redactor.redact(text).into_owned();
-        let message = redact(&message);
-        let message = truncate(&message, LOG_MESSAGE_MAX);
-        let fields: Vec<String> = fields
-            .iter()
-            .take(16)
-            .map(|(k, v)| format!("{}={}", truncate(&redact(k), 64), truncate(&redact(v), 256)))
-            .collect();
+        // Redact before cutting, so a cut never leaves the start of a secret behind; escape newlines and
+        // control characters, so the line cannot pass for another (an audit record) or drive a terminal.
+        let clean = |text: &str, max: usize| sanitize(&self.redactor.redact(text), max);
+        let message = clean(&message, LOG_MESSAGE_MAX);
+        let fields: Vec<String> =
+            fields.iter().take(16).map(|(k, v)| format!("{}={}", clean(k, 64), clean(v, 256))).collect();
         let fields = fields.join(" ");
         let (manager, plugin) = (&*self.manager, &*self.plugin);
         match level {
@@ -46,6 +45,13 @@ impl host::Host for HostState {
     }
 
     async fn get_aws_credentials(&mut self) -> Result<host::AwsCredentials, types::ProviderError> {
+        if !self.grant.aws {
+            tracing::warn!(manager = %self.manager, plugin = %self.plugin, "plugin asked for AWS credentials its manifest does not declare; refused");
+            return Err(error_to_wit(keyway_types::ProviderError::AccessDenied(format!(
+                "plugin '{}' does not declare AWS credentials in its manifest ([credentials] aws = true)",
+                self.plugin
+            ))));
+        }
         let provider = self.credentials.clone();
         let creds = provider.aws_credentials().await.map_err(error_to_wit)?;
         Ok(host::AwsCredentials {
@@ -57,19 +63,22 @@ impl host::Host for HostState {
     }
 
     async fn get_access_token(&mut self, scopes: Vec<String>) -> Result<host::AccessToken, types::ProviderError> {
+        if let Some(scope) = scopes.iter().find(|scope| !self.grant.scopes.contains(scope)) {
+            let scope = sanitize(scope, 200);
+            tracing::warn!(manager = %self.manager, plugin = %self.plugin, %scope, "plugin asked for a token outside its grant; refused");
+            return Err(error_to_wit(keyway_types::ProviderError::AccessDenied(format!(
+                "manager '{}' does not grant tokens for scope '{scope}' (granted: {})",
+                self.manager,
+                if self.grant.scopes.is_empty() { "none".to_owned() } else { self.grant.scopes.join(", ") }
+            ))));
+        }
+        if scopes.is_empty() {
+            return Err(error_to_wit(keyway_types::ProviderError::InvalidArgument(
+                "an access token needs at least one scope".into(),
+            )));
+        }
         let provider = self.credentials.clone();
         let token = provider.access_token(&scopes).await.map_err(error_to_wit)?;
         Ok(host::AccessToken { token: token.token.as_str().to_owned(), expires_at: token.expires_at })
     }
-}
-
-fn truncate(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }

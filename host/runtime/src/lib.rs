@@ -49,11 +49,13 @@ pub mod redact;
 pub mod runtime;
 pub mod sandbox;
 
-pub use connection::{Connection, ConnectionConfig, Limits};
-pub use egress::EgressPolicy;
+pub use compile_cache::{CompileCache, LoadSource};
+pub use connection::{Connection, ConnectionConfig, Limits, MAX_PAGE_ITEMS};
+pub use egress::{is_special, EgressPolicy, PatternError};
 pub use error::{CallError, RuntimeError};
-pub use manifest::{PluginManifest, SettingKind, SettingSpec};
+pub use manifest::{CredentialNeeds, PluginManifest, SettingKind, SettingSpec};
 pub use plugin::Plugin;
+pub use redact::sanitize;
 pub use runtime::{Runtime, RuntimeConfig};
 
 /// The contract version this runtime serves.

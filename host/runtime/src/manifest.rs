@@ -96,6 +96,21 @@ pub struct PluginManifest {
     /// The settings the plugin accepts.
     #[serde(default)]
     pub settings: BTreeMap<String, SettingSpec>,
+    /// The credentials the plugin asks the host for; it gets nothing else.
+    #[serde(default)]
+    pub credentials: CredentialNeeds,
+}
+
+/// What a plugin may ask the host for through the contract's `host` interface.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialNeeds {
+    /// Whether it calls `get-aws-credentials`.
+    #[serde(default)]
+    pub aws: bool,
+    /// The OAuth scopes it asks `get-access-token` for (a manager's `auth.scopes` can narrow them).
+    #[serde(default)]
+    pub scopes: Vec<String>,
 }
 
 impl PluginManifest {

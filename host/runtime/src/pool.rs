@@ -40,6 +40,7 @@ pub(crate) struct InstanceFactory {
     pub manager: Arc<str>,
     pub settings_json: String,
     pub redactor: Redactor,
+    pub grant: Arc<crate::sandbox::CredentialGrant>,
     pub open_timeout: Duration,
 }
 
@@ -58,6 +59,7 @@ impl InstanceFactory {
             hooks: EgressHooks::new(self.policy.clone(), self.http.clone(), self.manager.clone()),
             credentials: self.credentials.clone(),
             redactor: self.redactor.clone(),
+            grant: self.grant.clone(),
         };
         let state = HostState::new(grant).map_err(|reason| self.instantiate_error(reason))?;
         let mut store = Store::new(&self.engine, state);

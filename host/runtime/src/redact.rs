@@ -5,7 +5,12 @@
 //! backend may echo them into an error body the plugin passes on. The host
 //! knows which settings are secret (the manifest says so), so it replaces
 //! their values with `[redacted]` in every error and log line a plugin
-//! produces before anything else sees them.
+//! produces before anything else sees them; so it does with every value the
+//! host hands the plugin in a call (`create`, `update`) or gets back from it.
+//!
+//! Plugin text is data, never layout: [`sanitize`] escapes newlines and every
+//! other control character (so a plugin cannot forge a log line or drive a
+//! terminal) and bounds the length of what a plugin says.
 
 use crate::bindings::types::ProviderError;
 use crate::manifest::PluginManifest;
@@ -47,6 +52,27 @@ impl Redactor {
         Self { secrets: secrets.into_iter().map(SecretValue::text).collect() }
     }
 
+    /// This redactor with `values` too (the values of one call), longest first.
+    pub fn with_values<'v>(&self, values: impl IntoIterator<Item = &'v SecretValue>) -> Self {
+        let mut secrets: Vec<SecretValue> = self.secrets.to_vec();
+        for value in values {
+            match value.expose_text() {
+                Some(text) if text.len() >= MIN_REDACTED_LEN => secrets.push(SecretValue::text(text)),
+                Some(_) => {}
+                // A binary value shows in text only where its bytes happen to be UTF-8.
+                None => {
+                    if let Ok(text) = std::str::from_utf8(value.expose_bytes()) {
+                        if text.len() >= MIN_REDACTED_LEN {
+                            secrets.push(SecretValue::text(text));
+                        }
+                    }
+                }
+            }
+        }
+        secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
+        Self { secrets: secrets.into() }
+    }
+
     /// Whether there is nothing to redact.
     pub fn is_empty(&self) -> bool {
         self.secrets.is_empty()
@@ -63,12 +89,10 @@ impl Redactor {
         text
     }
 
-    /// A plugin's error with secret values removed from its message.
+    /// A plugin's error with secret values removed from its message, which is then [`sanitize`]d to at
+    /// most [`ERROR_MESSAGE_MAX`] bytes.
     pub(crate) fn error(&self, error: ProviderError) -> ProviderError {
-        if self.is_empty() {
-            return error;
-        }
-        let clean = |message: String| self.redact(&message).into_owned();
+        let clean = |message: String| sanitize(&self.redact(&message), ERROR_MESSAGE_MAX);
         match error {
             ProviderError::NotFound(m) => ProviderError::NotFound(clean(m)),
             ProviderError::AlreadyExists(m) => ProviderError::AlreadyExists(clean(m)),
@@ -85,6 +109,32 @@ impl Redactor {
             ProviderError::Other(m) => ProviderError::Other(clean(m)),
         }
     }
+}
+
+/// The longest error message kept from a plugin, in bytes.
+pub const ERROR_MESSAGE_MAX: usize = 2048;
+
+/// `text` as data: newlines, tabs and every other control character (C0, DEL, C1) escaped (`\n`,
+/// `\u{1b}`), and at most `max` bytes (cut at a character boundary, marked with `…`). Unicode direction
+/// overrides are escaped too, so a name cannot reorder what a terminal shows.
+pub fn sanitize(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max) + 8);
+    for c in text.chars() {
+        if out.len() >= max {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn collect_strings(value: &serde_json::Value, into: &mut Vec<String>) {
@@ -149,6 +199,23 @@ secret = true
     fn errors_keep_their_kind() {
         let err = redactor().error(ProviderError::AccessDenied("bad token s.abcdef123456".into()));
         assert!(matches!(err, ProviderError::AccessDenied(m) if m == "bad token [redacted]"));
+    }
+
+    #[test]
+    fn plugin_text_is_escaped_and_bounded() {
+        assert_eq!(
+            sanitize("a\nkeyway::audit forged\r\x1b[31mred\u{202e}", 100),
+            "a\\nkeyway::audit forged\\r\\u{1b}[31mred\\u{202e}"
+        );
+        assert_eq!(sanitize(&"x".repeat(10), 4), "xxxx…");
+        let err = redactor().error(ProviderError::Other("line one\nline two".into()));
+        assert!(matches!(err, ProviderError::Other(m) if m == "line one\\nline two"));
+    }
+
+    #[test]
+    fn values_of_a_call_are_redacted_too() {
+        let call = redactor().with_values([&SecretValue::text("value-handed-in"), &SecretValue::text("ab")]);
+        assert_eq!(call.redact("echo value-handed-in and ab"), "echo [redacted] and ab");
     }
 
     #[test]

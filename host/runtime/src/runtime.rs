@@ -2,10 +2,13 @@
 
 use crate::bindings::SecretProviderPre;
 use crate::compile_cache::{CompileCache, LoadSource};
+use crate::egress::{EgressPolicy, GuardedResolver};
 use crate::error::RuntimeError;
 use crate::manifest::PluginManifest;
 use crate::plugin::Plugin;
 use crate::sandbox::HostState;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -32,11 +35,21 @@ pub struct RuntimeConfig {
     /// instantiation and the plugin's `open` per call (see the runtime's benchmark) and lose
     /// state a plugin keeps in memory; they suit plugins that must not share anything between calls.
     pub reuse_instances: bool,
+    /// Names that plugins' requests resolve to these addresses instead of through DNS (lower case, no
+    /// trailing dot): for tests, and for split-horizon setups. The addresses are checked like any other.
+    pub name_overrides: BTreeMap<String, Vec<IpAddr>>,
 }
 
 impl Default for RuntimeConfig {
     fn default() -> Self {
-        Self { cache_dir: None, max_instances: 128, max_memory_bytes: 256 << 20, pooling: true, reuse_instances: true }
+        Self {
+            cache_dir: None,
+            max_instances: 128,
+            max_memory_bytes: 256 << 20,
+            pooling: true,
+            reuse_instances: true,
+            name_overrides: BTreeMap::new(),
+        }
     }
 }
 
@@ -45,8 +58,8 @@ pub struct Runtime {
     pub(crate) engine: Engine,
     linker: Linker<HostState>,
     cache: Option<CompileCache>,
-    pub(crate) http: reqwest::Client,
     pub(crate) config: RuntimeConfig,
+    overrides: Arc<BTreeMap<String, Vec<IpAddr>>>,
     ticker: EpochTicker,
 }
 
@@ -92,12 +105,21 @@ impl Runtime {
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(engine_error)?;
         crate::bindings::SecretProvider::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)
             .map_err(engine_error)?;
-        let http = http_client_builder()
-            .build()
-            .map_err(|err| RuntimeError::Engine(format!("cannot build the HTTP client: {err}")))?;
         let ticker = EpochTicker::start(&engine);
-        let cache = config.cache_dir.clone().map(CompileCache::new);
-        Ok(Self { engine, linker, cache, http, config, ticker })
+        let cache = config
+            .cache_dir
+            .clone()
+            .map(CompileCache::new)
+            .transpose()
+            .map_err(|err| RuntimeError::Engine(format!("cannot prepare the plugin cache folder: {err}")))?;
+        let overrides = Arc::new(
+            config
+                .name_overrides
+                .iter()
+                .map(|(name, addresses)| (name.trim_end_matches('.').to_ascii_lowercase(), addresses.clone()))
+                .collect(),
+        );
+        Ok(Self { engine, linker, cache, config, overrides, ticker })
     }
 
     /// Loads `NAME.wasm` with its manifest `NAME.toml` beside it.
@@ -130,9 +152,15 @@ impl Runtime {
         Ok(Arc::new(Plugin::new(manifest, pre, source, elapsed, wasm)))
     }
 
-    /// A client like the shared one that also trusts `pem_certificates`.
-    pub(crate) fn http_client(&self, pem_certificates: &[Vec<u8>]) -> Result<reqwest::Client, String> {
-        let mut builder = http_client_builder();
+    /// One manager's HTTP client: it resolves names through `policy` (see [`GuardedResolver`]) and trusts
+    /// `pem_certificates` besides the operating system's roots.
+    pub(crate) fn http_client(
+        &self,
+        pem_certificates: &[Vec<u8>],
+        policy: Arc<EgressPolicy>,
+    ) -> Result<reqwest::Client, String> {
+        let resolver = GuardedResolver::new(policy, self.overrides.clone());
+        let mut builder = http_client_builder().dns_resolver(Arc::new(resolver));
         for pem in pem_certificates {
             let certificates = reqwest::Certificate::from_pem_bundle(pem)
                 .map_err(|err| format!("is not a PEM certificate bundle: {err}"))?;

@@ -79,7 +79,18 @@ pub struct HostState {
     pub(crate) credentials: Arc<dyn CredentialProvider>,
     pub(crate) manager: Arc<str>,
     pub(crate) plugin: Arc<str>,
+    /// The manager's secret settings, and during a call the values of that call.
     pub(crate) redactor: Redactor,
+    pub(crate) grant: Arc<CredentialGrant>,
+}
+
+/// The credentials an instance may ask the host for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CredentialGrant {
+    /// Whether `get-aws-credentials` answers.
+    pub aws: bool,
+    /// The scopes `get-access-token` answers for.
+    pub scopes: Vec<String>,
 }
 
 /// What the sandbox of one instance grants.
@@ -91,6 +102,7 @@ pub(crate) struct SandboxGrant<'a> {
     pub hooks: EgressHooks,
     pub credentials: Arc<dyn CredentialProvider>,
     pub redactor: Redactor,
+    pub grant: Arc<CredentialGrant>,
 }
 
 impl HostState {
@@ -128,6 +140,7 @@ impl HostState {
             manager: grant.manager,
             plugin: grant.plugin,
             redactor: grant.redactor,
+            grant: grant.grant,
         })
     }
 

@@ -107,6 +107,22 @@ impl ProviderError {
         matches!(self, Self::Throttled { .. } | Self::Unavailable(_))
     }
 
+    /// The same error with its message changed by `change` (to redact or escape it); the kind is kept.
+    pub fn map_message(self, change: impl FnOnce(String) -> String) -> Self {
+        match self {
+            Self::NotFound(m) => Self::NotFound(change(m)),
+            Self::AlreadyExists(m) => Self::AlreadyExists(change(m)),
+            Self::AccessDenied(m) => Self::AccessDenied(change(m)),
+            Self::InvalidArgument(m) => Self::InvalidArgument(change(m)),
+            Self::Conflict(m) => Self::Conflict(change(m)),
+            Self::Throttled { message, retry_after_ms } => Self::Throttled { message: change(message), retry_after_ms },
+            Self::Unavailable(m) => Self::Unavailable(change(m)),
+            Self::Unsupported(m) => Self::Unsupported(change(m)),
+            Self::Configuration(m) => Self::Configuration(change(m)),
+            Self::Other(m) => Self::Other(change(m)),
+        }
+    }
+
     /// A `NotFound` for a named secret.
     pub fn not_found(name: &str) -> Self {
         Self::NotFound(format!("secret '{name}' does not exist"))

@@ -338,7 +338,7 @@ pub fn encode_path(path: &str) -> String {
 fn send_error(url: &str, err: &wstd::http::Error) -> ProviderError {
     match err.downcast_ref::<wstd::http::error::ErrorCode>() {
         Some(wstd::http::error::ErrorCode::HttpRequestDenied) => ProviderError::AccessDenied(format!(
-            "the host refused the request to {}: its host is not in this manager's egress allowlist",
+            "the host refused the request to {}: its host is not in this manager's egress allowlist, or resolves only to addresses the manager does not grant",
             redact_url(url)
         )),
         _ => ProviderError::Unavailable(format!("request to {} failed: {err}", redact_url(url))),

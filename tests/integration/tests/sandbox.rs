@@ -7,6 +7,8 @@
 mod exhaustion;
 #[path = "sandbox/files.rs"]
 mod files;
+#[path = "sandbox/grants.rs"]
+mod grants;
 #[path = "sandbox/network.rs"]
 mod network;
 

@@ -67,8 +67,16 @@ pub async fn managers(ctx: &Ctx, args: FormatArgs) -> Result<i32> {
 pub async fn plugins(ctx: &Ctx, args: FormatArgs) -> Result<i32> {
     let mut rows = Vec::new();
     let mut items = Vec::new();
-    for name in ctx.keyway.plugins().available() {
-        let plugin = ctx.keyway.plugins().get(ctx.keyway.runtime(), &name)?;
+    for (name, loaded) in ctx.keyway.plugins().listing(ctx.keyway.runtime()) {
+        let plugin = match loaded {
+            Ok(plugin) => plugin,
+            Err(err) => {
+                // One broken plugin is reported in its row; the others are still listed.
+                items.push(serde_json::json!({ "name": name, "error": err.to_string() }));
+                rows.push(vec![name, "-".into(), "-".into(), "-".into(), format!("error: {err}")]);
+                continue;
+            }
+        };
         let manifest = plugin.manifest();
         let settings: Vec<String> = manifest
             .settings

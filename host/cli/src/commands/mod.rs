@@ -22,6 +22,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
     };
     match &cli.command {
         Command::Plugin(PluginCommand::Test(args)) => return plugin_test::run(args, cli.config.as_deref()).await,
+        Command::Plugin(PluginCommand::Trust(args)) => return plugin_test::trust(args),
         Command::Cache(command) => return cache::run(command, &identity, cli.config.as_deref()).await,
         Command::Serve(args) => return crate::serve::run(Keyway::load(cli.config.as_deref()).await?, args).await,
         _ => {}
@@ -41,7 +42,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Plugins(args) => info::plugins(&ctx, args).await?,
         Command::Resolve(args) => exec::resolve(&ctx, args).await?,
         Command::Exec(args) => exec::exec(&ctx, args).await?,
-        Command::Plugin(PluginCommand::Test(_)) | Command::Cache(_) | Command::Serve(_) => handled_above(),
+        Command::Plugin(_) | Command::Cache(_) | Command::Serve(_) => handled_above(),
     };
     ctx.keyway.flush();
     Ok(code)

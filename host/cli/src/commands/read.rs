@@ -60,6 +60,12 @@ pub async fn describe(ctx: &Ctx, args: RefArgs) -> Result<i32> {
     Ok(exit::OK)
 }
 
+/// The most pages `keyway list` reads.
+const MAX_LIST_PAGES: usize = 10_000;
+
+/// The most secrets `keyway list` gathers.
+const MAX_LIST_ITEMS: usize = 1_000_000;
+
 pub async fn list(ctx: &Ctx, args: ListArgs) -> Result<i32> {
     let mut request = ListRequest {
         prefix: args.prefix.clone(),
@@ -68,10 +74,21 @@ pub async fn list(ctx: &Ctx, args: ListArgs) -> Result<i32> {
         ..ListRequest::default()
     };
     let mut secrets = Vec::new();
+    let mut pages = 0;
     loop {
         let page = ctx.keyway.list(&ctx.identity, &args.manager, &request).await?;
         secrets.extend(page.secrets);
+        pages += 1;
         match page.next_page {
+            // A backend (or plugin) whose pages never end must not hold the command forever.
+            Some(_) if pages >= MAX_LIST_PAGES || secrets.len() >= MAX_LIST_ITEMS => {
+                return Err(KeywayError::InvalidInput(format!(
+                    "manager '{}' is still listing after {pages} pages and {} secrets; narrow it with --prefix or --tag",
+                    args.manager,
+                    secrets.len()
+                ))
+                .into());
+            }
             Some(token) => request.page_token = Some(token),
             None => break,
         }

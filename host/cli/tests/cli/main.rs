@@ -6,11 +6,14 @@
 //! - `serve`: the HTTP service, its identity headers, cache view, revocation and token; no value leaks.
 //! - `callers`: the service against hostile callers: clients and scopes, the Unix socket, TLS, the door,
 //!   bounded connections and steps, masking that is no oracle, audit that fails closed.
+//! - `hostile_plugin`: a hostile third-party plugin seen through the command line: escaped text, redacted
+//!   values, bounded listings, `plugin trust`.
 //! - `plugin_test`: the conformance suite on a plugin file.
 
 mod bad_input;
 mod callers;
 mod first_flow;
+mod hostile_plugin;
 mod managers;
 mod plugin_test;
 mod serve;

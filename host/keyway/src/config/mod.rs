@@ -90,9 +90,25 @@ pub struct PluginsConfig {
     /// A folder of third-party plugins: each `NAME.wasm` with its manifest `NAME.toml`.
     #[serde(default)]
     pub dir: Option<PathBuf>,
-    /// Where precompiled plugins are cached (default `<home>/cache`).
+    /// Where precompiled plugins are cached (default `<home>/cache`); kept private (0700).
     #[serde(default)]
     pub cache_dir: Option<PathBuf>,
+    /// The operator's grants to third-party plugins, by name: a plugin's manifest only *requests* egress;
+    /// it gets it when a grant here names the plugin's exact content (its SHA-256). `keyway plugin trust
+    /// FILE.wasm` prints the grant to add. Built-in plugins are trusted as built.
+    #[serde(default)]
+    pub grants: BTreeMap<String, PluginGrant>,
+}
+
+/// The operator's grant to one third-party plugin.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginGrant {
+    /// The SHA-256 of the `.wasm` file the grant is for (hex); another build of the plugin gets nothing.
+    pub sha256: String,
+    /// The egress patterns granted; absent: exactly what the manifest requests.
+    #[serde(default)]
+    pub egress: Option<Vec<String>>,
 }
 
 /// One named secret manager.
@@ -189,4 +205,7 @@ pub struct LimitsConfig {
     /// The largest secret value accepted, in KiB (default 1024).
     #[serde(default)]
     pub max_value_kib: Option<u64>,
+    /// The most the plugin's data directory may hold, in MiB (default 256); past it writes are refused.
+    #[serde(default)]
+    pub data_dir_mib: Option<u64>,
 }

@@ -21,7 +21,10 @@ pub enum BuildError {
     #[error("manager '{0}' is configured twice")]
     DuplicateManager(String),
     /// A manager name that placeholders could not address.
-    #[error("manager name '{0}' is invalid: use letters, digits, '-', '_' and '.'")]
+    #[error(
+        "manager name '{0}' is invalid: start with a letter or digit and use letters, digits, '-', '_' and '.' \
+         (no '..', at most 64 characters)"
+    )]
     InvalidManagerName(String),
     /// The default manager is not configured.
     #[error("the default manager '{0}' is not configured")]
@@ -85,8 +88,10 @@ impl ResolverBuilder {
         let mut rules = Vec::new();
         let mut setups = Vec::new();
         for (name, source, options) in self.managers {
-            let valid =
-                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            let valid = name.len() <= 64
+                && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                && !name.contains("..");
             if !valid {
                 return Err(BuildError::InvalidManagerName(name));
             }

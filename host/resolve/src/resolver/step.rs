@@ -218,6 +218,13 @@ fn conclude<E: Borrow<Arc<Entry>>>(
     if let Some((position, span, cause)) = first_failure(leaves, shape, &replacements) {
         let (ordinal, text) = leaves.get(position).map_or((0, ""), |used| (used.ordinal, &*used.leaf.text));
         let placeholder = quote_placeholder(text.get(span).unwrap_or_default());
+        // A backend's message must not carry a value another placeholder of the same step resolved.
+        let cause = match cause {
+            SecretError::Backend { manager, name, error } => {
+                SecretError::Backend { manager, name, error: error.map_message(|message| own.mask(&message)) }
+            }
+            other => other,
+        };
         return Err(ResolveError::new(StepPath::joined(base, &locate(step, ordinal)), placeholder, cause));
     }
     let mut resolved = ResolvedStep::new(build(step, leaves, shape, &replacements), own);

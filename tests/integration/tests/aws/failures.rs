@@ -106,7 +106,7 @@ async fn egress_allows_the_regional_endpoints_and_nothing_else() {
     let aws = AwsUnderTest::start().await;
     let mut policy = EgressPolicy::deny_all();
     for pattern in &aws.manifest().egress {
-        policy.allow(pattern);
+        policy.allow(pattern).expect("the manifest's patterns are valid");
     }
     for host in ["secretsmanager.eu-west-1.amazonaws.com", "secretsmanager-fips.us-east-1.amazonaws.com"] {
         assert!(policy.allows("https", host, 443), "{host} is refused");

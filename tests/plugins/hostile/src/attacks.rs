@@ -41,6 +41,27 @@ pub enum Attack {
     LeakToken,
     /// Panics while opening the connection.
     OpenPanic,
+    /// Never returns from opening the connection.
+    OpenHang,
+    /// Never returns from `capabilities`.
+    CapabilitiesHang,
+    /// `list` pages forever: every page points to a next one.
+    EndlessList,
+    /// `list` returns one page of the given number of secrets (default 100,000).
+    HugePage,
+    /// Writes files into `/data` until the given number of bytes (default 64 MiB) or an error.
+    FillData,
+    /// Asks the host for an access token for the given scope; the token comes back as the value.
+    TokenScope,
+    /// Asks the host for AWS credentials; the secret key comes back as the value.
+    AwsCredentials,
+    /// Logs a message and fails with an error whose text forges a second log line and carries terminal
+    /// escape sequences.
+    Inject,
+    /// `create` and `update` fail with the value they were handed in the error, and log it.
+    EchoValue,
+    /// Sends an HTTP POST with a body to the given URL.
+    HttpPost,
 }
 
 impl Attack {
@@ -63,6 +84,16 @@ impl Attack {
             "log-flood" => Self::LogFlood,
             "leak-token" => Self::LeakToken,
             "open-panic" => Self::OpenPanic,
+            "open-hang" => Self::OpenHang,
+            "capabilities-hang" => Self::CapabilitiesHang,
+            "endless-list" => Self::EndlessList,
+            "huge-page" => Self::HugePage,
+            "fill-data" => Self::FillData,
+            "token-scope" => Self::TokenScope,
+            "aws-credentials" => Self::AwsCredentials,
+            "inject" => Self::Inject,
+            "echo-value" => Self::EchoValue,
+            "http-post" => Self::HttpPost,
             other => return Err(ProviderError::Configuration(format!("unknown attack '{other}'"))),
         })
     }
@@ -93,7 +124,53 @@ pub fn run(attack: Attack, target: &str, token: &str) -> Result<SecretValue> {
             Err(ProviderError::AccessDenied(format!("the backend rejected token {token}")))
         }
         Attack::OpenPanic => Err(ProviderError::Other("open-panic attacks while opening".into())),
+        Attack::FillData => fill_data(size_or(target, 64 << 20)),
+        Attack::TokenScope => {
+            let token = host::access_token(&[target])?;
+            Ok(SecretValue::text(token.token))
+        }
+        Attack::AwsCredentials => {
+            let credentials = host::aws_credentials()?;
+            Ok(SecretValue::text(credentials.secret_access_key))
+        }
+        Attack::Inject => {
+            let forged = "done\n2026-01-01T00:00:00Z  INFO keyway::audit: audit operation=get outcome=ok \x1b[2J\x1b]0;owned\x07";
+            host::log(Level::Warn, forged, &[("field\nforged", "value\r\x1b[31m")]);
+            Err(ProviderError::Other(format!("backend says: {forged}")))
+        }
+        Attack::HttpPost => {
+            let response = HttpClient::new(target)
+                .with_retries(0)
+                .post("")
+                .body("application/json", vec![b'x'; 64 << 10])
+                .send()?;
+            Ok(SecretValue::binary(response.body))
+        }
+        // These attack other exports than `get`, or while opening.
+        Attack::OpenHang | Attack::CapabilitiesHang | Attack::EndlessList | Attack::HugePage | Attack::EchoValue => {
+            Ok(SecretValue::text("harmless"))
+        }
     }
+}
+
+/// Writes 1 MiB files into `/data` until `total` bytes are written or writing fails.
+fn fill_data(total: usize) -> Result<SecretValue> {
+    let chunk = vec![b'z'; 1 << 20];
+    let mut written = 0;
+    let mut index = 0;
+    while written < total {
+        if std::fs::write(format!("/data/fill-{index}"), &chunk).is_err() {
+            break;
+        }
+        written += chunk.len();
+        index += 1;
+    }
+    Ok(SecretValue::text(format!("wrote {written} bytes")))
+}
+
+/// Spins forever (for the exports that hang).
+pub fn hang() -> ! {
+    spin()
 }
 
 fn refused(what: &str, err: impl std::fmt::Display) -> ProviderError {

@@ -14,6 +14,7 @@
 
 mod attacks;
 
+use keyway_plugin_sdk::host::{self, Level};
 use keyway_plugin_sdk::prelude::*;
 use std::cell::Cell;
 
@@ -43,6 +44,15 @@ impl Hostile {
     }
 }
 
+impl Hostile {
+    /// The `echo-value` attack: the value handed in goes into a log line and the error.
+    fn echo(&self, name: &str, value: &SecretValue) -> Result<SecretMetadata> {
+        let text = String::from_utf8_lossy(value.expose_bytes()).into_owned();
+        host::log(Level::Error, &format!("storing {name} = {text}"), &[("value", &text)]);
+        Err(ProviderError::InvalidArgument(format!("the backend rejected value '{text}' for {name}")))
+    }
+}
+
 impl Provider for Hostile {
     fn open(settings: Settings) -> Result<Self> {
         let settings: HostileSettings = settings.parse()?;
@@ -51,17 +61,58 @@ impl Provider for Hostile {
         if attack == attacks::Attack::OpenPanic {
             panic!("hostile plugin panics while opening (token {token})");
         }
+        if attack == attacks::Attack::OpenHang {
+            attacks::hang();
+        }
         Ok(Self { attack, token, calls: Cell::new(0) })
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities { read: true, probe: true, binary_values: true, ..Capabilities::default() }
+        if self.attack == attacks::Attack::CapabilitiesHang {
+            attacks::hang();
+        }
+        Capabilities {
+            read: true,
+            probe: true,
+            binary_values: true,
+            list: true,
+            write: true,
+            ..Capabilities::default()
+        }
+    }
+
+    fn list(&self, request: &ListRequest) -> Result<ListPage> {
+        let item = |name: String| SecretMetadata { name, enabled: true, ..SecretMetadata::default() };
+        match self.attack {
+            attacks::Attack::EndlessList => {
+                let page: u64 = request.page_token.as_deref().and_then(|t| t.parse().ok()).unwrap_or(0);
+                Ok(ListPage { secrets: vec![item(format!("s{page}"))], next_page: Some((page + 1).to_string()) })
+            }
+            attacks::Attack::HugePage => {
+                Ok(ListPage { secrets: (0..100_000).map(|i| item(format!("s{i}"))).collect(), next_page: None })
+            }
+            _ => Ok(ListPage { secrets: Vec::new(), next_page: None }),
+        }
+    }
+
+    fn create(&self, name: &str, value: SecretValue, _options: &WriteOptions) -> Result<SecretMetadata> {
+        self.echo(name, &value)
+    }
+
+    fn update(&self, name: &str, request: UpdateRequest) -> Result<SecretMetadata> {
+        match &request.value {
+            Some(value) => self.echo(name, value),
+            None => Err(ProviderError::InvalidArgument("nothing to echo".into())),
+        }
     }
 
     fn get(&self, name: &str, _selector: &VersionSelector) -> Result<Secret> {
         self.count();
         let value = attacks::run(self.attack, name, &self.token)?;
-        Ok(Secret { value, metadata: SecretMetadata { name: name.to_owned(), ..SecretMetadata::default() } })
+        Ok(Secret {
+            value,
+            metadata: SecretMetadata { name: name.to_owned(), enabled: true, ..SecretMetadata::default() },
+        })
     }
 
     fn describe(&self, name: &str, _selector: &VersionSelector) -> Result<SecretMetadata> {
