@@ -73,9 +73,19 @@ pub enum Command {
         after_help = "Examples:\n  keyway resolve step.yaml --namespace company.team\n  keyway resolve step.json --reveal > resolved.json"
     )]
     Resolve(ResolveArgs),
-    /// Run a command with secrets in its environment.
-    #[command(after_help = "Example:\n  keyway exec --env 'PGPASSWORD=${secret:local/db/password}' -- psql -h db app")]
+    /// Run a command with secrets in its environment; its output is masked, signals are passed on to it.
+    #[command(
+        after_help = "Examples:\n  keyway exec --env 'PGPASSWORD=${secret:local/db/password}' -- psql -h db app\n  \
+keyway exec --env-file app.env -- ./deploy.sh\n  keyway exec --no-masking --env 'KEY=${secret:local/tls/key}' -- tar czf - certs > out.tgz\n\
+SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are passed on to the command (to its process group when\n\
+standard input is not a terminal); keyway exits with the command's code, or 128+N when signal N ended it."
+    )]
     Exec(ExecArgs),
+    /// Render a text template with its placeholders resolved into a file only its owner can read.
+    #[command(
+        after_help = "Examples:\n  keyway inject -i app.properties.tpl -o app.properties\n  keyway inject -i - -o .env < env.tpl"
+    )]
+    Inject(InjectArgs),
     /// Plugin tools for plugin authors.
     #[command(subcommand)]
     Plugin(PluginCommand),
@@ -359,11 +369,28 @@ pub struct ResolveArgs {
 #[derive(Debug, Args)]
 pub struct ExecArgs {
     /// NAME=TEMPLATE, where TEMPLATE may contain placeholders; repeat for several.
-    #[arg(long = "env", required = true)]
+    #[arg(long = "env")]
     pub env: Vec<String>,
+    /// A file of NAME=TEMPLATE lines (`#` comments, blank lines, `export ` and quotes allowed), as in `.env`.
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
+    /// Pass the command's output through byte for byte, without masking the resolved values.
+    #[arg(long = "no-masking")]
+    pub no_masking: bool,
     /// The command and its arguments.
     #[arg(last = true, required = true)]
     pub command: Vec<String>,
+}
+
+/// `keyway inject`.
+#[derive(Debug, Args)]
+pub struct InjectArgs {
+    /// The template: any text (`.properties`, `.ini`, `.env`, YAML, ...) with placeholders; `-` reads standard input.
+    #[arg(short = 'i', long = "in-file", value_name = "TEMPLATE")]
+    pub input: PathBuf,
+    /// Where to write the result, created or replaced with mode 0600; standard output when omitted.
+    #[arg(short = 'o', long = "out-file", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// `keyway plugin test`.

@@ -19,6 +19,9 @@ use keyway::KeywayError;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+/// Targets whose events may carry plugin data at trace and debug level, capped at `info`.
+const QUIET_TARGETS: [&str; 3] = ["wasmtime_wasi=info", "wasmtime_wasi_http=info", "wasmtime_wasi_io=info"];
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     // The service logs one line per request and its audit records; other commands only warnings (a failing
@@ -27,10 +30,17 @@ fn main() -> ExitCode {
         cli::Command::Serve(_) => "warn,keyway::serve=info,keyway::audit=info",
         _ => "warn,keyway::audit=off",
     };
+    let mut filter =
+        tracing_subscriber::EnvFilter::try_from_env("KEYWAY_LOG").unwrap_or_else(|_| default_filter.into());
+    // WASI's own trace events carry what plugins read and write and the random bytes they draw (a new store's
+    // master key): never shown, whatever KEYWAY_LOG asks for.
+    for quiet in QUIET_TARGETS {
+        if let Ok(directive) = quiet.parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KEYWAY_LOG").unwrap_or_else(|_| default_filter.into()),
-        )
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();

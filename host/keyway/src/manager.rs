@@ -110,10 +110,29 @@ impl Manager {
         result.map_err(keyway_runtime::CallError::into_provider_error)
     }
 
+    /// Fills in the tags a visibility filter needs when the backend's read left them out (AWS's
+    /// `GetSecretValue` carries no tags): one `describe`, whose tags then travel (and are cached) with the
+    /// secret.
+    async fn with_filter_tags(&self, backend: &str, selector: &VersionSelector, meta: &mut SecretMetadata) {
+        let filter = &self.rules.visible.tags;
+        if filter.is_empty() || filter.keys().all(|key| meta.tags.contains_key(key)) {
+            return;
+        }
+        if !self.connection.capabilities().probe {
+            return;
+        }
+        if let Ok(described) = self.connection.describe(backend, selector).await {
+            for (key, value) in described.tags {
+                meta.tags.entry(key).or_insert(value);
+            }
+        }
+    }
+
     /// Reads a secret.
     pub async fn get(&self, name: &str, selector: &VersionSelector) -> Result<Secret, ProviderError> {
         let backend = self.backend_name(name)?;
         let mut secret = self.call(self.connection.get(&backend, selector).await)?;
+        self.with_filter_tags(&backend, selector, &mut secret.metadata).await;
         self.visible(name, &secret.metadata)?;
         self.usable(name, &secret.metadata)?;
         secret.metadata = self.to_user(secret.metadata);
@@ -127,17 +146,20 @@ impl Manager {
             self.backend_name(name)?;
         }
         let results = self.call(self.connection.get_many(&backend).await)?;
-        Ok(results
-            .into_iter()
-            .zip(names)
-            .map(|(result, name)| {
-                let mut secret = result?;
-                self.visible(name, &secret.metadata)?;
-                self.usable(name, &secret.metadata)?;
-                secret.metadata = self.to_user(secret.metadata);
-                Ok(secret)
-            })
-            .collect())
+        let mut secrets = Vec::with_capacity(results.len());
+        for ((result, name), backend) in results.into_iter().zip(names).zip(&backend) {
+            secrets.push(match result {
+                Ok(mut secret) => {
+                    self.with_filter_tags(backend, &VersionSelector::Latest, &mut secret.metadata).await;
+                    self.visible(name, &secret.metadata).and_then(|()| self.usable(name, &secret.metadata)).map(|()| {
+                        secret.metadata = self.to_user(secret.metadata);
+                        secret
+                    })
+                }
+                Err(err) => Err(err),
+            });
+        }
+        Ok(secrets)
     }
 
     /// Reads metadata only.

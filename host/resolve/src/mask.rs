@@ -140,6 +140,37 @@ impl Masker {
         out
     }
 
+    /// Masks `bytes` (any output, text or not) as far as it safely can: every registered value found is
+    /// replaced by [`MASK`]. Unless `finished`, bytes at the end that could be the start of a value continued
+    /// in the next chunk are held back. Returns the output and how many input bytes it consumed; the caller
+    /// keeps the rest and passes it again, followed by the next chunk.
+    pub fn mask_stream(&self, bytes: &[u8], finished: bool) -> (Vec<u8>, usize) {
+        let values = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut at = 0;
+        while at < bytes.len() {
+            let rest = &bytes[at..];
+            let candidates = values.by_first_byte.get(&bytes[at]);
+            if let Some(value) =
+                candidates.and_then(|list| list.iter().find(|value| rest.starts_with(value.as_bytes())))
+            {
+                out.extend_from_slice(MASK.as_bytes());
+                at += value.len();
+                continue;
+            }
+            let may_continue = !finished
+                && candidates.is_some_and(|list| {
+                    list.iter().any(|value| value.len() > rest.len() && value.as_bytes().starts_with(rest))
+                });
+            if may_continue {
+                break;
+            }
+            out.push(bytes[at]);
+            at += 1;
+        }
+        (out, at)
+    }
+
     /// How many values (including escaped forms) are registered.
     pub fn len(&self) -> usize {
         self.inner.read().unwrap_or_else(PoisonError::into_inner).known.len()
@@ -217,6 +248,29 @@ mod tests {
         let other = Masker::new();
         other.register_once(&mark, || "first-value");
         assert_eq!(other.mask("a first-value"), "a ******");
+    }
+
+    #[test]
+    fn a_stream_masks_values_split_across_chunks() {
+        let masker = Masker::new();
+        masker.register("-----BEGIN KEY-----\nabc\n-----END KEY-----");
+        masker.register("s3cr3t-token");
+        let mut pending = Vec::new();
+        let mut out = Vec::new();
+        for chunk in ["token: s3cr", "3t-token\n", "-----BEGIN KEY-----\na", "bc\n-----END KEY-----\n", "s3c"] {
+            pending.extend_from_slice(chunk.as_bytes());
+            let (masked, used) = masker.mask_stream(&pending, false);
+            out.extend(masked);
+            pending.drain(..used);
+        }
+        assert_eq!(pending, b"s3c", "a possible start is held back");
+        let (masked, used) = masker.mask_stream(&pending, true);
+        out.extend(masked);
+        assert_eq!(used, 3);
+        assert_eq!(String::from_utf8(out).expect("text"), "token: ******\n******\ns3c");
+        // Bytes that are not UTF-8 pass through untouched.
+        let (masked, used) = masker.mask_stream(&[0xff, 0x00, 0xfe], true);
+        assert_eq!((masked, used), (vec![0xff, 0x00, 0xfe], 3));
     }
 
     #[test]

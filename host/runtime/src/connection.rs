@@ -118,6 +118,9 @@ struct Inner {
     limits: Limits,
     egress: Arc<EgressPolicy>,
     write_lock: Option<tokio::sync::Mutex<()>>,
+    /// For plugins that serialize writes and keep files: a lock file beside the data directory, held while
+    /// a write runs, so writers in several processes take turns too.
+    process_lock: Option<PathBuf>,
     quota: Option<DataQuota>,
 }
 
@@ -245,6 +248,11 @@ impl Runtime {
                 }))
             }
         };
+        let process_lock = factory
+            .data_dir
+            .as_ref()
+            .filter(|_| manifest.serialize_writes)
+            .map(|dir| PathBuf::from(format!("{}.lock", dir.display())));
         let quota = factory.data_dir.clone().map(|dir| DataQuota {
             dir,
             limit: limits.data_dir_bytes,
@@ -262,6 +270,7 @@ impl Runtime {
                 limits,
                 egress,
                 write_lock: manifest.serialize_writes.then(|| tokio::sync::Mutex::new(())),
+                process_lock,
                 quota,
             }),
         })
@@ -368,7 +377,7 @@ impl Connection {
         self.require(Operation::Create)?;
         self.check_size("create", value)?;
         self.refuse_over_quota("create")?;
-        let _write = self.write_guard().await;
+        let _write = self.write_guard().await?;
         let redactor = self.inner.pool.factory.redactor.with_values([value]);
         let (name, value, options) = (name.to_owned(), value_to_wit(value), write_options_to_wit(options));
         let result = self
@@ -393,7 +402,7 @@ impl Connection {
             self.check_size("update", value)?;
             self.refuse_over_quota("update")?;
         }
-        let _write = self.write_guard().await;
+        let _write = self.write_guard().await?;
         let redactor = self.inner.pool.factory.redactor.with_values(request.value.as_ref());
         let (name, request) = (name.to_owned(), update_to_wit(request));
         let result = self
@@ -421,7 +430,7 @@ impl Connection {
             ))
             .into());
         }
-        let _write = self.write_guard().await;
+        let _write = self.write_guard().await?;
         let (name, mode) = (name.to_owned(), delete_mode_to_wit(mode));
         let result = self
             .call(
@@ -440,7 +449,7 @@ impl Connection {
     /// Recovers a deleted secret.
     pub async fn restore(&self, name: &str) -> Result<SecretMetadata, CallError> {
         self.require(Operation::Restore)?;
-        let _write = self.write_guard().await;
+        let _write = self.write_guard().await?;
         let name = name.to_owned();
         let result = self
             .call(
@@ -502,12 +511,24 @@ impl Connection {
 
     /// A plugin's contract error, with the manager's secret settings redacted from its message.
     fn plugin_error(&self, error: bindings::types::ProviderError) -> ProviderError {
-        error_from_wit(self.inner.pool.factory.redactor.error(error))
+        self.plugin_error_with(&self.inner.pool.factory.redactor, error)
     }
 
-    /// A plugin's contract error, with the manager's secret settings and this call's values redacted.
+    /// A plugin's contract error, with the manager's secret settings and this call's values redacted, and
+    /// the sandbox's `/data` named as the real folder it is, so the operator can find the file.
     fn plugin_error_with(&self, redactor: &Redactor, error: bindings::types::ProviderError) -> ProviderError {
-        error_from_wit(redactor.error(error))
+        let error = error_from_wit(redactor.error(error));
+        match &self.inner.pool.factory.data_dir {
+            Some(dir) => error.map_message(|message| {
+                let real = dir.display().to_string();
+                if message.contains("/data/") || message.ends_with("/data") {
+                    message.replace("/data/", &format!("{real}/")).replace(" /data", &format!(" {real}"))
+                } else {
+                    message
+                }
+            }),
+            None => error,
+        }
     }
 
     /// Refuses a write while the data directory is over its quota.
@@ -574,11 +595,42 @@ impl Connection {
         Ok(())
     }
 
-    async fn write_guard(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        match &self.inner.write_lock {
+    /// Takes this manager's turn to write, when its plugin serializes writes: within this process, then
+    /// across processes (an exclusive `flock` on the lock file beside the data directory), within the call
+    /// deadline.
+    async fn write_guard(&self) -> Result<WriteGuard<'_>, CallError> {
+        let local = match &self.inner.write_lock {
             Some(lock) => Some(lock.lock().await),
             None => None,
-        }
+        };
+        let file = match &self.inner.process_lock {
+            None => None,
+            Some(path) => {
+                let path = path.clone();
+                let waited = tokio::time::timeout(
+                    self.inner.limits.call_timeout,
+                    tokio::task::spawn_blocking(move || lock_exclusively(&path)),
+                )
+                .await;
+                let failed =
+                    |reason: String| CallError::Instantiate { plugin: self.inner.plugin.name().into(), reason };
+                match waited {
+                    Ok(Ok(Ok(file))) => Some(file),
+                    Ok(Ok(Err(err))) => {
+                        return Err(failed(format!("cannot lock the data directory for writing: {err}")))
+                    }
+                    Ok(Err(_)) => return Err(failed("the write lock's task failed".into())),
+                    Err(_) => {
+                        return Err(CallError::Deadline {
+                            plugin: self.inner.plugin.name().into(),
+                            operation: "write lock".into(),
+                            limit_ms: self.inner.limits.call_timeout.as_millis() as u64,
+                        })
+                    }
+                }
+            }
+        };
+        Ok(WriteGuard { _local: local, _file: file })
     }
 
     /// Runs one call on a pooled instance under the deadline; discards the instance on failure.
@@ -662,6 +714,24 @@ pub(crate) fn describe_trap(err: &wasmtime::Error) -> String {
     }
     let text = err.root_cause().to_string();
     text.lines().next().unwrap_or("unknown failure").chars().take(300).collect()
+}
+
+/// A turn to write: the in-process lock and the lock file, released when dropped.
+struct WriteGuard<'a> {
+    _local: Option<tokio::sync::MutexGuard<'a, ()>>,
+    _file: Option<std::fs::File>,
+}
+
+/// Opens (creating, 0600) and exclusively locks `path`, waiting for other holders.
+fn lock_exclusively(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path)?;
+    #[cfg(unix)]
+    rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)?;
+    Ok(file)
 }
 
 /// Checks a manager's name before it names anything on disk: letters, digits, `-`, `_` and `.`, starting

@@ -298,12 +298,12 @@ impl WasiHttpHooks for EgressHooks {
             let port = uri.port_u16().unwrap_or(if scheme == "http" { 80 } else { 443 });
             if !policy.allows(&scheme, &host, port) {
                 tracing::warn!(manager = %manager, %scheme, host = %printable(&host), port, "plugin request refused: host not in the manager's egress allowlist");
-                return Err(HttpError::HttpRequestDenied);
+                return Err(refuse(request).await);
             }
             let literal = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>();
             if literal.is_ok_and(|address| !policy.allows_address(address)) {
-                tracing::warn!(manager = %manager, host = %host, "plugin request refused: the address is in a range the manager has not granted");
-                return Err(HttpError::HttpRequestDenied);
+                tracing::warn!(manager = %manager, host = %printable(&host), "plugin request refused: the address is in a range the manager has not granted");
+                return Err(refuse(request).await);
             }
             let (parts, body) = request.into_parts();
             let body = body.collect().await?.to_bytes();
@@ -312,6 +312,7 @@ impl WasiHttpHooks for EgressHooks {
                 outgoing = outgoing.timeout(timeout.max(Duration::from_millis(1)));
             }
             let response = outgoing.send().await.map_err(|err| {
+                // The body has been read: a refusal reaches the plugin as the refusal it is.
                 if denied_address(&err) {
                     tracing::warn!(manager = %manager, host = %printable(&host), "plugin request refused: the host resolves only to addresses the manager has not granted");
                     return HttpError::HttpRequestDenied;
@@ -332,6 +333,28 @@ impl WasiHttpHooks for EgressHooks {
             Ok((response, io))
         })
     }
+}
+
+/// The most of a refused request's body read (and discarded), and for how long.
+const REFUSED_BODY_MAX: usize = 1 << 20;
+const REFUSED_BODY_WAIT: Duration = Duration::from_secs(1);
+
+/// Refuses `request`: its body is read and dropped first (at most [`REFUSED_BODY_MAX`] bytes for at most
+/// [`REFUSED_BODY_WAIT`]), so the plugin finishes writing it and then gets the refusal itself, always, rather
+/// than a broken body stream it would report as a retryable connection reset.
+async fn refuse(request: http::Request<WasiBody>) -> HttpError {
+    let mut body = request.into_body();
+    let drain = async {
+        let mut read = 0usize;
+        while let Some(Ok(frame)) = body.frame().await {
+            read += frame.data_ref().map_or(0, |data| data.len());
+            if read > REFUSED_BODY_MAX {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(REFUSED_BODY_WAIT, drain).await;
+    HttpError::HttpRequestDenied
 }
 
 /// A host name as it may appear in a log line: printable ASCII, at most 255 characters.

@@ -5,6 +5,8 @@
 
 #[path = "local/crash.rs"]
 mod crash;
+#[path = "local/processes.rs"]
+mod processes;
 
 use keyway_conformance::{run, SuiteOptions};
 use keyway_integration_tests::harness::TempDir;

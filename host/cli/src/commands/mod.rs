@@ -42,6 +42,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Plugins(args) => info::plugins(&ctx, args).await?,
         Command::Resolve(args) => exec::resolve(&ctx, args).await?,
         Command::Exec(args) => exec::exec(&ctx, args).await?,
+        Command::Inject(args) => exec::inject(&ctx, args).await?,
         Command::Plugin(_) | Command::Cache(_) | Command::Serve(_) => handled_above(),
     };
     ctx.keyway.flush();

@@ -6,12 +6,15 @@
 //! - `serve`: the HTTP service, its identity headers, cache view, revocation and token; no value leaks.
 //! - `callers`: the service against hostile callers: clients and scopes, the Unix socket, TLS, the door,
 //!   bounded connections and steps, masking that is no oracle, audit that fails closed.
+//! - `exec`: `exec` as a faithful wrapper, `--env-file`, and `inject`.
 //! - `hostile_plugin`: a hostile third-party plugin seen through the command line: escaped text, redacted
 //!   values, bounded listings, `plugin trust`.
 //! - `plugin_test`: the conformance suite on a plugin file.
+//! - `trace_logs`: no key material or value in logs at trace level.
 
 mod bad_input;
 mod callers;
+mod exec;
 mod first_flow;
 mod hostile_plugin;
 mod managers;
@@ -19,3 +22,4 @@ mod plugin_test;
 mod serve;
 mod service;
 mod support;
+mod trace_logs;

@@ -71,3 +71,46 @@ print(json.dumps(sorted(s["Name"] for s in sm.list_secrets()["SecretList"])))"#,
     let err = missing.expect_err("an uncached secret needs the backend");
     assert!(err.to_string().contains("could not be reached"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_manager_filtered_by_tags_reads_the_secrets_it_lists() {
+    let moto = Moto::start_with_auth().await;
+    let identity = moto.identity().clone();
+    let home = TempDir::new("aws-visible-tags");
+    let manager = |name: &str, rest: &str| {
+        format!(
+            "  {name}:\n    plugin: aws\n    settings: {{ region: us-east-1, endpoint_override: \"{endpoint}\" }}\n    \
+             auth: {{ type: aws, access_key_id: \"{key_id}\", secret_access_key: \"{secret}\" }}\n{rest}",
+            endpoint = moto.endpoint(),
+            key_id = identity.access_key_id,
+            secret = identity.secret_access_key,
+        )
+    };
+    let yaml = format!(
+        "home: {}\nmanagers:\n{}{}",
+        home.path().display(),
+        manager("writer", ""),
+        manager("team", "    read_only: true\n    visible: { tags: { team: payments } }\n")
+    );
+    let keyway =
+        Keyway::open(Config::from_yaml(&yaml).expect("config"), ConfigSource::BuiltInDefault).await.expect("opens");
+    let caller = Identity::default();
+    let tagged = WriteOptions { tags: [("team".to_owned(), "payments".to_owned())].into(), ..WriteOptions::default() };
+    keyway.create(&caller, "writer", "pay/db", &SecretValue::text("pay-value-31"), &tagged).await.expect("create");
+    keyway
+        .create(&caller, "writer", "other/db", &SecretValue::text("other-value-32"), &WriteOptions::default())
+        .await
+        .expect("create");
+
+    let listed = keyway.list(&caller, "team", &Default::default()).await.expect("list");
+    assert_eq!(listed.secrets.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["pay/db"]);
+    let got = keyway.get(&caller, "team", "pay/db", &VersionSelector::Latest).await.expect("the listed secret reads");
+    assert_eq!(got.value().expose_text(), Some("pay-value-31"));
+    let step = json!({ "password": "${secret:team/pay/db}" });
+    assert_eq!(
+        keyway.resolve(&caller, &step).await.expect("placeholder").value(),
+        &json!({ "password": "pay-value-31" })
+    );
+    let hidden = keyway.get(&caller, "team", "other/db", &VersionSelector::Latest).await.expect_err("not visible");
+    assert!(hidden.to_string().contains("not found"), "{hidden}");
+}

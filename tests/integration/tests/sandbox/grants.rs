@@ -282,3 +282,19 @@ async fn plugin_text_cannot_forge_lines_or_drive_a_terminal() {
     );
     assert!(text.contains("\\n2026-01-01") && text.contains("\\u{1b}[2J"), "escaped, not dropped: {text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_outside_the_allowlist_is_access_denied_every_time_even_under_load() {
+    let server = Recorder::start();
+    let rt = runtime();
+    let url = format!("http://127.0.0.1:{}/", server.port);
+    for attack_name in ["http", "http-post"] {
+        let hostile = hostile(&rt, attack_name, short_limits(), Vec::new()).await;
+        let attempts = (0..24).map(|_| hostile.conn.get(&url, &VersionSelector::Latest));
+        for (round, result) in futures::future::join_all(attempts).await.into_iter().enumerate() {
+            let err = result.expect_err("refused");
+            assert_eq!(err.kind(), ErrorKind::AccessDenied, "{attack_name} round {round}: {err}");
+        }
+    }
+    assert_eq!(server.received(), 0);
+}
