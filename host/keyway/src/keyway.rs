@@ -91,15 +91,15 @@ impl Keyway {
         let cache_dir = config.plugins.cache_dir.clone().unwrap_or_else(|| home.join("cache"));
         let runtime = Runtime::new(RuntimeConfig { cache_dir: Some(cache_dir.clone()), ..RuntimeConfig::default() })?;
         let registry = PluginRegistry::new(config.plugins.dir.clone(), config.plugins.grants.clone());
+        let managers = config.effective_managers();
         if let Some(default) = &config.default_manager {
-            if !config.managers.contains_key(default) {
+            if !managers.contains_key(default) {
                 return Err(KeywayError::Config {
                     message: format!("default_manager '{default}' is not among the managers"),
                 });
             }
         }
-        let slots = config
-            .managers
+        let slots = managers
             .iter()
             .map(|(name, manager)| (name.clone(), Slot { config: manager.clone(), manager: OnceCell::new() }))
             .collect();
@@ -113,7 +113,7 @@ impl Keyway {
         if let Some(default) = &config.default_manager {
             builder = builder.default_manager(default.clone());
         }
-        for (name, manager) in &config.managers {
+        for (name, manager) in &managers {
             let options =
                 ManagerOptions { access: manager.access.clone(), keys: manager.keys, cache: manager.cache.clone() };
             let source: Arc<dyn SecretSource> = Arc::new(LazyManager { shared: shared.clone(), name: name.clone() });

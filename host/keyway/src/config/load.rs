@@ -40,25 +40,9 @@ pub fn find_config_file(explicit: Option<&Path>) -> Option<PathBuf> {
 impl Config {
     /// The configuration with no file: one manager `local` on the embedded store, the default manager.
     pub fn built_in_default() -> Self {
-        let local = super::ManagerConfig {
-            plugin: "local".into(),
-            settings: serde_json::json!({}),
-            auth: None,
-            prefix: None,
-            default_tags: Default::default(),
-            read_only: false,
-            visible: Default::default(),
-            egress: Vec::new(),
-            access: Default::default(),
-            keys: Default::default(),
-            cache: Default::default(),
-            data_dir: None,
-            limits: Default::default(),
-            tls_ca_file: None,
-        };
         Self {
             default_manager: Some("local".into()),
-            managers: [("local".to_owned(), local)].into(),
+            managers: [("local".to_owned(), super::ManagerConfig::built_in_local())].into(),
             ..Self::default()
         }
     }
@@ -127,6 +111,19 @@ managers:
         assert!(mem.read_only);
         assert_eq!(mem.limits.timeout_ms, Some(500));
         assert_eq!(config.cache.max_entries, 100);
+    }
+
+    #[test]
+    fn a_configuration_file_keeps_the_built_in_local_manager_unless_told_otherwise() {
+        let config = Config::from_yaml("managers:\n  m:\n    plugin: memory\n").expect("config");
+        let managers = config.effective_managers();
+        assert_eq!(managers.keys().collect::<Vec<_>>(), ["local", "m"]);
+        assert_eq!(managers["local"].plugin, "local");
+        let off = Config::from_yaml("builtin_local: false\nmanagers:\n  m:\n    plugin: memory\n").expect("config");
+        assert_eq!(off.effective_managers().keys().collect::<Vec<_>>(), ["m"]);
+        let redefined =
+            Config::from_yaml("managers:\n  local:\n    plugin: local\n    read_only: true\n").expect("config");
+        assert!(redefined.effective_managers()["local"].read_only, "a definition of `local` wins");
     }
 
     #[test]

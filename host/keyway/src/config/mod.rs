@@ -29,7 +29,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// The whole configuration file.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// The manager used when a placeholder names none (Kestra's `secret('NAME')`).
@@ -48,15 +48,73 @@ pub struct Config {
     /// `$KEYWAY_HOME`, else the user's data directory, else `./.keyway`.
     #[serde(default)]
     pub home: Option<PathBuf>,
-    /// The secret managers, by name.
+    /// The secret managers, by name. Unless `builtin_local` is false, a manager `local` on the embedded store
+    /// is there too when this does not define one.
     #[serde(default)]
     pub managers: BTreeMap<String, ManagerConfig>,
+    /// Whether the built-in manager `local` is kept when `managers` does not define it (default true).
+    #[serde(default = "yes")]
+    pub builtin_local: bool,
     /// How large one step may be (placeholders, distinct secrets).
     #[serde(default)]
     pub resolve: StepLimits,
     /// Who may call `keyway serve`, and its bounds.
     #[serde(default)]
     pub serve: ServeConfig,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            default_manager: None,
+            cache: CacheOptions::default(),
+            audit: AuditConfig::default(),
+            plugins: PluginsConfig::default(),
+            home: None,
+            managers: BTreeMap::new(),
+            builtin_local: true,
+            resolve: StepLimits::default(),
+            serve: ServeConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// The managers keyway serves: `managers`, plus the built-in `local` unless it is defined there or
+    /// `builtin_local` is false.
+    pub fn effective_managers(&self) -> BTreeMap<String, ManagerConfig> {
+        let mut managers = self.managers.clone();
+        if self.builtin_local && !managers.contains_key("local") {
+            managers.insert("local".into(), ManagerConfig::built_in_local());
+        }
+        managers
+    }
+}
+
+impl ManagerConfig {
+    /// The built-in manager `local`: the embedded encrypted store in `<home>/data/local`.
+    pub fn built_in_local() -> Self {
+        Self {
+            plugin: "local".into(),
+            settings: serde_json::json!({}),
+            auth: None,
+            prefix: None,
+            default_tags: Default::default(),
+            read_only: false,
+            visible: Default::default(),
+            egress: Vec::new(),
+            access: Default::default(),
+            keys: Default::default(),
+            cache: Default::default(),
+            data_dir: None,
+            limits: Default::default(),
+            tls_ca_file: None,
+        }
+    }
 }
 
 /// Where audit records go.

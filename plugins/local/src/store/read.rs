@@ -58,13 +58,12 @@ impl LocalStore {
         let mut secrets = Vec::new();
         let mut more = false;
         for (name, slot) in names {
-            let Some(record) = self.load_slot(&slot, Some(&name))? else {
-                continue;
+            let metadata = match self.load_slot(&slot, Some(&name)) {
+                Ok(Some(record)) if !record.is_purged(now) => record.metadata(record.find(&VersionSelector::Latest)),
+                Ok(_) => continue,
+                // One damaged secret does not hide the others: it is listed, disabled, saying what is wrong.
+                Err(err) => corrupt_entry(&name, &err),
             };
-            if record.is_purged(now) {
-                continue;
-            }
-            let metadata = record.metadata(record.find(&VersionSelector::Latest));
             if !request.matches(&metadata) {
                 continue;
             }
@@ -106,4 +105,16 @@ impl LocalStore {
 
 fn no_version(name: &str, selector: &VersionSelector) -> StoreError {
     StoreError::NoVersion { name: name.to_owned(), selector: selector.to_string() }
+}
+
+/// The listing entry of a secret whose files cannot be read: disabled, tagged `keyway-state=corrupt`, the
+/// reason in its description.
+fn corrupt_entry(name: &str, err: &StoreError) -> SecretMetadata {
+    SecretMetadata {
+        name: name.to_owned(),
+        enabled: false,
+        description: Some(format!("{err}; restore its folder from a backup, or delete the secret with force")),
+        tags: [("keyway-state".to_owned(), "corrupt".to_owned())].into(),
+        ..SecretMetadata::default()
+    }
 }

@@ -41,8 +41,14 @@ fn a_tampered_meta_or_value_file_is_named_and_never_read() {
     assert_eq!(f.text("intact", &VersionSelector::Latest), "ok", "other secrets still read");
 
     std::fs::write(&meta, b"\x00\xffnot json").expect("garbage");
-    let err = f.store.list(&keyway_plugin_sdk::ListRequest::default()).expect_err("garbage meta");
-    assert!(err.to_string().contains("is corrupted") && err.to_string().contains("meta"), "{err}");
+    // The listing goes on past the damaged secret, which it reports disabled and tagged as corrupt.
+    let page = f.store.list(&keyway_plugin_sdk::ListRequest::default()).expect("the others still list");
+    let names: Vec<&str> = page.secrets.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["intact", "tampered"]);
+    let corrupt = &page.secrets[1];
+    assert!(!corrupt.enabled && corrupt.tags.get("keyway-state").map(String::as_str) == Some("corrupt"));
+    let description = corrupt.description.as_deref().unwrap_or_default();
+    assert!(description.contains("is corrupted") && description.contains("meta"), "{description}");
     std::fs::write(&meta, b"").expect("truncate");
     assert!(matches!(f.store.get("tampered", &VersionSelector::Latest), Err(StoreError::Corrupted { .. })));
 }
