@@ -40,6 +40,13 @@ where
     let subject = if name.is_empty() { operation.to_owned() } else { format!("{operation} of secret '{name}'") };
     let status = error.raw_response().map(|response| response.status().as_u16());
     match &error {
+        // A success the SDK could not read (cut short, not JSON; AWS never fails with a 2xx): retryable, and a
+        // cached value survives it.
+        SdkError::ServiceError(_) | SdkError::ResponseError(_)
+            if status.is_some_and(|status| (200..300).contains(&status)) =>
+        {
+            ProviderError::Unavailable(format!("{subject}: AWS's answer could not be read (cut short or malformed)"))
+        }
         SdkError::ServiceError(_) | SdkError::ResponseError(_) => {
             from_code(error.code(), error.message(), status, &subject, name)
         }

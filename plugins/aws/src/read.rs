@@ -26,6 +26,7 @@ impl AwsSecretsManager {
             VersionSelector::Label(label) => request.version_stage(label),
         };
         let out = run(request.send()).map_err(|err| map_error(err, "get", name))?;
+        check_answer(name, selector, out.name(), out.arn(), out.version_id(), out.version_stages())?;
         let mut labels = out.version_stages().to_vec();
         labels.sort();
         let metadata = SecretMetadata {
@@ -35,8 +36,12 @@ impl AwsSecretsManager {
             updated_at: convert::millis(out.created_date()),
             ..SecretMetadata::named(name)
         };
-        let value = convert::value_from_aws(out.secret_string, out.secret_binary)
-            .ok_or_else(|| ProviderError::NotFound(format!("secret '{name}' has no value in version {selector}")))?;
+        // A success without a value is a broken answer, not a missing secret: a cached value must survive it.
+        let value = convert::value_from_aws(out.secret_string, out.secret_binary).ok_or_else(|| {
+            ProviderError::Unavailable(format!(
+                "the answer for secret '{name}' ({selector}) carried no value; not served"
+            ))
+        })?;
         Ok(Secret { value, metadata })
     }
 
@@ -196,4 +201,64 @@ fn secret_of_entry(name: &str, entry: SecretValueEntry) -> Result<Secret> {
     let value = convert::value_from_aws(entry.secret_string, entry.secret_binary)
         .ok_or_else(|| ProviderError::NotFound(format!("secret '{name}' has no current value")))?;
     Ok(Secret { value, metadata })
+}
+
+/// Checks that an answer is the secret and version that was asked for: a proxy, a cache or a bug answering
+/// with another secret's valid response must not be served as this one.
+pub(crate) fn check_answer(
+    asked: &str,
+    selector: &VersionSelector,
+    name: Option<&str>,
+    arn: Option<&str>,
+    version_id: Option<&str>,
+    stages: &[String],
+) -> Result<()> {
+    let wrong = |what: String| {
+        Err(ProviderError::Other(format!(
+            "AWS answered for {what} when asked for secret '{asked}' ({selector}); the answer is not served"
+        )))
+    };
+    let same_secret = if asked.starts_with("arn:") {
+        // A full ARN, or a partial one without the six-character suffix.
+        arn.is_some_and(|arn| arn == asked || arn.strip_prefix(asked).is_some_and(|rest| rest.starts_with('-')))
+    } else {
+        name == Some(asked)
+    };
+    if !same_secret {
+        return wrong(format!("secret '{}'", name.unwrap_or("(no name)")));
+    }
+    match selector {
+        VersionSelector::Id(id) if version_id != Some(id.as_str()) => {
+            wrong(format!("version '{}'", version_id.unwrap_or("(none)")))
+        }
+        VersionSelector::Label(label) if !stages.iter().any(|stage| stage == label) => {
+            wrong(format!("a version labelled {}", stages.join(",")))
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod answer_tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_for_another_secret_or_version_is_refused() {
+        let stages = ["AWSCURRENT".to_owned()];
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf";
+        assert!(
+            check_answer("prod/db", &VersionSelector::Latest, Some("prod/db"), Some(arn), Some("v1"), &stages).is_ok()
+        );
+        assert!(check_answer("prod/other", &VersionSelector::Latest, Some("prod/db"), Some(arn), Some("v1"), &stages)
+            .is_err());
+        assert!(check_answer(arn, &VersionSelector::Latest, Some("prod/db"), Some(arn), Some("v1"), &stages).is_ok());
+        let partial = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db";
+        assert!(
+            check_answer(partial, &VersionSelector::Latest, Some("prod/db"), Some(arn), Some("v1"), &stages).is_ok()
+        );
+        let id = VersionSelector::Id("v2".into());
+        assert!(check_answer("prod/db", &id, Some("prod/db"), Some(arn), Some("v1"), &stages).is_err());
+        let previous = VersionSelector::Label("AWSPREVIOUS".into());
+        assert!(check_answer("prod/db", &previous, Some("prod/db"), Some(arn), Some("v1"), &stages).is_err());
+    }
 }

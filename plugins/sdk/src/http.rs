@@ -1,6 +1,7 @@
 //! An HTTP client for plugins, over `wasi:http`: JSON in and out, HTTP status
 //! mapped to the contract's errors, retries of throttling and server errors
-//! with `Retry-After`. The host decides which hosts are reachable.
+//! (honouring `Retry-After`) and, for idempotent methods, of connections reset
+//! or refused and answers cut short. The host decides which hosts are reachable.
 
 use keyway_types::error::serde_message_without_values;
 use keyway_types::ProviderError;
@@ -158,8 +159,24 @@ impl RequestBuilder<'_> {
     async fn send_async(self) -> Result<Response, ProviderError> {
         let url = self.full_url();
         let mut attempt = 0;
+        // A connection reset or refused, or a body cut short, is worth another try when repeating the
+        // request cannot apply a change twice (HTTP's idempotent methods).
+        let idempotent =
+            [Method::GET, Method::HEAD, Method::OPTIONS, Method::PUT, Method::DELETE].contains(&self.method);
         loop {
-            let response = self.send_once(&url).await?;
+            let response = match self.send_once(&url).await {
+                Ok(response) => response,
+                Err(err)
+                    if idempotent
+                        && err.kind() == keyway_types::ErrorKind::Unavailable
+                        && attempt < self.client.max_retries =>
+                {
+                    wstd::task::sleep(Duration::from_millis(100 << attempt).into()).await;
+                    attempt += 1;
+                    continue;
+                }
+                Err(err) => return Err(err),
+            };
             let retryable = response.status == 429 || (500..=599).contains(&response.status);
             if !retryable || attempt >= self.client.max_retries {
                 return Ok(response);
@@ -234,8 +251,16 @@ impl Response {
     }
 
     /// Decodes the body as JSON. The error never quotes a value of the body (it may be a secret).
+    /// A body that ends too early (a connection cut mid-answer) is `unavailable`, so callers retry and a
+    /// cached value is served meanwhile; a complete body of the wrong shape is `other`, never `not-found`.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ProviderError> {
         serde_json::from_slice(&self.body).map_err(|err| {
+            if err.classify() == serde_json::error::Category::Eof {
+                return ProviderError::Unavailable(format!(
+                    "the backend's answer (status {}) was cut short; retry",
+                    self.status
+                ));
+            }
             ProviderError::Other(format!(
                 "the backend answered with unexpected JSON (status {}): {}",
                 self.status,

@@ -143,10 +143,28 @@ impl Kv {
         let response = self.send(&call)?;
         match response.status {
             200 => {
-                let record = response.json::<Envelope<DataRecord>>()?.data.unwrap_or_default();
+                // A success that is not a KV read (no data and no version metadata), or that is another
+                // version's, is a broken answer: never a missing secret, never served.
+                let broken = || {
+                    ProviderError::Unavailable(format!(
+                        "Vault answered {} with a success that is not a KV version 2 read; not served",
+                        self.action("reading", name)
+                    ))
+                };
+                let record = response.json::<Envelope<DataRecord>>()?.data.ok_or_else(broken)?;
                 match (record.data, record.metadata) {
-                    (Some(data), Some(meta)) => Ok(DataRead::Live(data, meta)),
-                    (_, meta) => Ok(DataRead::Gone(meta)),
+                    (Some(data), Some(meta)) => {
+                        if let Some(asked) = version.filter(|asked| *asked != meta.version) {
+                            return Err(ProviderError::Other(format!(
+                                "Vault answered version {} when {} version {asked} was asked for; not served",
+                                meta.version,
+                                self.action("reading", name)
+                            )));
+                        }
+                        Ok(DataRead::Live(data, meta))
+                    }
+                    (None, Some(meta)) => Ok(DataRead::Gone(Some(meta))),
+                    _ => Err(broken()),
                 }
             }
             404 if !errors::is_missing_route(&response) => {

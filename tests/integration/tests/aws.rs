@@ -7,6 +7,8 @@
 //!
 //! Needs `moto_server` from `moto[server]` (tests/requirements.txt) in `<repo>/.venv`.
 
+#[path = "aws/answers.rs"]
+mod answers;
 #[path = "aws/behaviour.rs"]
 mod behaviour;
 #[path = "aws/contract.rs"]

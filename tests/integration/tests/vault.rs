@@ -17,6 +17,8 @@ use openbao::OpenBao;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
+#[path = "vault/answers.rs"]
+mod answers;
 #[path = "vault/contract.rs"]
 mod contract;
 #[path = "vault/failures.rs"]
