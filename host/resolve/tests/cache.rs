@@ -121,6 +121,19 @@ async fn stale_values_are_served_within_the_grace_period_when_the_backend_fails_
 }
 
 #[tokio::test]
+async fn a_wrong_or_malformed_answer_never_evicts_a_good_value() {
+    let source = FakeSource::new(false);
+    source.put("db", "value-1234");
+    let options = CacheOptions { stale_if_error: Duration::from_secs(30), ..short_cache(Duration::from_millis(100)) };
+    let resolver = resolver(&source, options);
+    read(&resolver, "db").await.expect("read");
+    source.fail_with(Some(ProviderError::Other("AWS answered for secret 'other/db'; not served".into())));
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(read(&resolver, "db").await.expect("the good value stays"), "value-1234");
+    assert_eq!(resolver.cached_secrets()[0].state, EntryState::Stale);
+}
+
+#[tokio::test]
 async fn permanent_failures_are_not_hidden_by_stale_values() {
     let source = FakeSource::new(false);
     source.put("db", "value-1234");

@@ -153,7 +153,7 @@ impl ManagerCache {
                             let hits = current.as_ref().map_or_else(Default::default, |entry| Arc::clone(&entry.hits));
                             Entry::found(secret, started, epoch, &inner.options, hits)
                         }
-                        Err(error) => match current.as_ref().filter(|entry| error.is_transient() && entry.is_found()) {
+                        Err(error) => match current.as_ref().filter(|entry| keeps_stale(&error) && entry.is_found()) {
                             Some(stale) if matches!(stale.freshness(Instant::now()), Freshness::Stale) => {
                                 tracing::warn!(
                                     manager = %inner.name, secret = %key.name, error = %error,
@@ -244,4 +244,11 @@ impl ManagerCache {
             })
             .collect()
     }
+}
+
+/// Whether a failed read leaves a good value servable (within the stale-if-error grace): transient failures,
+/// and answers that say nothing authoritative about the secret (`other`: a malformed answer, or one for
+/// another secret). A missing secret, a refused permission or a configuration error are not hidden.
+fn keeps_stale(error: &ProviderError) -> bool {
+    error.is_transient() || matches!(error, ProviderError::Other(_))
 }
