@@ -174,11 +174,6 @@ impl Keyway {
         &self.serve
     }
 
-    /// keyway's home folder.
-    pub fn home(&self) -> &Path {
-        &self.shared.home
-    }
-
     /// The clients of the HTTP service (see [`ClientRegistry::from_config`]).
     pub fn clients(&self, token_env: Option<&str>) -> Result<ClientRegistry, KeywayError> {
         ClientRegistry::from_config(&self.serve, &self.shared.home, token_env)

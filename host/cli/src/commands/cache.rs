@@ -180,7 +180,7 @@ fn service_token_file(config: Option<&Path>) -> Result<Option<Zeroizing<String>>
     if !config.serve.clients.is_empty() {
         return Ok(None);
     }
-    let path = config.serve.token_file.clone().unwrap_or_else(|| config.home().join("serve.token"));
+    let path = config.serve.token_path(&config.home());
     if !path.exists() {
         return Ok(None);
     }

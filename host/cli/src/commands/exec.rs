@@ -127,8 +127,9 @@ pub async fn exec(ctx: &Ctx, args: ExecArgs) -> Result<i32> {
             command.env(name, value.as_str().unwrap_or_default());
         }
     }
-    let mut child = command.spawn().with_context(|| format!("cannot run {program}"))?;
-    drop(vars);
+    let spawned = command.spawn();
+    wipe_strings(vars);
+    let mut child = spawned.with_context(|| format!("cannot run {program}"))?;
     let forwarding = child.id().map(|pid| tokio::spawn(forward_signals(pid, !interactive, interactive)));
     let masker = Arc::new(masker);
     let stdout = child.stdout.take().map(|out| tokio::spawn(pipe_masked(out, tokio::io::stdout(), masker.clone())));
@@ -141,6 +142,17 @@ pub async fn exec(ctx: &Ctx, args: ExecArgs) -> Result<i32> {
         task.abort();
     }
     Ok(exit_code(&status))
+}
+
+/// Zeroizes the values of a resolved environment once the command has them.
+fn wipe_strings(vars: serde_json::Value) {
+    if let serde_json::Value::Object(vars) = vars {
+        for (_, value) in vars {
+            if let serde_json::Value::String(mut text) = value {
+                zeroize::Zeroize::zeroize(&mut text);
+            }
+        }
+    }
 }
 
 /// The command's exit code; 128+N when signal N ended it, as shells report it.
@@ -245,8 +257,10 @@ async fn write<W: AsyncWrite + Unpin>(writer: &mut W, bytes: &[u8]) -> std::io::
 pub async fn inject(ctx: &Ctx, args: InjectArgs) -> Result<i32> {
     let template = read_input(&args.input, "template")?;
     let resolved = ctx.keyway.resolve(&ctx.identity, &serde_json::Value::String(template.to_string())).await?;
-    let (rendered, _) = resolved.into_parts();
-    let rendered = Zeroizing::new(rendered.as_str().unwrap_or_default().to_owned());
+    let rendered = match resolved.into_parts().0 {
+        serde_json::Value::String(text) => Zeroizing::new(text),
+        _ => Zeroizing::new(String::new()),
+    };
     match &args.output {
         None => {
             let mut stdout = std::io::stdout().lock();

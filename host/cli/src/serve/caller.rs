@@ -77,7 +77,8 @@ fn bearer(headers: &HeaderMap) -> Option<Result<&str, ()>> {
 /// The middleware: authenticates, binds the asserted identity, audits refusals.
 pub async fn authenticate(StateOf(state): StateOf<Arc<State>>, mut request: Request, next: Next) -> Response {
     let peer = request.extensions().get::<Peer>().cloned().unwrap_or(Peer { address: "unknown".into(), uid: None });
-    let (operation, manager, name) = target(request.method(), request.uri().path());
+    // What the request is about, named in the audit record of a refusal (only worked out then).
+    let refused = |request: &Request| target(request.method(), request.uri().path());
     let asserted = match identity_from(request.headers()) {
         Ok(identity) => identity,
         Err(error) => return error.into_response(),
@@ -91,6 +92,7 @@ pub async fn authenticate(StateOf(state): StateOf<Arc<State>>, mut request: Requ
     };
     let Some(client) = client else {
         let identity = Identity { peer: Some(peer.address.clone()), ..asserted };
+        let (operation, manager, name) = refused(&request);
         state.keyway.record_refusal(&identity, operation, "unauthenticated", &manager, &name).await;
         let message = match presented {
             Some(Ok(_)) => "the bearer token is not a client's token".to_owned(),
@@ -107,6 +109,7 @@ pub async fn authenticate(StateOf(state): StateOf<Arc<State>>, mut request: Requ
         Err(out_of_scope) => {
             let identity =
                 Identity { client: Some(client.name().to_owned()), peer: Some(peer.address.clone()), ..asserted };
+            let (operation, manager, name) = refused(&request);
             state.keyway.record_refusal(&identity, operation, "out-of-scope", &manager, &name).await;
             ApiError::new(
                 StatusCode::FORBIDDEN,

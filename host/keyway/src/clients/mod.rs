@@ -83,7 +83,7 @@ impl ClientRegistry {
                     zeroize::Zeroizing::new(token.trim().to_owned())
                 }
                 None => {
-                    let path = serve.token_file.clone().unwrap_or_else(|| home.join("serve.token"));
+                    let path = serve.token_path(home);
                     let token = ensure_token_file(&path)?;
                     registry.token_file = Some(path);
                     token

@@ -49,6 +49,13 @@ pub struct ServeConfig {
     pub limits: ServeLimits,
 }
 
+impl ServeConfig {
+    /// Where the built-in client's token is kept: `token_file`, else `<home>/serve.token`.
+    pub fn token_path(&self, home: &std::path::Path) -> PathBuf {
+        self.token_file.clone().unwrap_or_else(|| home.join("serve.token"))
+    }
+}
+
 /// One client of the service: a credential and the identities it may assert.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -156,11 +156,10 @@ impl FileSink {
             return;
         }
         // Numbers are taken and sent under one order: the channel keeps it, so the writer sees them rising.
-        let mut queue = self.pool.sending.lock().unwrap_or_else(PoisonError::into_inner);
+        let _turn = self.pool.sending.lock().unwrap_or_else(PoisonError::into_inner);
         batch.seq = self.queued.fetch_add(1, Ordering::AcqRel) + 1;
         // The writer only stops when the auditor is dropped, so sending cannot fail before that.
         let _ = self.sender.send(Message::Batch(batch));
-        *queue += 1;
     }
 
     /// Waits until every batch queued so far has reached the file (written and flushed to the operating
@@ -194,8 +193,8 @@ impl FileSink {
 #[derive(Default)]
 struct Pool {
     batches: Mutex<Vec<QueuedBatch>>,
-    /// Held while a batch is numbered and queued (counts the batches sent).
-    sending: Mutex<u64>,
+    /// Held while a batch is numbered and queued, so the writer sees the numbers rising.
+    sending: Mutex<()>,
 }
 
 impl Pool {

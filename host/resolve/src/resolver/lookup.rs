@@ -33,7 +33,7 @@ impl<E: Borrow<Arc<Entry>>> Outcome<E> {
         &'a self,
         manager: &Manager,
         plan: &'a LookupPlan,
-    ) -> Result<(&'a SharedSecret, Option<&'a str>), SecretError> {
+    ) -> Result<(&'a Arc<SharedSecret>, Option<&'a str>), SecretError> {
         if let Err(error) = &self.result {
             return Err(SecretError::clone(error));
         }

@@ -4,6 +4,7 @@
 
 use super::front::LookupPlan;
 use super::lookup::Outcome;
+use super::resolved::StepSource;
 use super::walk::{LeafUse, Shape};
 use super::Managers;
 use crate::cache::Entry;
@@ -24,7 +25,7 @@ pub(super) type Replaced<'e> = Result<Replacement<'e>, Box<SecretError>>;
 pub(super) struct Replacement<'e> {
     text: &'e str,
     binary: bool,
-    shared: &'e SharedSecret,
+    shared: &'e Arc<SharedSecret>,
     field: Option<&'e str>,
     manager: &'e str,
     name: &'e str,
@@ -39,14 +40,9 @@ impl Replacement<'_> {
         }
     }
 
-    /// Registers what this replacement put in the step with `masker`, a masker of one step's own.
-    pub fn register_in(&self, masker: &Masker) {
-        match self.field {
-            Some(_) => {
-                masker.register(self.text);
-            }
-            None => self.shared.register_all(masker),
-        }
+    /// What this replacement put in the step, for the step's own masker: the secret and the key read.
+    pub fn source(&self) -> StepSource {
+        (Arc::clone(self.shared), self.field.map(str::to_owned))
     }
 }
 

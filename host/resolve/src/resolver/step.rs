@@ -7,13 +7,13 @@
 use super::front::{CompiledLeaf, LeafDraft, LeafError, LookupPlan};
 use super::lookup::{self, Callers, Outcome};
 use super::output::{build, first_failure, replacements};
+use super::resolved::{masker_of, StepSource};
 use super::walk::{locate, walk, LeafUse, Shape};
 use super::{Disclosure, ResolvedStep, Resolver};
 use crate::access::Identity;
 use crate::audit::AuditBatch;
 use crate::cache::Entry;
 use crate::error::{quote_placeholder, ResolveError, SecretError};
-use crate::mask::Masker;
 use crate::path::StepPath;
 use serde_json::Value;
 use std::borrow::Borrow;
@@ -210,24 +210,24 @@ fn conclude<E: Borrow<Arc<Entry>>>(
         }
     }
     let replacements = replacements(&inner.managers, distinct, outcomes);
-    let own = Masker::new();
     for replacement in replacements.iter().flatten() {
         replacement.mask(&inner.masker);
-        replacement.register_in(&own);
     }
+    let sources: Vec<StepSource> = replacements.iter().flatten().map(|replacement| replacement.source()).collect();
     if let Some((position, span, cause)) = first_failure(leaves, shape, &replacements) {
         let (ordinal, text) = leaves.get(position).map_or((0, ""), |used| (used.ordinal, &*used.leaf.text));
         let placeholder = quote_placeholder(text.get(span).unwrap_or_default());
         // A backend's message must not carry a value another placeholder of the same step resolved.
         let cause = match cause {
             SecretError::Backend { manager, name, error } => {
+                let own = masker_of(&sources);
                 SecretError::Backend { manager, name, error: error.map_message(|message| own.mask(&message)) }
             }
             other => other,
         };
         return Err(ResolveError::new(StepPath::joined(base, &locate(step, ordinal)), placeholder, cause));
     }
-    let mut resolved = ResolvedStep::new(build(step, leaves, shape, &replacements), own);
+    let mut resolved = ResolvedStep::new(build(step, leaves, shape, &replacements), sources);
     resolved.set_secrets(distinct.len());
     Ok(resolved)
 }
