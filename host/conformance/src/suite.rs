@@ -1,12 +1,13 @@
 //! The suite runner, its options and the shared context of a run.
 
 use crate::checks::CaseResult;
+use crate::proxy::Proxy;
 use crate::report::{CaseOutcome, CaseReport, Report};
-use keyway_runtime::{CallError, Connection};
+use keyway_runtime::{CallError, Connection, ConnectionConfig, Plugin, Runtime};
 use keyway_types::{Capabilities, DeleteMode, SecretValue};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// Options that adapt the suite to a backend.
@@ -38,18 +39,45 @@ impl Default for SuiteOptions {
     }
 }
 
+/// Options of the misbehaving-proxy cases ([`run_behind_proxy`]).
+#[derive(Debug, Clone, Default)]
+pub struct ProxyOptions {
+    /// Why the backend's answer to a read does not say which secret it is about (Vault's KV reads carry no
+    /// path), when it does not: a plugin cannot then tell another secret's answer from its own, and the
+    /// wrong-secret case is skipped with this reason.
+    pub unnamed_answers: Option<String>,
+}
+
 /// The state shared by the cases of one run.
 pub(crate) struct Ctx<'a> {
     pub conn: &'a Connection,
     pub caps: Capabilities,
     pub options: &'a SuiteOptions,
+    /// The proxy in front of the backend, for the misbehaving-proxy cases.
+    pub proxy: Option<(&'a Proxy, &'a ProxyOptions)>,
+    /// The two secrets the misbehaving-proxy cases read, made once.
+    pub pair: tokio::sync::OnceCell<Result<crate::misbehaving::Pair, String>>,
     run_id: String,
     values: Mutex<Vec<String>>,
     observed: Mutex<Vec<String>>,
     created: Mutex<Vec<String>>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    fn new(conn: &'a Connection, options: &'a SuiteOptions, proxy: Option<(&'a Proxy, &'a ProxyOptions)>) -> Self {
+        Ctx {
+            conn,
+            caps: conn.capabilities(),
+            options,
+            proxy,
+            pair: tokio::sync::OnceCell::new(),
+            run_id: random_hex(4),
+            values: Mutex::new(Vec::new()),
+            observed: Mutex::new(Vec::new()),
+            created: Mutex::new(Vec::new()),
+        }
+    }
+
     /// A fresh secret name for `case`, remembered for cleanup.
     pub fn name(&self, case: &str) -> String {
         let name = self.styled(&format!("{}{}-{case}", self.options.name_prefix, self.run_id));
@@ -115,25 +143,61 @@ impl Ctx<'_> {
     }
 }
 
-type CaseFn = for<'a> fn(&'a Ctx<'a>) -> Pin<Box<dyn Future<Output = CaseResult> + Send + 'a>>;
+pub(crate) type CaseFn = for<'a> fn(&'a Ctx<'a>) -> Pin<Box<dyn Future<Output = CaseResult> + Send + 'a>>;
 
 /// Runs every case against `conn` and reports each outcome.
 pub async fn run(conn: &Connection, options: &SuiteOptions) -> Report {
-    let ctx = Ctx {
-        conn,
-        caps: conn.capabilities(),
-        options,
-        run_id: random_hex(4),
-        values: Mutex::new(Vec::new()),
-        observed: Mutex::new(Vec::new()),
-        created: Mutex::new(Vec::new()),
+    run_cases(&Ctx::new(conn, options, None), cases()).await
+}
+
+/// Runs the misbehaving-proxy cases: `plugin` connects as a manager with `config`, whose backend URL setting (the
+/// setting its manifest marks `egress`) is pointed at a loopback [`Proxy`] in front of that URL; the proxy then
+/// answers reads with another secret's answer, a malformed success, an answer cut short, a reset connection and
+/// throttling with `Retry-After`, and each case checks what the plugin makes of it. The plugin runs one
+/// instance, so that its sessions and tokens stay warm between the reads.
+pub async fn run_behind_proxy(
+    runtime: &Runtime,
+    plugin: &Arc<Plugin>,
+    mut config: ConnectionConfig,
+    options: &SuiteOptions,
+    proxy_options: &ProxyOptions,
+) -> Report {
+    let failed =
+        |name, why: String| Report { cases: vec![CaseReport { name, outcome: CaseOutcome::Failed(why), millis: 0 }] };
+    let manifest = plugin.manifest();
+    let url_setting = manifest.settings.iter().filter(|(_, spec)| spec.egress).find_map(|(name, _)| {
+        config.settings.get(name).and_then(|value| value.as_str()).map(|url| (name.clone(), url.to_owned()))
+    });
+    let Some((setting, upstream)) = url_setting else {
+        let why =
+            "the settings give no backend URL (a setting the manifest marks `egress`) to put the proxy in front of";
+        let cases = crate::misbehaving::cases()
+            .into_iter()
+            .map(|(name, _, _)| CaseReport { name, outcome: CaseOutcome::Skipped(why.into()), millis: 0 })
+            .collect();
+        return Report { cases };
     };
+    let proxy = match Proxy::start(&upstream, &config.ca_certificates).await {
+        Ok(proxy) => proxy,
+        Err(why) => return failed("proxy-start", why),
+    };
+    config.settings[setting.as_str()] = proxy.url().into();
+    config.limits.max_instances = 1;
+    let conn = match runtime.connect(plugin, "conformance", config).await {
+        Ok(conn) => conn,
+        Err(err) => return failed("proxy-connect", format!("connecting through the proxy failed: {err}")),
+    };
+    run_cases(&Ctx::new(&conn, options, Some((&proxy, proxy_options))), crate::misbehaving::cases()).await
+}
+
+/// Runs `cases`, then the leak check over everything they observed, then cleans up what they created.
+async fn run_cases(ctx: &Ctx<'_>, cases: Vec<Case>) -> Report {
     let mut report = Report::default();
-    for (name, applies, case) in crate::suite::cases() {
+    for (name, applies, case) in cases {
         let started = Instant::now();
-        let outcome = match applies(&ctx) {
+        let outcome = match applies(ctx) {
             Some(reason) => CaseOutcome::Skipped(reason),
-            None => match case(&ctx).await {
+            None => match case(ctx).await {
                 Ok(()) => CaseOutcome::Passed,
                 Err(why) => CaseOutcome::Failed(why),
             },
@@ -147,19 +211,22 @@ pub async fn run(conn: &Connection, options: &SuiteOptions) -> Report {
         CaseOutcome::Failed(format!("{} results or errors contained a secret value", leaks.len()))
     };
     report.cases.push(CaseReport { name: "no-value-in-errors-or-debug", outcome, millis: 0 });
-    if options.cleanup && ctx.caps.delete {
+    if ctx.options.cleanup && ctx.caps.delete {
         let created = ctx.created.lock().map(|c| c.clone()).unwrap_or_default();
         for name in created {
-            let _ = conn.delete(&name, DeleteMode::Force).await;
+            let _ = ctx.conn.delete(&name, DeleteMode::Force).await;
         }
     }
     report
 }
 
 /// Whether a case applies: `None` to run it, `Some(reason)` to skip it.
-type Applies = fn(&Ctx<'_>) -> Option<String>;
+pub(crate) type Applies = fn(&Ctx<'_>) -> Option<String>;
 
-fn cases() -> Vec<(&'static str, Applies, CaseFn)> {
+/// A case: its name, whether it applies, and the case itself.
+pub(crate) type Case = (&'static str, Applies, CaseFn);
+
+fn cases() -> Vec<Case> {
     use crate::cases::*;
     vec![
         ("declares-read", always, |c| Box::pin(declares_read(c))),

@@ -1,5 +1,6 @@
 //! The AWS SDK client, configured for the Wasm sandbox: HTTP and sleeps over
-//! WASI, credentials from the host, the SDK's standard retry strategy.
+//! WASI, credentials from the host, the SDK's standard retry strategy with
+//! keyway's `Retry-After` rule (see `retry`).
 
 use crate::credentials::HostCredentials;
 use crate::settings::AwsSettings;
@@ -24,6 +25,7 @@ pub(crate) fn build(settings: &AwsSettings) -> Client {
         .http_client(WasiHttpClientBuilder::new().build())
         .sleep_impl(SharedAsyncSleep::new(WasiSleep))
         .retry_config(RetryConfig::standard().with_max_attempts(settings.attempts()))
+        .retry_classifier(crate::retry::RetryAfter)
         .timeout_config(TimeoutConfig::builder().operation_timeout(settings.timeout()).build())
         // Bodies are a few KiB; the operation timeout (and the host's per-call deadline) bound a
         // stalled answer, without a throughput timer polled on every read of the body.

@@ -48,7 +48,17 @@ where
             ProviderError::Unavailable(format!("{subject}: AWS's answer could not be read (cut short or malformed)"))
         }
         SdkError::ServiceError(_) | SdkError::ResponseError(_) => {
-            from_code(error.code(), error.message(), status, &subject, name)
+            match from_code(error.code(), error.message(), status, &subject, name) {
+                // The wait the answer asked for, so a caller does not come back sooner.
+                ProviderError::Throttled { message, retry_after_ms: None } => ProviderError::Throttled {
+                    message,
+                    retry_after_ms: error
+                        .raw_response()
+                        .and_then(crate::retry::asked_wait)
+                        .map(|wait| u64::try_from(wait.as_millis()).unwrap_or(u64::MAX)),
+                },
+                other => other,
+            }
         }
         SdkError::DispatchFailure(failure) => {
             let detail =

@@ -2,11 +2,12 @@
 //! running inside the keyway sandbox. HTTP goes through the host's
 //! `wasi:http` (and its egress allowlist), credentials come from the host
 //! (`get-aws-credentials`), retries of throttling and server errors follow the
-//! SDK's standard strategy.
+//! SDK's standard strategy, honouring `Retry-After` as every keyway plugin does.
 //!
 //! # Layout
 //! - `settings`: the manager settings (`region`, `endpoint_override`, …), validated at open.
 //! - `client`: the SDK client for the sandbox: WASI HTTP and sleep, retries, timeout.
+//! - `retry`: `Retry-After` and 429 in the SDK's retry strategy.
 //! - `credentials`: the SDK's credential provider over the host import, cached until near expiry.
 //! - `read`: get (by latest, version id or stage), get-many, describe, list, versions.
 //! - `write`: create (overwrite, recover-deleted), update, delete, restore.
@@ -20,6 +21,7 @@ mod credentials;
 mod errors;
 mod names;
 mod read;
+mod retry;
 mod settings;
 mod write;
 

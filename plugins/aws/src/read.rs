@@ -6,6 +6,7 @@ use crate::convert::{self, Summary};
 use crate::errors::{from_code, map_error};
 use crate::AwsSecretsManager;
 use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, SecretValueEntry};
+use keyway_plugin_sdk::answers::not_served;
 use keyway_plugin_sdk::{
     ListPage, ListRequest, ProviderError, Result, Secret, SecretMetadata, VersionInfo, VersionSelector,
 };
@@ -213,11 +214,7 @@ pub(crate) fn check_answer(
     version_id: Option<&str>,
     stages: &[String],
 ) -> Result<()> {
-    let wrong = |what: String| {
-        Err(ProviderError::Other(format!(
-            "AWS answered for {what} when asked for secret '{asked}' ({selector}); the answer is not served"
-        )))
-    };
+    let wrong = |what: String| Err(not_served("AWS", &what, &format!("secret '{asked}' ({selector})")));
     let same_secret = if asked.starts_with("arn:") {
         // A full ARN, or a partial one without the six-character suffix.
         arn.is_some_and(|arn| arn == asked || arn.strip_prefix(asked).is_some_and(|rest| rest.starts_with('-')))

@@ -1,8 +1,10 @@
 //! An HTTP client for plugins, over `wasi:http`: JSON in and out, HTTP status
-//! mapped to the contract's errors, retries of throttling and server errors
-//! (honouring `Retry-After`) and, for idempotent methods, of connections reset
-//! or refused and answers cut short. The host decides which hosts are reachable.
+//! mapped to the contract's errors, and the retries of [`crate::retry`]: throttling
+//! and server errors (honouring `Retry-After`) and, for idempotent methods,
+//! connections reset or refused and answers cut short. The host decides which
+//! hosts are reachable.
 
+use crate::retry;
 use keyway_types::error::serde_message_without_values;
 use keyway_types::ProviderError;
 use serde::de::DeserializeOwned;
@@ -171,18 +173,16 @@ impl RequestBuilder<'_> {
                         && err.kind() == keyway_types::ErrorKind::Unavailable
                         && attempt < self.client.max_retries =>
                 {
-                    wstd::task::sleep(Duration::from_millis(100 << attempt).into()).await;
+                    wstd::task::sleep(retry::backoff(attempt).into()).await;
                     attempt += 1;
                     continue;
                 }
                 Err(err) => return Err(err),
             };
-            let retryable = response.status == 429 || (500..=599).contains(&response.status);
-            if !retryable || attempt >= self.client.max_retries {
+            if !retry::retryable_status(response.status) || attempt >= self.client.max_retries {
                 return Ok(response);
             }
-            let wait = response.retry_after().unwrap_or(Duration::from_millis(100 << attempt));
-            wstd::task::sleep(wait.min(Duration::from_secs(10)).into()).await;
+            wstd::task::sleep(retry::wait(response.retry_after(), attempt).into()).await;
             attempt += 1;
         }
     }
@@ -245,9 +245,9 @@ impl Response {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
-    /// The `Retry-After` header in seconds, if present.
+    /// The wait the `Retry-After` header asks for (see [`retry::retry_after`]), if present.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs)
+        self.header("retry-after").and_then(retry::retry_after)
     }
 
     /// Decodes the body as JSON. The error never quotes a value of the body (it may be a secret).

@@ -33,18 +33,22 @@
 //! - [`token`]: [`token::BearerToken`], the host's access token kept until near expiry, renewed on a 401.
 //! - [`settings`]: checks of common settings (page sizes, timeouts, backend URLs).
 //! - [`failures`]: the contract error for a backend's failed answer, by status.
+//! - [`retry`]: the retry rules every plugin follows (what is tried again, `Retry-After`, backoff).
+//! - [`answers`]: checks that an answer is about the secret asked for.
 //! - [`redact`]: credentials kept out of error messages.
 //! - [`versions`]: numbered version selectors.
 //! - [`kv`]: key/value JSON helpers.
 //! - [`time`]: wall-clock time, [`time::sleep`] for polling, RFC 3339 and ISO 8601 timestamps.
 //! - `glue` (private): the generated bindings and their conversion to the SDK's types.
 
+pub mod answers;
 pub mod failures;
 pub mod host;
 pub mod http;
 pub mod kv;
 pub mod provider;
 pub mod redact;
+pub mod retry;
 pub mod settings;
 pub mod time;
 pub mod token;

@@ -81,6 +81,20 @@ pub fn parse_iso8601_utc(text: &str) -> Option<Timestamp> {
     }
 }
 
+/// Parses an HTTP date in the IMF-fixdate form HTTP requires of senders (`Sun, 06 Nov 1994 08:49:37 GMT`),
+/// as in `Retry-After` and `Date` headers, into milliseconds since the epoch. Other forms give `None`.
+pub fn parse_http_date(text: &str) -> Option<Timestamp> {
+    let mut parts = text.trim().split_ascii_whitespace();
+    let (_weekday, day, month, year, time, zone) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let month = MONTHS.iter().position(|m| *m == month)? + 1;
+    if zone != "GMT" || parts.next().is_some() || day.len() != 2 || year.len() != 4 {
+        return None;
+    }
+    parse_rfc3339(&format!("{year}-{month:02}-{day}T{time}Z"))
+}
+
 /// Formats milliseconds since the epoch as RFC 3339 in UTC: `2024-05-01T10:00:00.123Z`.
 pub fn format_rfc3339(ms: Timestamp) -> String {
     let seconds = i64::try_from(ms / 1_000).unwrap_or(i64::MAX / 2);
@@ -138,6 +152,17 @@ mod tests {
         assert_eq!(parse_iso8601_utc("1970-01-01T01:00:01+01:00"), Some(1_000));
         assert_eq!(parse_iso8601_utc("1970-01-01T00:00:01z"), Some(1_000));
         assert_eq!(parse_iso8601_utc("garbage"), None);
+    }
+
+    #[test]
+    fn parses_http_dates() {
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), parse_rfc3339("1994-11-06T08:49:37Z"));
+        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:01 GMT"), Some(1_000));
+        for bad in
+            ["", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 CET", "Sun, 6 Nov 1994 08:49:37 GMT"]
+        {
+            assert_eq!(parse_http_date(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! The shared contract suite against moto, with AWS's stage names.
+//! The shared contract suite against moto, with AWS's stage names, and its misbehaving-proxy cases.
 
-use crate::AwsUnderTest;
+use crate::{AwsUnderTest, REGION};
 use keyway_conformance::{run, SuiteOptions};
+use serde_json::json;
 
 #[tokio::test]
 async fn aws_plugin_passes_the_contract_suite() {
@@ -17,6 +18,16 @@ async fn aws_plugin_passes_the_contract_suite() {
     println!("{report}");
     assert!(report.is_success(), "{report}");
     assert_eq!(report.skipped(), 0, "the aws plugin declares every capability:\n{report}");
+}
+
+#[tokio::test]
+async fn aws_plugin_passes_the_misbehaving_proxy_cases() {
+    let aws = AwsUnderTest::start().await;
+    let settings = json!({ "region": REGION, "endpoint_override": aws.moto.endpoint(), "max_attempts": 3 });
+    let report = aws.behind_proxy(settings).await;
+    println!("{report}");
+    assert!(report.is_success(), "{report}");
+    assert_eq!(report.skipped(), 0, "every proxy case applies to AWS:\n{report}");
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 
 use crate::moto::Moto;
 use keyway_aws_auth::{AwsAuth, AwsAuthSettings, SecretText};
+use keyway_conformance::{ProxyOptions, Report, SuiteOptions};
 use keyway_runtime::{Connection, ConnectionConfig, Plugin, PluginManifest, Runtime, RuntimeConfig, RuntimeError};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -69,6 +70,15 @@ impl AwsUnderTest {
     /// Opens a connection with a custom connection config.
     pub async fn connect_with(&self, config: ConnectionConfig) -> Result<Connection, RuntimeError> {
         self.runtime.connect(&self.plugin, "aws", config).await
+    }
+
+    /// The conformance kit's misbehaving-proxy cases, the plugin connecting with `settings` and explicit keys
+    /// through a proxy in front of the settings' endpoint.
+    pub async fn behind_proxy(&self, settings: Value) -> Report {
+        let credentials = Arc::new(AwsAuth::new(Self::any_keys()).expect("valid auth settings"));
+        let config = ConnectionConfig { settings, credentials, ..ConnectionConfig::default() };
+        let (options, proxy) = (SuiteOptions::default(), ProxyOptions::default());
+        keyway_conformance::run_behind_proxy(&self.runtime, &self.plugin, config, &options, &proxy).await
     }
 }
 

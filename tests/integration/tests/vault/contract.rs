@@ -1,7 +1,8 @@
-//! The shared contract suite against OpenBao, once per auth method.
+//! The shared contract suite against OpenBao, once per auth method, and its misbehaving-proxy cases.
 
 use super::{FakeKubernetes, VaultUnderTest};
-use keyway_conformance::{run, CaseOutcome, SuiteOptions};
+use keyway_conformance::{run, run_behind_proxy, CaseOutcome, ProxyOptions, SuiteOptions};
+use keyway_integration_tests::plugins::with_settings;
 use keyway_runtime::Connection;
 
 async fn passes_the_contract_suite(connection: &Connection) {
@@ -44,4 +45,19 @@ async fn contract_suite_with_kubernetes_auth() {
     let connection = vault.connect(vault.kubernetes_settings(&fake)).await;
     passes_the_contract_suite(&connection).await;
     assert!(fake.reviews() >= 1, "OpenBao never asked the fake TokenReview API");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn misbehaving_proxy_cases() {
+    let vault = VaultUnderTest::start();
+    let proxy = ProxyOptions {
+        unnamed_answers: Some(
+            "a KV read's answer carries no path, so no client can tell another secret's answer from its own".into(),
+        ),
+    };
+    let config = with_settings(vault.userpass_settings("correct horse battery staple"));
+    let report = run_behind_proxy(&vault.runtime, &vault.plugin, config, &SuiteOptions::default(), &proxy).await;
+    println!("{report}");
+    assert!(report.is_success(), "the proxy cases failed against OpenBao:\n{report}");
+    assert_eq!(report.skipped(), 1, "only the another-secret case may be skipped:\n{report}");
 }
