@@ -99,6 +99,47 @@ Endpoints and curl examples: host/cli/README.md.")]
     /// Inspect or clear the cache of a running `keyway serve` (names and ages, never values).
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Maintain the embedded encrypted store: seal it with a new passphrase or key.
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+/// `keyway store ...`.
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Seal a store with a new passphrase or key: a new data key, every file encrypted anew. Safe to
+    /// interrupt: until it finishes both the old and the new credential open the store, and running it again
+    /// finishes it. Other keyway processes keep reading meanwhile; their writes wait.
+    #[command(after_help = "Examples:\n  \
+read -rs NEW && export NEW && keyway store rekey local --new-passphrase-env NEW\n  \
+KEYWAY_NEW_KEY=$(openssl rand -base64 32) keyway store rekey vault-cache --new-key-env KEYWAY_NEW_KEY\n\
+The current passphrase or key comes from the manager's settings (for the built-in `local`: \
+$KEYWAY_LOCAL_PASSPHRASE, else its key file). Afterwards only the new one opens the store: configure it \
+(`passphrase: ${env:...}` or `key: ${env:...}` in the manager's settings, or KEYWAY_LOCAL_PASSPHRASE for \
+the built-in `local`).")]
+    Rekey(RekeyArgs),
+}
+
+/// `keyway store rekey`.
+#[derive(Debug, Args)]
+pub struct RekeyArgs {
+    /// The manager whose store to re-key (one on the built-in `local` plugin).
+    #[arg(default_value = "local")]
+    pub manager: String,
+    /// The environment variable holding the new passphrase (at least 12 characters).
+    #[arg(
+        long = "new-passphrase-env",
+        value_name = "VAR",
+        required_unless_present = "new_key_env",
+        conflicts_with = "new_key_env"
+    )]
+    pub new_passphrase_env: Option<String>,
+    /// The environment variable holding the new key (32 bytes in base64).
+    #[arg(long = "new-key-env", value_name = "VAR")]
+    pub new_key_env: Option<String>,
+    /// Print the outcome as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `keyway cache ...`.

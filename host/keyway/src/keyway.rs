@@ -10,6 +10,8 @@ use crate::config::{interpolate, AuditFailureMode, Config, ConfigSource, Manager
 use crate::error::KeywayError;
 use crate::manager::{Manager, ManagerRules};
 use crate::plugins::PluginRegistry;
+
+mod store;
 use keyway_resolve::{
     AuditRecord, Auditor, CacheScope, CachedSecretInfo, Disclosure, Identity, ManagerOptions, Masker, ResolvedStep,
     Resolver, SecretSource, SharedSecret, StepPath,
@@ -23,6 +25,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
+pub use store::{NewStoreKey, RekeyOutcome};
 use tokio::sync::OnceCell;
 
 /// keyway, configured: secret managers on sandboxed plugins behind one resolver.
@@ -511,6 +514,11 @@ impl Keyway {
 }
 
 impl Shared {
+    /// The data directory of manager `name`: its `data_dir`, or `<home>/data/<name>`.
+    fn data_dir(&self, name: &str, config: &ManagerConfig) -> PathBuf {
+        config.data_dir.clone().unwrap_or_else(|| self.home.join("data").join(name))
+    }
+
     fn slot(&self, name: &str) -> Result<&Slot, KeywayError> {
         self.slots.get(name).ok_or_else(|| KeywayError::UnknownManager {
             manager: name.into(),
@@ -555,7 +563,7 @@ impl Shared {
             max_value_bytes: config.limits.max_value_kib.map_or(defaults.max_value_bytes, |k| (k as usize) << 10),
             data_dir_bytes: config.limits.data_dir_mib.map_or(defaults.data_dir_bytes, |m| m << 20),
         };
-        let data_dir = config.data_dir.clone().unwrap_or_else(|| self.home.join("data").join(name));
+        let data_dir = self.data_dir(name, config);
         self.check_data_dir(name, &data_dir)?;
         let (manifest_egress, granted_egress) = self.registry.egress_grant(name, &plugin)?;
         let ca_certificates = match &config.tls_ca_file {

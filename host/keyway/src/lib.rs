@@ -14,7 +14,8 @@
 //!
 //! # Layout
 //! - [`config`]: the configuration file ([`Config`], [`ManagerConfig`]) and `${env:...}` references.
-//! - [`keyway`](mod@keyway): [`Keyway`], managers by name, the resolver, the capability API.
+//! - [`keyway`](mod@keyway): [`Keyway`], managers by name, the resolver, the capability API; `keyway::store`,
+//!   re-keying the embedded store ([`Keyway::rekey_store`]).
 //! - [`manager`]: [`Manager`], a plugin connection with prefix, default tags, read-only and visibility rules.
 //! - [`plugins`]: [`PluginRegistry`], built-in and third-party plugins.
 //! - [`auth`]: the host-side credentials of a manager (`auth: {type: aws|azure}`).
@@ -34,7 +35,7 @@ pub mod plugins;
 pub use clients::{Client, ClientRegistry};
 pub use config::{Config, ConfigSource, ManagerConfig};
 pub use error::KeywayError;
-pub use keyway::{mask_tree, parse_reference, Keyway, ManagerStatus, MaskedStep};
+pub use keyway::{mask_tree, parse_reference, Keyway, ManagerStatus, MaskedStep, NewStoreKey, RekeyOutcome};
 pub use keyway_resolve::{CacheScope, CachedSecretInfo, Identity, Masker, ResolvedStep, SharedSecret};
 pub use keyway_runtime::Plugin;
 pub use keyway_types as types;

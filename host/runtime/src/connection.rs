@@ -248,11 +248,8 @@ impl Runtime {
                 }))
             }
         };
-        let process_lock = factory
-            .data_dir
-            .as_ref()
-            .filter(|_| manifest.serialize_writes)
-            .map(|dir| PathBuf::from(format!("{}.lock", dir.display())));
+        let process_lock =
+            factory.data_dir.as_ref().filter(|_| manifest.serialize_writes).map(|dir| write_lock_path(dir));
         let quota = factory.data_dir.clone().map(|dir| DataQuota {
             dir,
             limit: limits.data_dir_bytes,
@@ -720,6 +717,19 @@ pub(crate) fn describe_trap(err: &wasmtime::Error) -> String {
 struct WriteGuard<'a> {
     _local: Option<tokio::sync::MutexGuard<'a, ()>>,
     _file: Option<std::fs::File>,
+}
+
+/// The lock file that serializes the writes of every process to the data directory `data_dir`: the
+/// directory's path with `.lock` appended, beside it (out of the plugin's reach).
+pub fn write_lock_path(data_dir: &std::path::Path) -> PathBuf {
+    PathBuf::from(format!("{}.lock", data_dir.display()))
+}
+
+/// Takes the write lock of the data directory `data_dir` as plugin writes do, waiting for the process that
+/// holds it: for host-side maintenance of a store (a re-key) while plugins in other processes use it.
+/// Released when the returned file is dropped.
+pub fn lock_data_dir(data_dir: &std::path::Path) -> std::io::Result<std::fs::File> {
+    lock_exclusively(&write_lock_path(data_dir))
 }
 
 /// Opens (creating, 0600) and exclusively locks `path`, waiting for other holders.

@@ -50,7 +50,7 @@ pub mod runtime;
 pub mod sandbox;
 
 pub use compile_cache::{CompileCache, LoadSource};
-pub use connection::{Connection, ConnectionConfig, Limits, MAX_PAGE_ITEMS};
+pub use connection::{lock_data_dir, write_lock_path, Connection, ConnectionConfig, Limits, MAX_PAGE_ITEMS};
 pub use egress::{is_special, EgressPolicy, PatternError};
 pub use error::{CallError, RuntimeError};
 pub use manifest::{CredentialNeeds, PluginManifest, SettingKind, SettingSpec};

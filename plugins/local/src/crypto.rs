@@ -5,11 +5,13 @@
 //! tag. The caller supplies associated data that binds the file to its place
 //! (the secret's name, and for values the version id), so a file copied over
 //! another secret or version fails to open instead of yielding the wrong value.
+//! Envelopes of format 2 also name the data key that sealed them (see
+//! `keyring`); format 1, written before stores had several keys, means key `0`.
 
 use crate::error::{StoreError, StoreResult};
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::Aes256Gcm;
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -20,8 +22,12 @@ use zeroize::Zeroizing;
 pub const KEY_LEN: usize = 32;
 /// Length of an AES-GCM nonce in bytes.
 const NONCE_LEN: usize = 12;
-/// The envelope format this code writes and reads.
-const FORMAT: u32 = 1;
+/// The envelope format of files sealed with a named data key.
+const FORMAT: u32 = 2;
+/// The envelope format of files written before keys had ids: they are sealed with key [`LEGACY_KEY_ID`].
+const FORMAT_UNKEYED: u32 = 1;
+/// The id of the one key of a store written before keys had ids.
+pub const LEGACY_KEY_ID: &str = "0";
 
 /// Fills an array with random bytes from the platform (WASI `random` in the guest).
 pub fn random_bytes<const N: usize>() -> StoreResult<[u8; N]> {
@@ -61,19 +67,6 @@ impl MasterKey {
         Ok(Self { cipher })
     }
 
-    /// A key from base64 text (standard or URL-safe alphabet, padding optional).
-    pub fn from_base64(text: &str, origin: &str) -> StoreResult<Self> {
-        let text = text.trim();
-        let decoded = [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
-            .iter()
-            .find_map(|engine| engine.decode(text).ok())
-            .map(Zeroizing::new)
-            .ok_or_else(|| {
-                StoreError::Key(format!("{origin} is not base64; generate a key with `openssl rand -base64 32`"))
-            })?;
-        Self::from_bytes(&decoded, origin)
-    }
-
     /// A fresh random key and its base64 text, as written to a key file.
     pub fn generate() -> StoreResult<(Self, Zeroizing<String>)> {
         let bytes = Zeroizing::new(random_bytes::<KEY_LEN>()?);
@@ -81,15 +74,17 @@ impl MasterKey {
         Ok((Self::from_bytes(bytes.as_slice(), "a generated key")?, text))
     }
 
-    /// Encrypts `plaintext` under a fresh nonce, binding `aad`.
-    pub fn seal(&self, aad: &[u8], plaintext: &[u8], name: Option<&str>) -> StoreResult<Envelope> {
+    /// Encrypts `plaintext` under a fresh nonce, binding `aad`; the envelope names the key `key_id`.
+    pub fn seal(&self, key_id: &str, aad: &[u8], plaintext: &[u8], name: Option<&str>) -> StoreResult<Envelope> {
         let nonce = random_bytes::<NONCE_LEN>()?;
         let ciphertext = self
             .cipher
             .encrypt(&nonce.into(), Payload { msg: plaintext, aad })
             .map_err(|_| StoreError::InvalidArgument("the value is too large to encrypt".into()))?;
+        let keyed = key_id != LEGACY_KEY_ID;
         Ok(Envelope {
-            format: FORMAT,
+            format: if keyed { FORMAT } else { FORMAT_UNKEYED },
+            key: keyed.then(|| key_id.to_owned()),
             name: name.map(str::to_owned),
             nonce: STANDARD.encode(nonce),
             data: STANDARD.encode(ciphertext),
@@ -119,8 +114,11 @@ impl MasterKey {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Envelope {
-    /// The envelope format; this code writes and reads 1.
+    /// The envelope format: 2 names its key, 1 (older files) means key [`LEGACY_KEY_ID`].
     pub format: u32,
+    /// The id of the data key that sealed it (format 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     /// The secret's name, in files that must say whose they are before they are opened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -143,19 +141,29 @@ impl Envelope {
         let envelope: Self = serde_json::from_slice(bytes).map_err(|err| {
             StoreError::corrupted(file, format!("it is not a keyway-local file ({} bytes, {err})", bytes.len()))
         })?;
-        if envelope.format != FORMAT {
+        let keyed = envelope.key.is_some();
+        if !(envelope.format == FORMAT && keyed || envelope.format == FORMAT_UNKEYED && !keyed) {
             return Err(StoreError::corrupted(
                 file,
-                format!("it has format {}, but this plugin reads format {FORMAT}", envelope.format),
+                format!(
+                    "it has format {}, but this plugin reads formats {FORMAT_UNKEYED} and {FORMAT} (a newer keyway wrote it?)",
+                    envelope.format
+                ),
             ));
         }
         Ok(envelope)
+    }
+
+    /// The id of the data key that sealed it.
+    pub fn key_id(&self) -> &str {
+        self.key.as_deref().unwrap_or(LEGACY_KEY_ID)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     fn key() -> MasterKey {
         MasterKey::from_bytes(&[7u8; KEY_LEN], "test key").expect("test setup")
@@ -164,8 +172,9 @@ mod tests {
     #[test]
     fn seal_and_open_round_trip_with_fresh_nonces() {
         let key = key();
-        let a = key.seal(b"aad", b"hello", None).expect("test setup");
-        let b = key.seal(b"aad", b"hello", None).expect("test setup");
+        let a = key.seal("k1", b"aad", b"hello", None).expect("test setup");
+        let b = key.seal("k1", b"aad", b"hello", None).expect("test setup");
+        assert_eq!((a.format, a.key_id()), (2, "k1"));
         assert_ne!(a.nonce, b.nonce, "every write gets a fresh nonce");
         assert_ne!(a.data, b.data);
         let opened = key.open(b"aad", &a, Path::new("f")).expect("test setup");
@@ -175,7 +184,8 @@ mod tests {
     #[test]
     fn other_associated_data_or_key_fails_and_names_the_file() {
         let key = key();
-        let sealed = key.seal(b"name-a", b"hello", None).expect("test setup");
+        let sealed = key.seal(LEGACY_KEY_ID, b"name-a", b"hello", None).expect("test setup");
+        assert_eq!((sealed.format, sealed.key.as_deref()), (1, None), "the legacy key writes format 1");
         let err = key.open(b"name-b", &sealed, Path::new("/data/x")).err().map(|e| e.to_string());
         assert!(err.is_some_and(|e| e.starts_with("/data/x is corrupted")));
         let other = MasterKey::from_bytes(&[8u8; KEY_LEN], "other").expect("test setup");
@@ -186,20 +196,23 @@ mod tests {
     fn envelope_parse_rejects_garbage_and_other_formats() {
         let file = Path::new("/data/meta");
         assert!(matches!(Envelope::parse(b"\x00\x01garbage", file), Err(StoreError::Corrupted { .. })));
-        let future = br#"{"format":2,"nonce":"","data":""}"#;
+        let future = br#"{"format":3,"key":"k9","nonce":"","data":""}"#;
         let err = Envelope::parse(future, file).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("format 2"), "{err}");
+        assert!(err.contains("format 3"), "{err}");
+        let unkeyed_two = br#"{"format":2,"nonce":"","data":""}"#;
+        assert!(Envelope::parse(unkeyed_two, file).is_err(), "format 2 names its key");
     }
 
     #[test]
     fn key_parsing_checks_length_and_alphabet_without_echoing_the_key() {
         let text = STANDARD.encode([1u8; KEY_LEN]);
-        assert!(MasterKey::from_base64(&format!("  {text}\n"), "setting `key`").is_ok());
-        assert!(MasterKey::from_base64(&URL_SAFE_NO_PAD.encode([255u8; KEY_LEN]), "k").is_ok());
+        use crate::keyring::decode_key;
+        assert!(decode_key(&format!("  {text}\n"), "setting `key`").is_ok());
+        assert!(decode_key(&URL_SAFE_NO_PAD.encode([255u8; KEY_LEN]), "k").is_ok());
         let short = STANDARD.encode([1u8; 16]);
-        let err = MasterKey::from_base64(&short, "setting `key`").err().map(|e| e.to_string()).unwrap_or_default();
+        let err = decode_key(&short, "setting `key`").err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("must hold 32 bytes, but holds 16") && !err.contains(&short), "{err}");
-        let err = MasterKey::from_base64("not base64 !!", "setting `key`").err().map(|e| e.to_string());
+        let err = decode_key("not base64 !!", "setting `key`").err().map(|e| e.to_string());
         assert!(err.is_some_and(|e| e.contains("is not base64") && !e.contains("!!")));
     }
 }

@@ -63,6 +63,14 @@ pub enum StoreError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A file that the store's ledger shows is older than what the store acknowledged.
+    #[error("{file} was rolled back: {detail}; put the current file back from a backup, or delete the secret with force and write it again")]
+    RolledBack {
+        /// The file.
+        file: PathBuf,
+        /// What the ledger says.
+        detail: String,
+    },
     /// A file-system operation failed.
     #[error("cannot {action} {path}: {source}")]
     Io {
@@ -99,7 +107,7 @@ impl From<StoreError> for ProviderError {
             StoreError::Deleted { .. } => Self::Conflict(message),
             StoreError::InvalidArgument(_) => Self::InvalidArgument(message),
             StoreError::Key(_) | StoreError::WrongKey { .. } => Self::Configuration(message),
-            StoreError::Corrupted { .. } => Self::Other(message),
+            StoreError::Corrupted { .. } | StoreError::RolledBack { .. } => Self::Other(message),
             StoreError::Io { .. } => Self::Unavailable(message),
         }
     }

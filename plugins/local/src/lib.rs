@@ -11,9 +11,11 @@
 //! # Layout
 //! - `provider`: the contract's operations, settings and the export.
 //! - `store`: [`store::LocalStore`], the on-disk layout; `store::read`, `store::write`,
-//!   `store::sweep` (clean-up after crashes and expired deletions).
+//!   `store::sweep` (clean-up after crashes and expired deletions), `store::ledger` (rollback detection).
 //! - `record`: what `meta` and value files hold, and how labels move between versions.
-//! - `keyring`: the master key (setting or key file) and the key check.
+//! - `keyring`: the data keys and the key-encryption key (passphrase, key setting or key file).
+//! - `kdf`: Argon2id for passphrases.
+//! - `rekey`: [`rekey::rekey`], sealing a store anew, crash-safe (run by the host's `keyway store rekey`).
 //! - `crypto`: AES-256-GCM envelopes with associated data.
 //! - `fsio`: durable writes (temporary file, `fsync`, rename, directory `fsync`).
 //! - `names`: secret names to safe directory names; page tokens.
@@ -23,11 +25,15 @@
 pub mod crypto;
 pub mod error;
 pub mod fsio;
+pub mod kdf;
 pub mod keyring;
 pub mod names;
 pub mod provider;
 pub mod record;
+pub mod rekey;
 pub mod store;
 pub mod time;
 
+// The component's exports; a native build (tests, and the host's `keyway store rekey`) has none.
+#[cfg(target_arch = "wasm32")]
 keyway_plugin_sdk::export_provider!(provider::Local);

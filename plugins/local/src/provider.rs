@@ -18,9 +18,12 @@ const STALE_AFTER: Duration = Duration::from_secs(3600);
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LocalSettings {
-    /// The master key, base64; empty or absent means the key file.
+    /// The key, base64; empty or absent means the passphrase or else the key file.
     #[serde(default)]
     key: Option<Zeroizing<String>>,
+    /// The passphrase the store is sealed with.
+    #[serde(default)]
+    passphrase: Option<Zeroizing<String>>,
     /// The default recovery window of deletes, in days.
     #[serde(default)]
     recovery_days: Option<u32>,
@@ -55,8 +58,15 @@ impl Local {
 impl Provider for Local {
     fn open(settings: Settings) -> Result<Self> {
         let settings: LocalSettings = settings.parse()?;
-        let key = match settings.key {
-            Some(key) if !key.trim().is_empty() => KeySource::Setting(key),
+        let present = |text: &Option<Zeroizing<String>>| text.as_ref().is_some_and(|text| !text.trim().is_empty());
+        let key = match (settings.key, settings.passphrase) {
+            (key, passphrase) if present(&key) && present(&passphrase) => {
+                return Err(ProviderError::Configuration(
+                    "both `key` and `passphrase` are set; the store is sealed with one of them: keep that one".into(),
+                ))
+            }
+            (Some(key), _) if !key.trim().is_empty() => KeySource::Setting(key),
+            (_, Some(passphrase)) if !passphrase.trim().is_empty() => KeySource::Passphrase(passphrase),
             _ => KeySource::KeyFile,
         };
         let recovery_days = settings.recovery_days.unwrap_or(DEFAULT_RECOVERY_DAYS);

@@ -64,6 +64,10 @@ pub struct SecretRecord {
     pub next_version: u64,
     /// Versions, oldest first.
     pub versions: Vec<VersionRecord>,
+    /// The number of changes acknowledged so far (the ledger's record of it must not be newer); 0 in
+    /// files written before generations were kept.
+    #[serde(default)]
+    pub generation: u64,
 }
 
 impl SecretRecord {
@@ -82,6 +86,7 @@ impl SecretRecord {
             purge_at: None,
             next_version: 1,
             versions: Vec::new(),
+            generation: 0,
         }
     }
 

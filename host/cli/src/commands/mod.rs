@@ -5,6 +5,7 @@ pub(crate) mod exec;
 pub(crate) mod info;
 mod plugin_test;
 mod read;
+mod store;
 mod write;
 
 use crate::cli::{Cli, Command, PluginCommand};
@@ -43,6 +44,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Resolve(args) => exec::resolve(&ctx, args).await?,
         Command::Exec(args) => exec::exec(&ctx, args).await?,
         Command::Inject(args) => exec::inject(&ctx, args).await?,
+        Command::Store(command) => store::run(&ctx, command).await?,
         Command::Plugin(_) | Command::Cache(_) | Command::Serve(_) => handled_above(),
     };
     ctx.keyway.flush();

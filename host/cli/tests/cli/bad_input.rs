@@ -99,7 +99,7 @@ fn a_wrong_master_key_is_refused_and_the_store_stays_readable_with_the_right_one
     sandbox.set_env("KEYWAY_LOCAL_KEY", &wrong);
     for args in [&["get", "local/db/password"][..], &["put", "local/db/other", "v"], &["list", "local"]] {
         let message = refused(&sandbox, args, code::CONFIG);
-        assert!(message.contains("wrong master key") && message.contains("keycheck"), "{message}");
+        assert!(message.contains("wrong master key") && message.contains("keyring"), "{message}");
         assert!(!message.contains(&wrong) && !message.contains(&right), "the key is never printed: {message}");
     }
     sandbox.set_env("KEYWAY_LOCAL_KEY", "not base64!");

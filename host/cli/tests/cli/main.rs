@@ -10,6 +10,7 @@
 //! - `hostile_plugin`: a hostile third-party plugin seen through the command line: escaped text, redacted
 //!   values, bounded listings, `plugin trust`.
 //! - `plugin_test`: the conformance suite on a plugin file.
+//! - `store`: `store rekey` under a SIGKILL loop, passphrase-sealed stores.
 //! - `trace_logs`: no key material or value in logs at trace level.
 
 mod bad_input;
@@ -21,5 +22,6 @@ mod managers;
 mod plugin_test;
 mod serve;
 mod service;
+mod store;
 mod support;
 mod trace_logs;

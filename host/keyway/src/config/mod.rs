@@ -95,12 +95,20 @@ impl Config {
     }
 }
 
+/// The environment variable holding the passphrase of the built-in `local` manager's store.
+pub const LOCAL_PASSPHRASE_ENV: &str = "KEYWAY_LOCAL_PASSPHRASE";
+
 impl ManagerConfig {
-    /// The built-in manager `local`: the embedded encrypted store in `<home>/data/local`.
+    /// The built-in manager `local`: the embedded encrypted store in `<home>/data/local`, sealed with the
+    /// passphrase in `$KEYWAY_LOCAL_PASSPHRASE` when that is set, else with its key file.
     pub fn built_in_local() -> Self {
+        let settings = match std::env::var_os(LOCAL_PASSPHRASE_ENV) {
+            Some(_) => serde_json::json!({ "passphrase": format!("${{env:{LOCAL_PASSPHRASE_ENV}}}") }),
+            None => serde_json::json!({}),
+        };
         Self {
             plugin: "local".into(),
-            settings: serde_json::json!({}),
+            settings,
             auth: None,
             prefix: None,
             default_tags: Default::default(),

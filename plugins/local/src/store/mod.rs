@@ -3,19 +3,23 @@
 //! every change) and one encrypted `<version>.val` file per version.
 //!
 //! ```text
-//! <root>/master.key            the key, when it does not come from the `key` setting
-//! <root>/keycheck              a known text sealed with the key (wrong-key detection)
+//! <root>/master.key            the key file, when the store is sealed with it
+//! <root>/keyring               the data keys, sealed with the key-encryption key
+//! <root>/ledger/<xx>           each secret's acknowledged generation (see `ledger`)
 //! <root>/secrets/<slot>/meta   SecretRecord, sealed with the name as associated data
 //! <root>/secrets/<slot>/<v>.val  one value, sealed with name and version id
 //! <root>/trash/                force-deleted secrets on their way out
 //! ```
 //!
-//! A write first puts the new value file in place, then replaces `meta`; a
-//! crash in between leaves an unreferenced value file and the last
-//! acknowledged `meta`. Readers open `meta`, then the value files it names,
-//! which no write removes (only a forced delete or a purge, after which the
-//! secret reads as not found).
+//! A write first puts the new value file in place, then replaces `meta`, then
+//! records the new generation in the ledger; a crash in between leaves an
+//! unreferenced value file, or a `meta` one generation ahead of the ledger,
+//! both the last acknowledged state or the one being acknowledged. Readers
+//! read the ledger, then `meta`, then the value files it names, which no write
+//! removes (only a forced delete or a purge, after which the secret reads as
+//! not found).
 
+mod ledger;
 mod read;
 mod sweep;
 mod write;
@@ -23,12 +27,13 @@ mod write;
 #[cfg(test)]
 mod tests;
 
+pub use ledger::{ledger_aad, shard_names, LedgerEntry, LEDGER_DIR};
 pub use sweep::SweepReport;
 
-use crate::crypto::{Envelope, MasterKey};
+use crate::crypto::Envelope;
 use crate::error::{StoreError, StoreResult};
 use crate::fsio::{ensure_dir, read_file, replace_file};
-use crate::keyring::{unlock, KeySource};
+use crate::keyring::{KeySource, Keyring};
 use crate::names::{check_name, is_version_id, slot_of};
 use crate::record::{decode_value, encode_value, meta_aad, value_aad, SecretRecord, VersionRecord};
 use crate::time::{now_ms, rfc3339};
@@ -37,9 +42,9 @@ use std::cell::Cell;
 use std::path::{Path, PathBuf};
 
 /// The name of a secret's metadata file.
-const META_FILE: &str = "meta";
+pub const META_FILE: &str = "meta";
 /// The suffix of value files.
-const VALUE_SUFFIX: &str = ".val";
+pub const VALUE_SUFFIX: &str = ".val";
 /// The recovery window when neither the delete nor the settings name one.
 pub const DEFAULT_RECOVERY_DAYS: u32 = 30;
 
@@ -61,7 +66,7 @@ pub struct LocalStore {
     root: PathBuf,
     secrets: PathBuf,
     trash: PathBuf,
-    key: MasterKey,
+    keys: Keyring,
     options: StoreOptions,
     clock: Box<dyn Fn() -> Timestamp>,
     last_sweep: Cell<Option<Timestamp>>,
@@ -84,12 +89,12 @@ impl LocalStore {
                 std::io::Error::new(std::io::ErrorKind::NotFound, "it is not a directory"),
             ));
         }
-        let key = unlock(&root, key)?;
+        let keys = Keyring::unlock(&root, key)?;
         let secrets = root.join("secrets");
         let trash = root.join("trash");
         ensure_dir(&secrets)?;
         ensure_dir(&trash)?;
-        Ok(Self { root, secrets, trash, key, options, clock: Box::new(now_ms), last_sweep: Cell::new(None) })
+        Ok(Self { root, secrets, trash, keys, options, clock: Box::new(now_ms), last_sweep: Cell::new(None) })
     }
 
     /// Replaces the wall clock, for tests of recovery windows.
@@ -114,12 +119,14 @@ impl LocalStore {
     /// Reads the record of `name`, whatever its state; `None` when there is none.
     fn load(&self, name: &str) -> StoreResult<Option<SecretRecord>> {
         check_name(name)?;
-        self.load_slot(&self.slot_dir(name), Some(name))
+        self.load_slot(&self.slot_dir(name), name)
     }
 
-    /// Reads the record in a slot directory, checking it is the secret it
-    /// claims to be and, when given, the one expected there.
-    fn load_slot(&self, slot: &Path, expected: Option<&str>) -> StoreResult<Option<SecretRecord>> {
+    /// Reads the record of secret `expected` in its slot directory, checking it is the secret it claims to be
+    /// and no older than the ledger's record of it.
+    fn load_slot(&self, slot: &Path, expected: &str) -> StoreResult<Option<SecretRecord>> {
+        // The ledger first: a write records there after replacing `meta`, so `meta` is never behind it.
+        let entry = self.ledger_entry(expected)?;
         let path = slot.join(META_FILE);
         let Some(bytes) = read_file(&path)? else {
             return Ok(None);
@@ -127,15 +134,16 @@ impl LocalStore {
         let envelope = Envelope::parse(&bytes, &path)?;
         let name = envelope.name.clone().ok_or_else(|| StoreError::corrupted(&path, "it names no secret"))?;
         let at_home = slot.file_name().is_some_and(|dir| dir.to_str() == Some(slot_of(&name).as_str()));
-        if expected.is_some_and(|expected| expected != name) || !at_home {
+        if expected != name || !at_home {
             return Err(StoreError::corrupted(&path, "it belongs to another secret"));
         }
-        let plaintext = self.key.open(&meta_aad(&name), &envelope, &path)?;
+        let plaintext = self.keys.open(&meta_aad(&name), &envelope, &path)?;
         let record: SecretRecord = serde_json::from_slice(&plaintext)
             .map_err(|err| StoreError::corrupted(&path, format!("its content is not a secret record: {err}")))?;
         if record.name != name {
             return Err(StoreError::corrupted(&path, "its record names another secret"));
         }
+        self.check_generation(&name, record.generation, entry, &path)?;
         Ok(Some(record))
     }
 
@@ -147,23 +155,32 @@ impl LocalStore {
         }
     }
 
-    /// Writes the record as the secret's new `meta`: the commit point of a change.
-    fn save(&self, record: &SecretRecord) -> StoreResult<()> {
+    /// Writes the record as the secret's new `meta` (the commit point of a change) with the next
+    /// generation, then records that generation in the ledger.
+    fn save(&self, record: &mut SecretRecord) -> StoreResult<()> {
         let slot = self.slot_dir(&record.name);
         ensure_dir(&slot)?;
+        let known = self.ledger_entry(&record.name)?.map_or(0, |entry| entry.generation);
+        record.generation = record.generation.max(known) + 1;
         let plaintext =
             zeroize::Zeroizing::new(serde_json::to_vec(record).map_err(|err| {
                 StoreError::InvalidArgument(format!("the secret's attributes cannot be stored: {err}"))
             })?);
-        let sealed = self.key.seal(&meta_aad(&record.name), &plaintext, Some(&record.name))?;
-        replace_file(&slot, META_FILE, &sealed.to_bytes())
+        let sealed = self.keys.seal(&meta_aad(&record.name), &plaintext, Some(&record.name))?;
+        replace_file(&slot, META_FILE, &sealed.to_bytes())?;
+        self.record_in_ledger(&record.name, LedgerEntry { generation: record.generation, removed: false })
+    }
+
+    /// Before a write: follows a re-key another process made, so nothing is sealed with a retired key.
+    fn before_write(&self) -> StoreResult<()> {
+        self.keys.refresh()
     }
 
     /// Writes one version's value file (before the `meta` that refers to it).
     fn write_value(&self, name: &str, version_id: &str, value: &SecretValue) -> StoreResult<()> {
         let slot = self.slot_dir(name);
         ensure_dir(&slot)?;
-        let sealed = self.key.seal(&value_aad(name, version_id), &encode_value(value), None)?;
+        let sealed = self.keys.seal(&value_aad(name, version_id), &encode_value(value), None)?;
         replace_file(&slot, &format!("{version_id}{VALUE_SUFFIX}"), &sealed.to_bytes())
     }
 
@@ -189,7 +206,7 @@ impl LocalStore {
             });
         };
         let envelope = Envelope::parse(&bytes, &path)?;
-        let plaintext = self.key.open(&value_aad(&record.name, &version.id), &envelope, &path)?;
+        let plaintext = self.keys.open(&value_aad(&record.name, &version.id), &envelope, &path)?;
         decode_value(&plaintext, &path)
     }
 

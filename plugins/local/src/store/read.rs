@@ -58,7 +58,7 @@ impl LocalStore {
         let mut secrets = Vec::new();
         let mut more = false;
         for (name, slot) in names {
-            let metadata = match self.load_slot(&slot, Some(&name)) {
+            let metadata = match self.load_slot(&slot, &name) {
                 Ok(Some(record)) if !record.is_purged(now) => record.metadata(record.find(&VersionSelector::Latest)),
                 Ok(_) => continue,
                 // One damaged secret does not hide the others: it is listed, disabled, saying what is wrong.

@@ -59,7 +59,7 @@ impl LocalStore {
         };
         let now = self.now();
         for (name, slot) in slots {
-            let record = match self.load_slot(&slot, Some(&name)) {
+            let record = match self.load_slot(&slot, &name) {
                 Ok(record) => record,
                 Err(err) => {
                     report.problems.push(err.to_string());
@@ -70,7 +70,7 @@ impl LocalStore {
                 // A creation that never reached its `meta` file.
                 None if older_than(&slot, stale_after) => remove(&slot, &mut report),
                 None => {}
-                Some(record) if record.is_purged(now) => match self.discard(&name) {
+                Some(record) if record.is_purged(now) => match self.discard(&name, record.generation) {
                     Ok(()) => report.purged.push(name),
                     Err(err) => report.problems.push(err.to_string()),
                 },

@@ -3,6 +3,7 @@
 //! Every change writes any new value file first and the secret's `meta` file
 //! last; the call returns only when both are flushed to disk.
 
+use super::LedgerEntry;
 use super::LocalStore;
 use crate::crypto::random_hex;
 use crate::error::{StoreError, StoreResult};
@@ -20,12 +21,13 @@ impl LocalStore {
     /// Creates a secret; with `overwrite`, adds a version to an existing one;
     /// with `recover_deleted`, restores a deleted one and adds a version.
     pub fn create(&self, name: &str, value: &SecretValue, options: &WriteOptions) -> StoreResult<SecretMetadata> {
+        self.before_write()?;
         check_value(value)?;
         refuse_kms_key(options.kms_key_id.as_deref())?;
         let now = self.now();
         let record = match self.load(name)? {
             Some(record) if record.is_purged(now) => {
-                self.discard(name)?;
+                self.discard(name, record.generation)?;
                 None
             }
             other => other,
@@ -56,12 +58,13 @@ impl LocalStore {
             }
         };
         self.add_version(&mut record, value, now)?;
-        self.save(&record)?;
+        self.save(&mut record)?;
         Ok(record.metadata(record.find(&VersionSelector::Latest)))
     }
 
     /// Changes attributes and, with a value, adds a version (the previous one is kept).
     pub fn update(&self, name: &str, request: &UpdateRequest) -> StoreResult<SecretMetadata> {
+        self.before_write()?;
         if let Some(value) = &request.value {
             check_value(value)?;
         }
@@ -88,17 +91,27 @@ impl LocalStore {
         for key in &request.remove_tags {
             record.tags.remove(key);
         }
-        self.save(&record)?;
+        self.save(&mut record)?;
         Ok(record.metadata(record.find(&VersionSelector::Latest)))
     }
 
     /// Deletes a secret: recoverably (returns when it becomes permanent) or,
     /// with [`DeleteMode::Force`], at once with every version's file.
     pub fn delete(&self, name: &str, mode: DeleteMode) -> StoreResult<Option<Timestamp>> {
+        self.before_write()?;
         match mode {
             DeleteMode::Force => {
-                self.existing(name)?;
-                self.discard(name)?;
+                let generation = match self.existing(name) {
+                    Ok(record) => record.generation,
+                    // A damaged or rolled-back secret can still be removed for good.
+                    Err(StoreError::Corrupted { .. } | StoreError::RolledBack { .. })
+                        if self.slot_dir(name).join(super::META_FILE).exists() =>
+                    {
+                        0
+                    }
+                    Err(err) => return Err(err),
+                };
+                self.discard(name, generation)?;
                 Ok(None)
             }
             DeleteMode::Recoverable(days) => {
@@ -116,7 +129,7 @@ impl LocalStore {
                 let purge_at = now.saturating_add(u64::from(days) * DAY_MS);
                 record.deleted_at = Some(now);
                 record.purge_at = Some(purge_at);
-                self.save(&record)?;
+                self.save(&mut record)?;
                 Ok(Some(purge_at))
             }
         }
@@ -124,12 +137,13 @@ impl LocalStore {
 
     /// Recovers a deleted secret; a secret that is not deleted stays as it is.
     pub fn restore(&self, name: &str) -> StoreResult<SecretMetadata> {
+        self.before_write()?;
         let mut record = self.existing(name)?;
         if record.deleted_at.is_some() {
             record.deleted_at = None;
             record.purge_at = None;
             record.updated_at = self.now();
-            self.save(&record)?;
+            self.save(&mut record)?;
         }
         Ok(record.metadata(record.find(&VersionSelector::Latest)))
     }
@@ -142,7 +156,8 @@ impl LocalStore {
     /// Removes a secret's directory: one rename into `trash/` (the commit
     /// point), then the removal of its files, which a later sweep finishes if
     /// it is interrupted.
-    pub(super) fn discard(&self, name: &str) -> StoreResult<()> {
+    /// The ledger then records the removal, so a copy of the directory put back later is refused.
+    pub(super) fn discard(&self, name: &str, generation: u64) -> StoreResult<()> {
         let slot = self.slot_dir(name);
         let Some(dir_name) = slot.file_name() else {
             return Ok(());
@@ -151,7 +166,8 @@ impl LocalStore {
         move_path(&slot, &doomed)?;
         // The secret is gone once moved; leftovers are the sweep's.
         let _ = remove_path(&doomed);
-        Ok(())
+        let known = self.ledger_entry(name)?.map_or(0, |entry| entry.generation);
+        self.record_in_ledger(name, LedgerEntry { generation: generation.max(known), removed: true })
     }
 }
 

@@ -1,7 +1,7 @@
 //! Damaged files, wrong keys, crash leftovers and concurrent instances.
 
 use super::*;
-use crate::keyring::{KEYCHECK_FILE, KEY_FILE};
+use crate::keyring::{KEYRING_FILE, KEY_FILE};
 use std::time::Duration;
 
 /// Flips one bit of the ciphertext of an envelope file, keeping it valid JSON.
@@ -90,11 +90,11 @@ fn a_wrong_key_is_one_clear_error_naming_the_store() {
     let err = open_with_clock(tmp.path(), &key_setting(2), &clock).expect_err("wrong key");
     let message = err.to_string();
     let expected = format!("wrong master key for store at {}", tmp.path().display());
-    assert!(message.starts_with(&expected) && message.contains(KEYCHECK_FILE), "{message}");
+    assert!(message.starts_with(&expected) && message.contains(KEYRING_FILE), "{message}");
     assert_eq!(kind(err), ErrorKind::Configuration);
 
     let err = open_with_clock(tmp.path(), &KeySource::KeyFile, &clock).expect_err("no key");
-    assert!(err.to_string().contains("no key file master.key and no `key` setting"), "{err}");
+    assert!(err.to_string().contains("is sealed with a key (setting `key`), but key file"), "{err}");
     assert!(!tmp.path().join(KEY_FILE).exists(), "no stray key file is created for an existing store");
 
     let reopened = open_with_clock(tmp.path(), &key_setting(1), &clock).expect("the right key");
@@ -117,9 +117,9 @@ fn a_replaced_key_file_or_damaged_key_check_is_reported() {
     assert!(matches!(f.reopen(&KeySource::KeyFile), Err(StoreError::Key(_))));
     std::fs::write(&key_file, &original).expect("restore key file");
 
-    std::fs::write(f.root.join(KEYCHECK_FILE), b"{garbage").expect("damage key check");
-    let err = f.reopen(&KeySource::KeyFile).expect_err("damaged key check");
-    assert!(err.to_string().contains("keycheck is corrupted"), "{err}");
+    std::fs::write(f.root.join(KEYRING_FILE), b"{garbage").expect("damage the keyring");
+    let err = f.reopen(&KeySource::KeyFile).expect_err("damaged keyring");
+    assert!(err.to_string().contains("keyring is corrupted"), "{err}");
 }
 
 #[test]
@@ -149,8 +149,11 @@ fn leftovers_of_interrupted_writes_do_not_break_opening_and_are_swept() {
     assert_eq!((report.leftovers, report.problems.len()), (4, 0), "{report:?}");
     let mut left = files_under(&f.root);
     left.retain(|file| !file.starts_with("secrets/stray"));
+    let ledger: Vec<String> = left.iter().filter(|file| file.starts_with("ledger/")).cloned().collect();
+    assert_eq!(ledger.len(), 1, "one ledger shard records the one secret: {left:?}");
+    left.retain(|file| !file.starts_with("ledger/"));
     let mut expected = vec![
-        KEYCHECK_FILE.to_owned(),
+        KEYRING_FILE.to_owned(),
         KEY_FILE.to_owned(),
         format!("secrets/{}/{version}.val", crate::names::slot_of("kept")),
         format!("secrets/{}/meta", crate::names::slot_of("kept")),

@@ -3,6 +3,7 @@
 mod integrity;
 mod lifecycle;
 mod listing;
+mod sealing;
 
 use super::{LocalStore, StoreOptions};
 use crate::error::StoreError;
