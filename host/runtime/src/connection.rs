@@ -514,18 +514,7 @@ impl Connection {
     /// A plugin's contract error, with the manager's secret settings and this call's values redacted, and
     /// the sandbox's `/data` named as the real folder it is, so the operator can find the file.
     fn plugin_error_with(&self, redactor: &Redactor, error: bindings::types::ProviderError) -> ProviderError {
-        let error = error_from_wit(redactor.error(error));
-        match &self.inner.pool.factory.data_dir {
-            Some(dir) => error.map_message(|message| {
-                let real = dir.display().to_string();
-                if message.contains("/data/") || message.ends_with("/data") {
-                    message.replace("/data/", &format!("{real}/")).replace(" /data", &format!(" {real}"))
-                } else {
-                    message
-                }
-            }),
-            None => error,
-        }
+        with_real_data_dir(error_from_wit(redactor.error(error)), self.inner.pool.factory.data_dir.as_deref())
     }
 
     /// Refuses a write while the data directory is over its quota.
@@ -711,6 +700,22 @@ pub(crate) fn describe_trap(err: &wasmtime::Error) -> String {
     }
     let text = err.root_cause().to_string();
     text.lines().next().unwrap_or("unknown failure").chars().take(300).collect()
+}
+
+/// A plugin's error with the sandbox's `/data` named as the real folder `data_dir` it is, so the operator can
+/// find the file.
+pub(crate) fn with_real_data_dir(error: ProviderError, data_dir: Option<&std::path::Path>) -> ProviderError {
+    let Some(dir) = data_dir else {
+        return error;
+    };
+    error.map_message(|message| {
+        let real = dir.display().to_string();
+        if message.contains("/data/") || message.ends_with("/data") || message.contains("/data:") {
+            message.replace("/data/", &format!("{real}/")).replace(" /data", &format!(" {real}"))
+        } else {
+            message
+        }
+    })
 }
 
 /// A turn to write: the in-process lock and the lock file, released when dropped.

@@ -82,7 +82,10 @@ impl InstanceFactory {
                 )))
             }
         };
-        let handle = opened.map_err(|err| CallError::Provider(error_from_wit(self.redactor.error(err))))?;
+        let handle = opened.map_err(|err| {
+            let error = error_from_wit(self.redactor.error(err));
+            CallError::Provider(crate::connection::with_real_data_dir(error, self.data_dir.as_deref()))
+        })?;
         Ok(Instance { store, bindings, handle })
     }
 }

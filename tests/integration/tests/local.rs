@@ -107,7 +107,9 @@ async fn a_wrong_key_fails_the_connection_with_one_clear_message() {
     drop(conn);
     let err = open(&rt, &data, json!({ "key": key(2) })).await.expect_err("wrong key");
     let message = err.to_string();
-    assert!(message.contains("wrong master key for store at /data: it does not decrypt /data/keyring"), "{message}");
+    let real = data.display();
+    let expected = format!("wrong master key for store at {real}: it does not decrypt {real}/keyring");
+    assert!(message.contains(&expected), "the real folder, not the sandbox's /data: {message}");
     assert!(matches!(&err, RuntimeError::Open { source, .. } if source.kind() == ErrorKind::Configuration), "{err:?}");
     let err = open(&rt, &data, json!({ "key": "not a key" })).await.expect_err("malformed key");
     assert!(err.to_string().contains("setting `key` is not base64") && !err.to_string().contains("not a key"), "{err}");
