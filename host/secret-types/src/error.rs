@@ -69,15 +69,14 @@ impl TypeError {
         Self::Invalid { secret_type, problem: problem.into() }
     }
 
+    /// A failure of the operating system's random source.
+    pub(crate) fn randomness(error: getrandom::Error) -> Self {
+        Self::Randomness(error.to_string())
+    }
+
     /// A generator that has nothing to work with.
     pub(crate) fn nothing_to_generate(secret_type: SecretType, reason: impl Into<String>) -> Self {
         Self::NothingToGenerate { secret_type, reason: reason.into() }
-    }
-}
-
-impl From<getrandom::Error> for TypeError {
-    fn from(error: getrandom::Error) -> Self {
-        Self::Randomness(error.to_string())
     }
 }
 

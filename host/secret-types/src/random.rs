@@ -23,12 +23,12 @@ impl OsRandom {
 
     /// Fills `destination` straight from the operating system.
     pub(crate) fn fill(&mut self, destination: &mut [u8]) -> Result<(), TypeError> {
-        getrandom::fill(destination).map_err(TypeError::from)
+        getrandom::fill(destination).map_err(TypeError::randomness)
     }
 
     fn next_u32(&mut self) -> Result<u32, TypeError> {
         if self.used + 4 > BLOCK {
-            getrandom::fill(&mut *self.block)?;
+            getrandom::fill(&mut *self.block).map_err(TypeError::randomness)?;
             self.used = 0;
         }
         let bytes = &self.block[self.used..self.used + 4];

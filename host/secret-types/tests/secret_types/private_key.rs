@@ -83,7 +83,9 @@ fn keys_made_with_rustcrypto() {
 fn explanatory_text_around_the_block_is_ignored() {
     let pem = String::from_utf8(fixture("rsa-pkcs8.pem")).expect("text");
     let with_attributes = format!("Bag Attributes\n    localKeyID: 01 02\nKey Attributes: <No Attributes>\n{pem}\n");
-    assert_eq!(valid(TYPE, &SecretValue::text(with_attributes)).format, Some("pkcs8"));
+    assert_eq!(valid(TYPE, &SecretValue::text(with_attributes.as_str())).format, Some("pkcs8"));
+    // The same file read as bytes.
+    assert_eq!(valid(TYPE, &SecretValue::binary(with_attributes.into_bytes())).encoding, Some("pem"));
 }
 
 #[test]

@@ -96,18 +96,16 @@ pub(super) fn validate(value: &SecretValue) -> Result<TypeFacts, TypeError> {
     Ok(facts)
 }
 
-/// Reads one private key: PEM when the bytes begin (after whitespace) with `-----BEGIN`, else DER.
+/// Reads one private key: PEM when the value is text (or UTF-8 bytes) holding a `-----BEGIN` line,
+/// else DER, which must be a binary value.
 pub(crate) fn read(value: &SecretValue) -> Result<KeyInfo, TypeError> {
     let bytes = value.expose_bytes();
-    let start = bytes.iter().position(|byte| !byte.is_ascii_whitespace()).unwrap_or(bytes.len());
     if bytes.is_empty() {
         return Err(invalid("the value is empty"));
     }
-    if bytes[start..].starts_with(b"-----BEGIN ")
-        || value.expose_text().is_some_and(|text| text.contains("-----BEGIN "))
-    {
-        let text = std::str::from_utf8(bytes).map_err(|_| invalid("the PEM text is not UTF-8"))?;
-        return pem::read(text);
+    let text = value.expose_text().or_else(|| std::str::from_utf8(bytes).ok());
+    if let Some(pem) = text.filter(|text| text.contains("-----BEGIN ")) {
+        return pem::read(pem);
     }
     if !value.is_binary() {
         return Err(invalid(
