@@ -4,6 +4,7 @@ use crate::client::{error, is_disabled};
 use crate::model::Bundle;
 use crate::names::check_version;
 use crate::Azure;
+use keyway_plugin_sdk::answers::{self, Names};
 use keyway_plugin_sdk::prelude::*;
 
 /// The most version pages followed (25 versions each).
@@ -27,6 +28,7 @@ impl Azure {
         let version = self.version_of(selector)?;
         let what = describe_target(name, version);
         let mut bundle = self.kv.bundle(Method::GET, &self.kv.path("secrets", &full, version), None, &what)?;
+        check_answer(&bundle, &full, version)?;
         let value = bundle.take_value()?;
         Ok(Secret { value, metadata: bundle.metadata(name) })
     }
@@ -103,6 +105,19 @@ impl Azure {
         // Stable: versions created in the same second keep the reversed service order.
         versions.sort_by_key(|v| std::cmp::Reverse(v.created_at));
         Ok(versions)
+    }
+}
+
+/// Checks that a bundle is the secret `full` (its name in the vault) and, when one was asked, the version
+/// `version`: an answer for another secret or version is refused, never served.
+fn check_answer(bundle: &Bundle, full: &str, version: &str) -> Result<()> {
+    let (name, answered_version) = bundle.name_and_version();
+    answers::expect_name("Key Vault", full, Some(&name), Names::IgnoreCase)?;
+    match answered_version {
+        Some(answered) if !version.is_empty() && !answered.eq_ignore_ascii_case(version) => {
+            Err(answers::not_served("Key Vault", &format!("version {answered}"), &describe_target(full, version)))
+        }
+        _ => Ok(()),
     }
 }
 

@@ -6,6 +6,7 @@ use crate::model::{CredentialAnswer, Kind, ListAnswer, SecretRecord, TextAnswer}
 use crate::multipart::file_form;
 use crate::names::SecretPath;
 use crate::session::{Call, Session, User};
+use keyway_plugin_sdk::answers::{self, Names};
 use keyway_plugin_sdk::http::percent_encode;
 use keyway_plugin_sdk::{Method, ProviderError, SecretValue};
 use serde_json::{json, Map, Value};
@@ -57,13 +58,13 @@ impl SecretsApi<'_> {
         if !response.is_success() {
             return Err(self.session.scrub(errors::api_failure(&response, &format!("looking up '{name}'"))));
         }
-        let mut found: Vec<SecretRecord> = response
-            .json::<ListAnswer<SecretRecord>>()?
-            .into_items()
-            .into_iter()
-            .filter(|s| s.title.eq_ignore_ascii_case(&path.title))
-            .filter(|s| s.folder_path.as_deref().is_none_or(|f| f.eq_ignore_ascii_case(&path.folder)))
-            .collect();
+        let records = response.json::<ListAnswer<SecretRecord>>()?.into_items();
+        // A search by title answers secrets of that title or none; secrets of other titles answer another search.
+        let mut found: Vec<SecretRecord> =
+            answers::named("Password Safe", &path.title, records, |s| s.title.as_str(), Names::IgnoreCase)?
+                .into_iter()
+                .filter(|s| s.folder_path.as_deref().is_none_or(|f| f.eq_ignore_ascii_case(&path.folder)))
+                .collect();
         match found.len() {
             0 => Ok(None),
             1 => Ok(found.pop()),

@@ -5,6 +5,7 @@ use crate::errors::failure;
 use crate::model::Resource;
 use crate::session::{Call, Session};
 use base64::Engine as _;
+use keyway_plugin_sdk::answers::{self, Names};
 use keyway_plugin_sdk::http::percent_encode;
 use keyway_plugin_sdk::{Method, ProviderError, Response};
 use std::collections::BTreeMap;
@@ -47,7 +48,14 @@ impl Conjur {
         let path = format!("resources/{}/variable/{}", self.account(), percent_encode(name));
         let response = self.session.send(&Call::new(Method::GET, path))?;
         match response.status {
-            200..=299 => response.json().map(Some),
+            200..=299 => {
+                // The value endpoint answers bare bytes, naming nothing: this answer is the read's check that
+                // the variable is the one asked for.
+                let resource: Resource = response.json()?;
+                let asked = format!("{}:variable:{name}", self.session.account());
+                answers::expect_name("Conjur", &asked, Some(&resource.id), Names::Exact)?;
+                Ok(Some(resource))
+            }
             404 => Ok(None),
             _ => Err(failure(&response, &format!("reading variable '{name}'"))),
         }

@@ -101,6 +101,9 @@ impl Item {
 pub struct SecretModel {
     /// The secret's id.
     pub id: i64,
+    /// The secret's name.
+    #[serde(default)]
+    pub name: Option<String>,
     /// Whether it is active.
     #[serde(default = "yes")]
     pub active: bool,

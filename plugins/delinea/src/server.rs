@@ -4,7 +4,10 @@
 use crate::errors;
 use crate::model::{Page, SecretModel, Summary};
 use crate::session::{Call, Session};
+use keyway_plugin_sdk::answers::{self, Names};
 use keyway_plugin_sdk::{Method, ProviderError, Response};
+
+const BACKEND: &str = "Secret Server";
 
 /// Records fetched to find one name (duplicates are reported, not guessed between).
 const FIND_TAKE: u32 = 50;
@@ -58,10 +61,9 @@ impl SecretsApi<'_> {
     pub fn find_all(&self, name: &str, state: State) -> Result<Vec<Summary>, ProviderError> {
         let call = self.search(Some(name), true, state, 0, FIND_TAKE);
         let page: Page<Summary> = self.send_ok(&call, &format!("searching for '{name}'"))?.json()?;
-        Ok(page
-            .records
+        // An exact search answers secrets of that name or none; secrets of other names answer another search.
+        Ok(answers::named(BACKEND, name, page.records, |s| s.name.as_str(), Names::IgnoreCase)?
             .into_iter()
-            .filter(|s| s.name.eq_ignore_ascii_case(name))
             .filter(|s| state == State::Any || s.active == (state == State::Active))
             .collect())
     }
@@ -79,9 +81,18 @@ impl SecretsApi<'_> {
         }
     }
 
-    /// The secret with its items.
+    /// The secret with its items; an answer for another secret is refused.
     pub fn secret(&self, id: i64, name: &str) -> Result<SecretModel, ProviderError> {
-        self.send_ok(&Call::new(Method::GET, format!("secrets/{id}")), &format!("reading '{name}'"))?.json()
+        let model: SecretModel =
+            self.send_ok(&Call::new(Method::GET, format!("secrets/{id}")), &format!("reading '{name}'"))?.json()?;
+        if model.id != id {
+            let asked = format!("secret {id} ('{name}')");
+            return Err(answers::not_served(BACKEND, &format!("secret {}", model.id), &asked));
+        }
+        if let Some(answered) = &model.name {
+            answers::expect_name(BACKEND, name, Some(answered), Names::IgnoreCase)?;
+        }
+        Ok(model)
     }
 
     /// The bytes of a file field's attachment.

@@ -7,6 +7,7 @@
 
 use crate::names::{doppler_name, writable_name};
 use crate::Doppler;
+use keyway_plugin_sdk::answers;
 use keyway_plugin_sdk::http::Method;
 use keyway_plugin_sdk::prelude::*;
 use serde::Deserialize;
@@ -29,6 +30,8 @@ struct Value {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct OneSecret {
+    /// The secret's name, as Doppler answers it.
+    name: Option<String>,
     value: Value,
 }
 
@@ -81,6 +84,9 @@ impl Doppler {
         Self::latest_only(selector)?;
         let full = doppler_name(&self.api.config.prefix, name)?;
         let answer: OneSecret = self.api.call(Method::GET, SECRET, &[("name", full.as_str())], None, &what(name))?;
+        if let Some(answered) = &answer.name {
+            answers::expect_name("Doppler", &full, Some(answered), answers::Names::Exact)?;
+        }
         answer.value.into_secret(name)
     }
 

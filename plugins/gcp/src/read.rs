@@ -4,6 +4,7 @@
 use crate::model::{AccessResponse, SecretResource, VersionPage, VersionResource};
 use crate::names::version_segment;
 use crate::Gcp;
+use keyway_plugin_sdk::answers::{self, Names};
 use keyway_plugin_sdk::http::Method;
 use keyway_plugin_sdk::prelude::*;
 
@@ -17,6 +18,24 @@ pub fn target(name: &str, selector: &VersionSelector) -> String {
         VersionSelector::Id(id) => format!("version {id} of secret '{name}'"),
         VersionSelector::Label(label) => format!("version '{label}' of secret '{name}'"),
     }
+}
+
+const BACKEND: &str = "Secret Manager";
+
+/// Checks that an `:access` answer, named `…/secrets/ID/versions/N`, is for secret `id` and, when a version
+/// number was asked (`segment`), for that version: another secret's or version's answer is refused.
+fn check_access(answered: &str, id: &str, segment: &str) -> Result<()> {
+    let mut parts = answered.rsplit('/');
+    let (number, _, secret) = (parts.next().unwrap_or_default(), parts.next(), parts.next());
+    answers::expect_name(BACKEND, id, secret, Names::Exact)?;
+    if segment.bytes().all(|b| b.is_ascii_digit()) && number != segment {
+        return Err(answers::not_served(
+            BACKEND,
+            &format!("version {number}"),
+            &format!("version {segment} of secret '{id}'"),
+        ));
+    }
+    Ok(())
 }
 
 impl Gcp {
@@ -39,9 +58,11 @@ impl Gcp {
         let what = target(name, selector);
         let path = format!("{}/versions/{segment}:access", self.sm.secret_path(&id));
         let access: AccessResponse = self.sm.call(Method::GET, &path, &[], None, &what)?;
+        check_access(&access.name, &id, &segment)?;
         let number = crate::model::last_segment(&access.name).to_owned();
         let value = access.payload.into_value()?;
         let secret = self.secret(&id, name)?;
+        answers::expect_name(BACKEND, &id, Some(secret.id()), Names::Exact)?;
         let metadata = SecretMetadata {
             version_labels: secret.aliases_of(&number),
             version_id: Some(number),
@@ -96,5 +117,20 @@ impl Gcp {
             .collect();
         versions.sort_by_key(|v| std::cmp::Reverse(v.version_id.parse::<u64>().unwrap_or(0)));
         Ok(versions)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_access;
+
+    #[test]
+    fn access_answers_must_be_for_the_secret_and_version_asked() {
+        let answered = "projects/123/locations/eu/secrets/db/versions/3";
+        assert!(check_access(answered, "db", "latest").is_ok());
+        assert!(check_access(answered, "db", "3").is_ok());
+        assert!(check_access(answered, "other", "latest").is_err());
+        assert!(check_access(answered, "db", "2").is_err());
+        assert!(check_access("", "db", "latest").is_err());
     }
 }

@@ -6,12 +6,15 @@ use crate::errors::failure;
 use crate::model::{Item, Vault};
 use crate::names::title_filter;
 use crate::settings::ConnectSettings;
+use keyway_plugin_sdk::answers::{self, Names};
 use keyway_plugin_sdk::host::{self, Level};
 use keyway_plugin_sdk::http::percent_encode;
 use keyway_plugin_sdk::{HttpClient, ProviderError, Response};
 use std::cell::RefCell;
 use std::time::Duration;
 use zeroize::Zeroizing;
+
+const BACKEND: &str = "1Password Connect";
 
 /// A connection to one vault of a Connect server.
 pub struct Connect {
@@ -113,7 +116,11 @@ impl Connect {
         if !response.is_success() {
             return Err(failure(&response, &format!("looking up item '{name}'")));
         }
-        Ok(response.json::<Vec<Item>>()?.into_iter().filter(|i| i.is_live() && i.title == name).collect())
+        // Connect's filter may match titles without regard to case; an answer with no such title at all answers
+        // another search.
+        let found =
+            answers::named(BACKEND, name, response.json::<Vec<Item>>()?, |i| i.title.as_str(), Names::IgnoreCase)?;
+        Ok(found.into_iter().filter(|i| i.is_live() && i.title == name).collect())
     }
 
     /// The one live item titled `name` (summary), `None` when there is none.
@@ -126,7 +133,15 @@ impl Connect {
         let path = format!("{}/{}", self.items_path()?, percent_encode(id));
         let response = self.send(keyway_plugin_sdk::Method::GET, &path, &[], None)?;
         match response.status {
-            200..=299 => response.json(),
+            200..=299 => {
+                let item: Item = response.json()?;
+                if item.id != id {
+                    let asked = format!("item {id} ('{name}')");
+                    return Err(answers::not_served(BACKEND, &format!("item {}", item.id), &asked));
+                }
+                answers::expect_name(BACKEND, name, Some(&item.title), Names::Exact)?;
+                Ok(item)
+            }
             404 if !crate::errors::connect_message(&response).starts_with("vault ") => {
                 Err(ProviderError::not_found(name))
             }

@@ -1,7 +1,8 @@
 //! A runtime per test, and connections to the embedded plugins.
 
 use crate::harness::workspace_root;
-use keyway_runtime::{Connection, ConnectionConfig, PluginManifest, Runtime, RuntimeConfig};
+use keyway_conformance::{ProxyOptions, Report, SuiteOptions};
+use keyway_runtime::{Connection, ConnectionConfig, Plugin, PluginManifest, Runtime, RuntimeConfig};
 use std::sync::Arc;
 
 /// A runtime whose precompiled-plugin cache is shared by all tests.
@@ -38,4 +39,22 @@ pub fn with_extra(mut settings: serde_json::Value, extra: serde_json::Value) -> 
         target.extend(extra);
     }
     settings
+}
+
+/// Runs the conformance kit's misbehaving-proxy cases for `plugin` connecting with `config` (its backend URL
+/// setting is pointed at the kit's proxy), and asserts that every case passed and that only `skipped` were
+/// skipped.
+pub async fn passes_the_proxy_cases(
+    runtime: &Runtime,
+    plugin: &Arc<Plugin>,
+    config: ConnectionConfig,
+    options: &SuiteOptions,
+    proxy: &ProxyOptions,
+    skipped: usize,
+) -> Report {
+    let report = keyway_conformance::run_behind_proxy(runtime, plugin, config, options, proxy).await;
+    println!("{report}");
+    assert!(report.is_success(), "the misbehaving-proxy cases failed:\n{report}");
+    assert_eq!(report.skipped(), skipped, "skipped cases:\n{report}");
+    report
 }

@@ -1,6 +1,6 @@
 //! The azure plugin through the wasm runtime against the fake Key Vault, with the host's
 //! `keyway-azure-auth` getting tokens from the fake's Entra ID endpoint, everything over HTTPS
-//! with a test CA unless a test says otherwise: the contract suite,
+//! with a test CA unless a test says otherwise: the contract suite and its misbehaving-proxy cases,
 //! throttling and server-error retries, name rejection, access denied, and the Key Vault
 //! behaviours a user relies on (prefix, disabled secrets, purge protection, paging).
 //!
@@ -11,11 +11,11 @@ mod fake;
 
 use fake::{FakeKeyVault, SECRET};
 use keyway_azure_auth::AzureCredentials;
-use keyway_conformance::{run, SuiteOptions};
+use keyway_conformance::{run, ProxyOptions, SuiteOptions};
 use keyway_integration_tests::calls::CountingCredentials;
 pub use keyway_integration_tests::calls::{assert_kind, list_all, provider_error, tags, text, timed};
 use keyway_integration_tests::fakes::Fake;
-use keyway_integration_tests::plugins::{load, runtime, with_extra};
+use keyway_integration_tests::plugins::{load, passes_the_proxy_cases, runtime, with_extra};
 use keyway_runtime::{Connection, ConnectionConfig, Runtime};
 use keyway_types::{
     CredentialProvider, DeleteMode, ErrorKind, SecretValue, UpdateRequest, VersionSelector, WriteOptions,
@@ -96,6 +96,20 @@ async fn contract_suite_when_deletion_and_recovery_take_time() {
     let azure = AzureUnderTest::start(&["--lag-ms", "300"]).await;
     let conn = azure.connect_plain(json!({ "prefix": "lagged-" })).await;
     passes_the_contract_suite(&conn).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn misbehaving_proxy_cases() {
+    let azure = AzureUnderTest::start(&[]).await;
+    let plugin = load(&azure.runtime, "azure");
+    let ca = std::fs::read(azure.fake.ca()).expect("the fake's CA certificate");
+    let config = ConnectionConfig {
+        settings: json!({ "vault_uri": azure.fake.https_url }),
+        credentials: Arc::new(azure.fake.credentials()),
+        ca_certificates: vec![ca],
+        ..ConnectionConfig::default()
+    };
+    passes_the_proxy_cases(&azure.runtime, &plugin, config, &suite_options(), &ProxyOptions::default(), 0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

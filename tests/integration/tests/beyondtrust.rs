@@ -1,7 +1,8 @@
 //! The beyondtrust plugin through the wasm runtime against the fake Password Safe over HTTPS (the
 //! runtime trusts the fake's test CA as a manager's `tls_ca_file` makes it): the contract suite with
-//! an API key under a root folder, with OAuth and a root folder id, and with full paths as names;
-//! credential secrets made by hand; folders; sessions; and the failures a user must tell apart.
+//! an API key under a root folder, with OAuth and a root folder id, and with full paths as names, and
+//! its misbehaving-proxy cases; credential secrets made by hand; folders; sessions; and the failures
+//! a user must tell apart.
 //!
 //! Needs the venv of `tests/requirements.txt` (Python with `cryptography`).
 
@@ -9,9 +10,9 @@
 mod fake;
 
 use fake::FakePasswordSafe;
-use keyway_conformance::{run, SuiteOptions};
+use keyway_conformance::{run, ProxyOptions, SuiteOptions};
 pub use keyway_integration_tests::calls::{assert_kind, provider_error, text};
-use keyway_integration_tests::plugins::{load, runtime, with_extra};
+use keyway_integration_tests::plugins::{load, passes_the_proxy_cases, runtime, with_extra};
 use keyway_runtime::{Connection, ConnectionConfig, Runtime};
 use serde_json::{json, Value};
 
@@ -70,6 +71,15 @@ async fn contract_suite_with_an_api_key_below_a_root_folder() {
     passes_the_contract_suite(&conn, suite_options()).await;
     let client = bt.fake.client().await;
     assert!(client.secrets_in("other").await.is_empty(), "nothing was written outside the root folder");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn misbehaving_proxy_cases() {
+    let bt = PasswordSafeUnderTest::start(&[]).await;
+    let plugin = load(&bt.runtime, "beyondtrust");
+    let settings = bt.api_key_settings(json!({ "folder": "keyway" }));
+    let config = ConnectionConfig { settings, ca_certificates: vec![bt.fake.ca.clone()], ..Default::default() };
+    passes_the_proxy_cases(&bt.runtime, &plugin, config, &suite_options(), &ProxyOptions::default(), 0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

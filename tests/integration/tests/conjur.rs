@@ -1,5 +1,6 @@
 //! The conjur plugin through the wasm runtime against the fake Conjur over HTTPS: the contract suite
-//! as a host that owns its policy branch, as the admin at the root policy, and read-only; reading
+//! as a host that owns its policy branch, as the admin at the root policy, and read-only, and its
+//! misbehaving-proxy cases; reading
 //! what administrators declared (versions, batches, permissions, listing); writing through policy;
 //! and the failures a user must tell apart.
 //!
@@ -9,9 +10,9 @@
 mod fake;
 
 use fake::{FakeConjur, ACCOUNT, ADMIN_KEY};
-use keyway_conformance::{run, SuiteOptions};
+use keyway_conformance::{run, ProxyOptions, SuiteOptions};
 pub use keyway_integration_tests::calls::{assert_kind, list_all, provider_error};
-use keyway_integration_tests::plugins::{load, runtime, with_extra};
+use keyway_integration_tests::plugins::{load, passes_the_proxy_cases, runtime, with_extra};
 use keyway_runtime::{Connection, ConnectionConfig, Runtime};
 use serde_json::{json, Value};
 
@@ -103,6 +104,16 @@ async fn contract_suite_as_the_admin_at_the_root_policy() {
     let conn = conjur.admin(json!({ "policy_branch": "root" })).await;
     let options = SuiteOptions { invalid_name: Some("bad:name".into()), ..SuiteOptions::default() };
     passes_the_contract_suite(&conn, options, 3).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn misbehaving_proxy_cases() {
+    let conjur = ConjurUnderTest::start().await;
+    let plugin = load(&conjur.runtime, "conjur");
+    let settings = conjur.settings("admin", ADMIN_KEY, json!({ "policy_branch": "root" }));
+    let config = ConnectionConfig { settings, ca_certificates: vec![conjur.fake.ca.clone()], ..Default::default() };
+    let (options, proxy) = (SuiteOptions::default(), ProxyOptions::default());
+    passes_the_proxy_cases(&conjur.runtime, &plugin, config, &options, &proxy, 0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,8 +1,8 @@
 //! The delinea plugin through the wasm runtime against the fake Secret Server over HTTPS (the
 //! runtime trusts the fake's test CA as a manager's `tls_ca_file` makes it): the contract suite with
-//! the password grant and with an SDK client; one field or every field as the value; secrets made by
-//! hand, file fields, duplicates; deactivation and restore; tokens; and the failures a user must
-//! tell apart.
+//! the password grant and with an SDK client, and its misbehaving-proxy cases; one field or every
+//! field as the value; secrets made by hand, file fields, duplicates; deactivation and restore;
+//! tokens; and the failures a user must tell apart.
 //!
 //! Needs the venv of `tests/requirements.txt` (Python with `cryptography`).
 
@@ -10,9 +10,9 @@
 mod fake;
 
 use fake::FakeSecretServer;
-use keyway_conformance::{run, SuiteOptions};
+use keyway_conformance::{run, ProxyOptions, SuiteOptions};
 pub use keyway_integration_tests::calls::{assert_kind, provider_error, text};
-use keyway_integration_tests::plugins::{load, runtime, with_extra};
+use keyway_integration_tests::plugins::{load, passes_the_proxy_cases, runtime, with_extra};
 use keyway_runtime::{Connection, ConnectionConfig, Runtime};
 use serde_json::{json, Value};
 
@@ -56,9 +56,12 @@ impl SecretServerUnderTest {
     }
 }
 
+fn suite_options() -> SuiteOptions {
+    SuiteOptions { invalid_name: Some(" leading space".into()), ..SuiteOptions::default() }
+}
+
 async fn passes_the_contract_suite(conn: &Connection) {
-    let options = SuiteOptions { invalid_name: Some(" leading space".into()), ..SuiteOptions::default() };
-    let report = run(conn, &options).await;
+    let report = run(conn, &suite_options()).await;
     println!("{report}");
     assert!(report.is_success(), "the contract suite failed against the fake Secret Server:\n{report}");
     // No versions (labels, probe), no tags, no binary values.
@@ -73,6 +76,18 @@ async fn contract_suite_with_the_password_grant() {
     let (_, other) =
         ss.fake.api(reqwest::Method::GET, "secrets?filter.folderId=5&filter.includeInactive=true", None).await;
     assert_eq!(other["records"], json!([]), "nothing was written outside the configured folder");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn misbehaving_proxy_cases() {
+    let ss = SecretServerUnderTest::start(&[]).await;
+    let plugin = load(&ss.runtime, "delinea");
+    let config = ConnectionConfig {
+        settings: ss.settings(json!({})),
+        ca_certificates: vec![ss.fake.ca.clone()],
+        ..Default::default()
+    };
+    passes_the_proxy_cases(&ss.runtime, &plugin, config, &suite_options(), &ProxyOptions::default(), 0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,7 @@
 //! The doppler plugin through the wasm runtime against the fake Doppler API: the contract suite
-//! (with UPPER_SNAKE_CASE names), Doppler's behaviours a user relies on (references, notes, one
-//! request for several secrets, reserved names), and the failures a user must tell apart.
+//! (with UPPER_SNAKE_CASE names) and its misbehaving-proxy cases, Doppler's behaviours a user relies
+//! on (references, notes, one request for several secrets, reserved names), and the failures a user
+//! must tell apart.
 //!
 //! Needs the venv of `tests/requirements.txt` (Python).
 
@@ -8,10 +9,10 @@
 mod fake;
 
 use fake::{FakeDoppler, PROJECT};
-use keyway_conformance::{run, SuiteOptions};
+use keyway_conformance::{run, ProxyOptions, SuiteOptions};
 use keyway_integration_tests::calls::{assert_kind, provider_error, text};
 use keyway_integration_tests::fakes::Fake;
-use keyway_integration_tests::plugins::{load, runtime, with_extra};
+use keyway_integration_tests::plugins::{load, passes_the_proxy_cases, runtime, with_extra};
 use keyway_runtime::{Connection, ConnectionConfig, Runtime};
 use keyway_types::{
     DeleteMode, ErrorKind, ListRequest, ProviderError, SecretValue, Tags, UpdateRequest, VersionSelector, WriteOptions,
@@ -30,25 +31,32 @@ impl DopplerUnderTest {
         Self { fake: FakeDoppler::start().await, runtime: runtime() }
     }
 
-    /// A connection to `keyway/dev` with the personal token and `extra` settings.
-    async fn connect(&self, extra: Value) -> Connection {
+    /// The configuration of a connection to `keyway/dev` with the personal token and `extra` settings.
+    fn config(&self, extra: Value) -> ConnectionConfig {
         let settings = json!({
             "token": self.fake.token("personal"), "project": PROJECT, "config": "dev", "endpoint": self.fake.url,
         });
-        let settings = with_extra(settings, extra);
+        ConnectionConfig { settings: with_extra(settings, extra), ..ConnectionConfig::default() }
+    }
+
+    /// A connection to `keyway/dev` with the personal token and `extra` settings.
+    async fn connect(&self, extra: Value) -> Connection {
         let plugin = load(&self.runtime, "doppler");
-        let config = ConnectionConfig { settings, ..ConnectionConfig::default() };
+        let config = self.config(extra);
         self.runtime.connect(&plugin, "doppler", config).await.unwrap_or_else(|err| panic!("connect: {err}"))
     }
 }
 
-async fn passes_the_contract_suite(conn: &Connection) {
-    let options = SuiteOptions {
+fn suite_options() -> SuiteOptions {
+    SuiteOptions {
         name_prefix: "KWCT_".into(),
         invalid_name: Some("lower-case-name".into()),
         ..SuiteOptions::default()
-    };
-    let report = run(conn, &options).await;
+    }
+}
+
+async fn passes_the_contract_suite(conn: &Connection) {
+    let report = run(conn, &suite_options()).await;
     println!("{report}");
     assert!(report.is_success(), "the contract suite failed against the fake Doppler:\n{report}");
     // Doppler has no binary values, labels, versions to probe, tags or recoverable deletion.
@@ -59,6 +67,14 @@ async fn passes_the_contract_suite(conn: &Connection) {
 async fn contract_suite_with_a_personal_token() {
     let doppler = DopplerUnderTest::start().await;
     passes_the_contract_suite(&doppler.connect(json!({})).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn misbehaving_proxy_cases() {
+    let doppler = DopplerUnderTest::start().await;
+    let plugin = load(&doppler.runtime, "doppler");
+    let config = doppler.config(json!({}));
+    passes_the_proxy_cases(&doppler.runtime, &plugin, config, &suite_options(), &ProxyOptions::default(), 0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,7 +1,8 @@
 //! The gcp plugin through the wasm runtime against the fake Secret Manager, with the host's
 //! `keyway-gcp-auth` getting tokens from the fake's token endpoint (a service-account key) or its
-//! metadata server: the contract suite (global and regional secrets), token caching, the Secret
-//! Manager behaviours a user relies on, and the failures a user must tell apart.
+//! metadata server: the contract suite (global and regional secrets) and its misbehaving-proxy cases,
+//! token caching, the Secret Manager behaviours a user relies on, and the failures a user must tell
+//! apart.
 //!
 //! Needs the venv of `tests/requirements.txt` (Python with `cryptography`).
 
@@ -14,11 +15,11 @@ mod behaviour;
 mod failures;
 
 use fake::{FakeSecretManager, PROJECT};
-use keyway_conformance::{run, SuiteOptions};
+use keyway_conformance::{run, ProxyOptions, SuiteOptions};
 use keyway_integration_tests::calls::CountingCredentials;
 pub use keyway_integration_tests::calls::{assert_kind, list_all, provider_error, tags, text_at as text, timed};
 use keyway_integration_tests::fakes::Fake;
-use keyway_integration_tests::plugins::{load, runtime, with_extra};
+use keyway_integration_tests::plugins::{load, passes_the_proxy_cases, runtime, with_extra};
 use keyway_runtime::{Connection, ConnectionConfig, Runtime};
 use keyway_types::{CredentialProvider, SecretValue, VersionSelector, WriteOptions};
 use serde_json::{json, Value};
@@ -88,6 +89,15 @@ async fn contract_suite_with_regional_secrets_and_a_prefix() {
     assert_eq!(names, vec!["projects/123456789012/locations/europe-west1/secrets/team_a-kept"]);
     let global = gcp.fake.api(reqwest::Method::GET, &format!("projects/{PROJECT}/secrets"), json!({})).await;
     assert!(global["secrets"].as_array().is_none_or(Vec::is_empty), "nothing was written as a global secret");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn misbehaving_proxy_cases() {
+    let gcp = GcpUnderTest::start().await;
+    let plugin = load(&gcp.runtime, "gcp");
+    let credentials = Arc::new(gcp.fake.credentials());
+    let config = ConnectionConfig { settings: gcp.settings(json!({})), credentials, ..ConnectionConfig::default() };
+    passes_the_proxy_cases(&gcp.runtime, &plugin, config, &suite_options(), &ProxyOptions::default(), 0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

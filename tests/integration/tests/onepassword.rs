@@ -1,6 +1,7 @@
 //! The onepassword plugin through the wasm runtime against the fake 1Password Connect server: the
-//! contract suite (by vault name and by vault id), items written by other Connect clients, fields
-//! as JSON objects, titles and versions, listing, and the failures a user must tell apart.
+//! contract suite (by vault name and by vault id) and its misbehaving-proxy cases, items written by
+//! other Connect clients, fields as JSON objects, titles and versions, listing, and the failures a
+//! user must tell apart.
 //!
 //! Needs the venv of `tests/requirements.txt` (Python; the fake uses only the standard library).
 
@@ -8,9 +9,9 @@
 mod fake;
 
 use fake::{FakeConnect, TOKEN};
-use keyway_conformance::{run, SuiteOptions};
+use keyway_conformance::{run, ProxyOptions, SuiteOptions};
 pub use keyway_integration_tests::calls::{assert_kind, list_all, provider_error, tags, text};
-use keyway_integration_tests::plugins::{load, runtime};
+use keyway_integration_tests::plugins::{load, passes_the_proxy_cases, runtime};
 use keyway_runtime::{Connection, ConnectionConfig, Runtime};
 use serde_json::{json, Value};
 
@@ -63,6 +64,15 @@ async fn contract_suite_with_the_vault_named() {
     let op = OnePasswordUnderTest::start().await;
     let conn = op.connect("keyway").await;
     passes_the_contract_suite(&conn).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn misbehaving_proxy_cases() {
+    let op = OnePasswordUnderTest::start().await;
+    let plugin = load(&op.runtime, "onepassword");
+    let settings = json!({ "connect_host": op.fake.url, "token": TOKEN, "vault": "keyway" });
+    let config = ConnectionConfig { settings, ..ConnectionConfig::default() };
+    passes_the_proxy_cases(&op.runtime, &plugin, config, &suite_options(), &ProxyOptions::default(), 0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
