@@ -2,10 +2,12 @@
 //! placeholders, never a value.
 
 use crate::access::Denial;
+use crate::audit::format_rfc3339;
 use crate::path::StepPath;
 use crate::placeholder::ParseError;
-use keyway_types::ProviderError;
+use keyway_types::{ProviderError, Timestamp, VersionSelector};
 use std::fmt;
+use std::time::{Duration, UNIX_EPOCH};
 
 /// Why a secret could not be read or written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,13 +35,16 @@ pub enum SecretError {
         /// The rule that refused it.
         reason: Denial,
     },
-    /// The secret does not exist (under any of the names the placeholder can mean).
-    #[error("{}", not_found_message(manager, names))]
+    /// The secret does not exist (under any of the names the placeholder can mean), or not as asked: it is
+    /// deleted, or it has no such version ([`Absence`]).
+    #[error("{}", not_found_message(manager, names, absence.as_deref()))]
     NotFound {
         /// The manager.
         manager: String,
         /// What was tried, in order: `'NAME'` or `key 'KEY' of 'NAME'`.
         names: Vec<String>,
+        /// What the secret's metadata says about a secret that is there but could not be read as asked.
+        absence: Option<Box<Absence>>,
     },
     /// The secret is a JSON key/value secret without the key.
     #[error("secret '{name}' on manager '{manager}' has no key '{key}'")]
@@ -97,10 +102,77 @@ pub enum SecretError {
     },
 }
 
-fn not_found_message(manager: &str, names: &[String]) -> String {
-    match names {
-        [name] => format!("secret {name} not found on manager '{manager}'"),
-        _ => format!("no secret on manager '{manager}' matches: tried {}", names.join(", then ")),
+/// Why a secret that is there could not be read as asked, from its metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Absence {
+    /// The secret is deleted, and still recoverable.
+    Deleted {
+        /// The secret.
+        name: String,
+        /// When it was deleted, when the backend says.
+        deleted_at: Option<Timestamp>,
+        /// When its deletion becomes permanent, when the backend says.
+        purge_at: Option<Timestamp>,
+    },
+    /// The secret exists, without the version asked for.
+    NoSuchVersion {
+        /// The secret.
+        name: String,
+        /// The version or label asked for.
+        selector: VersionSelector,
+    },
+}
+
+impl Absence {
+    /// The secret it is about.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Deleted { name, .. } | Self::NoSuchVersion { name, .. } => name,
+        }
+    }
+
+    /// What is so, and what to do, said after the secret's name.
+    fn explain(&self, manager: &str) -> String {
+        let at = |ms: Timestamp| format_rfc3339(UNIX_EPOCH + Duration::from_millis(ms));
+        match self {
+            Self::Deleted { name, purge_at: Some(purge_at), .. } => format!(
+                "is deleted, and scheduled for deletion for good on {}; `keyway restore {manager}/{name}` restores it \
+                 until then",
+                at(*purge_at)
+            ),
+            Self::Deleted { name, deleted_at, .. } => format!(
+                "is deleted{}; `keyway restore {manager}/{name}` restores it while the backend keeps it",
+                deleted_at.map(|ms| format!(" (since {})", at(ms))).unwrap_or_default()
+            ),
+            Self::NoSuchVersion { name, selector } => {
+                let version = match selector {
+                    VersionSelector::Label(label) => format!("labelled '{label}'"),
+                    VersionSelector::Id(id) => format!("'{id}'"),
+                    VersionSelector::Latest => "to read".to_owned(),
+                };
+                format!(
+                    "exists, but has no version {version}; `keyway versions {manager}/{name}` lists its versions and \
+                     their labels"
+                )
+            }
+        }
+    }
+}
+
+fn not_found_message(manager: &str, names: &[String], absence: Option<&Absence>) -> String {
+    match (names, absence) {
+        ([_], Some(absence)) => {
+            format!("secret '{}' on manager '{manager}' {}", absence.name(), absence.explain(manager))
+        }
+        ([name], None) => format!("secret {name} not found on manager '{manager}'"),
+        (_, absence) => {
+            let tried = format!("no secret on manager '{manager}' matches: tried {}", names.join(", then "));
+            match absence {
+                Some(absence) => format!("{tried}; '{}' {}", absence.name(), absence.explain(manager)),
+                None => tried,
+            }
+        }
     }
 }
 

@@ -47,7 +47,7 @@ pub mod source;
 pub use access::{AccessPolicy, Denial, Identity};
 pub use audit::{AuditRecord, Auditor};
 pub use cache::{CacheOptions, CacheOverrides, CacheStatus, CachedSecretInfo, EntryState};
-pub use error::{ResolveError, SecretError};
+pub use error::{Absence, ResolveError, SecretError};
 pub use fields::{KeyError, SharedSecret};
 pub use glob::NamePattern;
 pub use limits::StepLimits;

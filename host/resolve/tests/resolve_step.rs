@@ -1,10 +1,11 @@
-//! Resolving whole steps: syntaxes, key rules, escapes, binary values, errors with paths, concurrency.
+//! Resolving whole steps: syntaxes, key rules, escapes, binary values, errors with paths (a missing version
+//! and a deleted secret said as such), concurrency.
 
 mod common;
 
 use common::FakeSource;
 use keyway_resolve::{Identity, KeyRule, ManagerOptions, Resolver, SecretError};
-use keyway_types::{ProviderError, SecretValue};
+use keyway_types::{ProviderError, SecretValue, VersionSelector};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -137,6 +138,54 @@ async fn each_failure_has_its_own_error_naming_path_and_placeholder() {
     let backend = resolver.resolve(&identity, &at("A", "${secret:aws/other}")).await.expect_err("backend");
     assert!(matches!(backend.cause(), SecretError::Backend { .. }));
     assert!(backend.to_string().contains("backend down"));
+}
+
+#[tokio::test]
+async fn a_missing_label_or_version_is_not_a_missing_secret() {
+    let source = backend();
+    source.put("api-token", "tok-2");
+    let resolver = resolver(&source, KeyRule::LastSegment);
+    let identity = Identity::default();
+    let label = resolver.resolve(&identity, &json!("${secret:aws/api-token?label=NOPE}")).await.expect_err("label");
+    assert!(label.cause().is_not_found(), "{label}");
+    assert_eq!(
+        label.cause().to_string(),
+        "secret 'api-token' on manager 'aws' exists, but has no version labelled 'NOPE'; `keyway versions \
+         aws/api-token` lists its versions and their labels"
+    );
+    let version = resolver.get(&identity, "aws", "api-token", &VersionSelector::Id("v99".into())).await;
+    let version = version.expect_err("no such version");
+    assert!(version.to_string().contains("exists, but has no version 'v99'"), "{version}");
+    let key = resolver.resolve(&identity, &json!("${secret:aws/prod/db/password?label=OLD}")).await;
+    let key = key.expect_err("the key's secret has no such label");
+    assert!(
+        key.to_string().contains("secret 'prod/db' on manager 'aws' exists, but has no version labelled 'OLD'"),
+        "{key}"
+    );
+    let missing = resolver.get(&identity, "aws", "nope", &VersionSelector::Label("NOPE".into())).await;
+    assert_eq!(missing.expect_err("missing").to_string(), "secret 'nope' not found on manager 'aws'");
+}
+
+#[tokio::test]
+async fn a_deleted_secret_says_until_when_and_how_to_restore_it() {
+    let source = backend();
+    let purge_at = 1_900_000_000_000; // 2030-03-17T17:46:40Z
+    source.delete_recoverably("api-token", purge_at, ProviderError::not_found("api-token"));
+    // AWS refuses to read a secret scheduled for deletion with a conflict rather than "not found".
+    source.delete_recoverably("team/app/plain", purge_at, ProviderError::Conflict("marked for deletion".into()));
+    let resolver = resolver(&source, KeyRule::LastSegment);
+    for name in ["api-token", "team/app/plain"] {
+        let error = resolver.get(&Identity::default(), "aws", name, &VersionSelector::Latest).await;
+        let error = error.expect_err("deleted");
+        assert!(error.is_not_found(), "{error}");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "secret '{name}' on manager 'aws' is deleted, and scheduled for deletion for good on \
+                 2030-03-17T17:46:40.000Z; `keyway restore aws/{name}` restores it until then"
+            )
+        );
+    }
 }
 
 #[tokio::test]

@@ -129,8 +129,10 @@ impl<'a> Summary<'a> {
             description: self.description.map(str::to_owned),
             secret_type: self.secret_type.map(str::to_owned),
             kms_key_id: self.kms_key_id.map(str::to_owned),
-            // AWS reports when the deletion was requested; the purge date is only known to `delete`.
+            // AWS's `DeletedDate` is the date the secret is scheduled for deletion: until then it can be
+            // restored. It also marks the secret as deleted.
             deleted_at: millis(self.deleted),
+            purge_at: millis(self.deleted),
             ..SecretMetadata::default()
         }
     }

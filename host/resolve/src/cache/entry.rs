@@ -1,6 +1,7 @@
 //! One cache entry: a secret (or a remembered failure) with its freshness deadlines.
 
 use super::options::CacheOptions;
+use crate::error::Absence;
 use crate::fields::SharedSecret;
 use keyway_types::{ProviderError, Secret, Timestamp, VersionSelector};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -34,6 +35,9 @@ pub(crate) enum Freshness {
 
 pub(crate) struct Entry {
     pub content: Content,
+    /// For a failed read: what the secret's metadata says about why it could not be read (deleted, or
+    /// without the version asked for).
+    pub absence: Option<Box<Absence>>,
     pub version_id: Option<Arc<str>>,
     /// The invalidation epoch when the read that produced this entry began.
     pub epoch: u64,
@@ -108,6 +112,7 @@ impl Entry {
         let usable_until = expiry.map_or(grace_end, |expiry| grace_end.min(expiry)).max(fresh_until);
         Self {
             content: Content::Found(shared),
+            absence: None,
             version_id,
             epoch,
             validated: AtomicU64::new(0),
@@ -129,6 +134,7 @@ impl Entry {
         let until = started + ttl;
         Self {
             content: Content::Failed(error),
+            absence: None,
             version_id: None,
             epoch,
             validated: AtomicU64::new(0),
@@ -152,6 +158,7 @@ impl Entry {
         };
         Self {
             content,
+            absence: self.absence.clone(),
             version_id: self.version_id.clone(),
             epoch: self.epoch,
             validated: AtomicU64::new(self.validated.load(Ordering::Relaxed)),

@@ -5,8 +5,9 @@ use super::entry::{retry_delay, CacheKey, Entry, Freshness};
 use super::epochs::ManagerEpochs;
 use super::listing::{CacheStatus, CachedSecretInfo};
 use super::options::CacheOptions;
+use crate::error::Absence;
 use crate::source::SecretSource;
-use keyway_types::ProviderError;
+use keyway_types::{ProviderError, VersionSelector};
 use moka::future::Cache;
 use moka::notification::RemovalCause;
 use moka::ops::compute::{CompResult, Op};
@@ -161,7 +162,7 @@ impl ManagerCache {
                                 );
                                 stale.kept_after_failure(Instant::now() + retry_delay(&error, &inner.options))
                             }
-                            _ => Entry::failed(error, started, epoch, &inner.options),
+                            _ => self.failed(key, error, started, epoch).await,
                         },
                     };
                     if let Some(replaced) = &current {
@@ -194,6 +195,33 @@ impl ManagerCache {
             entry.record_hit();
         }
         Fetched { status, entry }
+    }
+
+    /// The entry of a failed read of `key`. When the read found nothing (not found, or a conflict: backends
+    /// that refuse to read a deleted secret), the secret's metadata is read too, to say why: it is deleted, or
+    /// it exists without the version asked for.
+    pub(super) async fn failed(&self, key: &CacheKey, error: ProviderError, started: Instant, epoch: u64) -> Entry {
+        let absence = match &error {
+            ProviderError::NotFound(_) | ProviderError::Conflict(_) => {
+                match self.inner.source.describe(&key.name, &VersionSelector::Latest).await {
+                    Ok(metadata) if metadata.deleted_at.is_some() || metadata.purge_at.is_some() => {
+                        Some(Absence::Deleted {
+                            name: key.name.to_string(),
+                            deleted_at: metadata.deleted_at,
+                            purge_at: metadata.purge_at,
+                        })
+                    }
+                    Ok(_) if key.selector != VersionSelector::Latest && matches!(error, ProviderError::NotFound(_)) => {
+                        Some(Absence::NoSuchVersion { name: key.name.to_string(), selector: key.selector.clone() })
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let mut entry = Entry::failed(error, started, epoch, &self.inner.options);
+        entry.absence = absence.map(Box::new);
+        entry
     }
 
     /// Reports uses seen only by the resolver's fast path to the cache's eviction policy, so entries read

@@ -47,7 +47,7 @@ impl ManagerCache {
                                 break 'read Op::Put(Arc::new(renewed));
                             }
                             Ok(_) => {}
-                            Err(error) => break 'read self.refresh_failed(key_ref, error, started, epoch),
+                            Err(error) => break 'read self.refresh_failed(key_ref, error, started, epoch).await,
                         }
                     }
                     match inner.source.get(&key_ref.name, &key_ref.selector).await {
@@ -55,7 +55,7 @@ impl ManagerCache {
                             let hits = Arc::clone(&current.hits);
                             Op::Put(Arc::new(Entry::found(secret, started, epoch, &inner.options, hits)))
                         }
-                        Err(error) => self.refresh_failed(key_ref, error, started, epoch),
+                        Err(error) => self.refresh_failed(key_ref, error, started, epoch).await,
                     }
                 };
                 if matches!(op, Op::Put(_)) {
@@ -67,10 +67,16 @@ impl ManagerCache {
     }
 
     /// A deleted secret stops being served at once; other refresh failures are left to expiry.
-    fn refresh_failed(&self, key: &CacheKey, error: ProviderError, started: Instant, epoch: u64) -> Op<Arc<Entry>> {
+    async fn refresh_failed(
+        &self,
+        key: &CacheKey,
+        error: ProviderError,
+        started: Instant,
+        epoch: u64,
+    ) -> Op<Arc<Entry>> {
         tracing::debug!(manager = %self.inner.name, secret = %key.name, error = %error, "refresh-ahead failed");
         if matches!(error, ProviderError::NotFound(_)) {
-            Op::Put(Arc::new(Entry::failed(error, started, epoch, &self.inner.options)))
+            Op::Put(Arc::new(self.failed(key, error, started, epoch).await))
         } else {
             Op::Nop
         }

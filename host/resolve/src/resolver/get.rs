@@ -128,6 +128,7 @@ impl Resolver {
         entry.and_then(|entry| entry.shared()).map(Arc::clone).ok_or_else(|| SecretError::NotFound {
             manager: manager.name.to_string(),
             names: vec![format!("'{}'", plan.path)],
+            absence: None,
         })
     }
 }

@@ -7,7 +7,7 @@ use super::Manager;
 use crate::access::{Denial, Identity};
 use crate::audit::RecordFields;
 use crate::cache::{CacheStatus, Content, Entry};
-use crate::error::SecretError;
+use crate::error::{Absence, SecretError};
 use crate::fields::{KeyError, SharedSecret};
 use keyway_types::ProviderError;
 use std::borrow::Borrow;
@@ -191,6 +191,8 @@ fn judge(manager: &Manager, plan: &LookupPlan, index: usize, entry: &Entry) -> O
         }),
         Content::Failed(error) => match error {
             ProviderError::NotFound(_) => None,
+            // A backend that refuses to read a deleted secret (a conflict): missing, as a deleted secret is.
+            _ if matches!(entry.absence.as_deref(), Some(Absence::Deleted { .. })) => None,
             // Under `auto`, a backend that cannot even name the whole path (Key Vault allows no slashes) has
             // no such secret: go on to the NAME/KEY reading.
             ProviderError::InvalidArgument(_) if candidate.field.is_none() && plan.candidates.len() > 1 => None,
@@ -203,13 +205,18 @@ fn judge(manager: &Manager, plan: &LookupPlan, index: usize, entry: &Entry) -> O
     }
 }
 
-/// "Not found", naming what was tried: `'NAME'`, `key 'KEY' of 'NAME'`, or `'NAME' (not a valid name there)`.
+/// "Not found", naming what was tried: `'NAME'`, `key 'KEY' of 'NAME'`, or `'NAME' (not a valid name there)`,
+/// and why the first secret that is there could not be read as asked (deleted, or no such version).
 fn not_found<'e>(manager: &Manager, plan: &LookupPlan, entries: impl Iterator<Item = &'e Arc<Entry>>) -> SecretError {
+    let mut absence = None;
     let names = plan
         .candidates
         .iter()
         .zip(entries)
         .map(|(candidate, entry)| {
+            if absence.is_none() {
+                absence.clone_from(&entry.absence);
+            }
             let name = &candidate.key.name;
             match (&candidate.field, &entry.content) {
                 (None, Content::Failed(ProviderError::InvalidArgument(_))) => {
@@ -220,5 +227,5 @@ fn not_found<'e>(manager: &Manager, plan: &LookupPlan, entries: impl Iterator<It
             }
         })
         .collect();
-    SecretError::NotFound { manager: manager.name.to_string(), names }
+    SecretError::NotFound { manager: manager.name.to_string(), names, absence }
 }

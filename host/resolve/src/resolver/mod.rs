@@ -285,7 +285,7 @@ fn operation_name(operation: Operation) -> &'static str {
 fn backend_error(manager: &str, name: &str, error: ProviderError) -> SecretError {
     match error {
         ProviderError::NotFound(_) => {
-            SecretError::NotFound { manager: manager.to_owned(), names: vec![format!("'{name}'")] }
+            SecretError::NotFound { manager: manager.to_owned(), names: vec![format!("'{name}'")], absence: None }
         }
         error => SecretError::Backend { manager: manager.to_owned(), name: name.to_owned(), error },
     }

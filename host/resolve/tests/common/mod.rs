@@ -14,6 +14,8 @@ use std::time::Duration;
 struct Stored {
     versions: Vec<(String, SecretValue)>,
     expires_at: Option<u64>,
+    /// A recoverable deletion: when it becomes permanent, and the error reads fail with meanwhile.
+    deleted: Option<(u64, ProviderError)>,
 }
 
 /// A fake backend holding secrets in memory.
@@ -50,7 +52,8 @@ impl FakeSource {
     pub fn put_value(&self, name: &str, value: SecretValue) -> String {
         let version = format!("v{}", self.next_version.fetch_add(1, Ordering::SeqCst));
         let mut secrets = self.secrets.lock().unwrap_or_else(PoisonError::into_inner);
-        let stored = secrets.entry(name.to_owned()).or_insert(Stored { versions: Vec::new(), expires_at: None });
+        let stored =
+            secrets.entry(name.to_owned()).or_insert(Stored { versions: Vec::new(), expires_at: None, deleted: None });
         stored.versions.push((version.clone(), value));
         version
     }
@@ -65,6 +68,14 @@ impl FakeSource {
     /// Deletes a secret.
     pub fn remove(&self, name: &str) {
         self.secrets.lock().unwrap_or_else(PoisonError::into_inner).remove(name);
+    }
+
+    /// Deletes a secret recoverably until `purge_at`: reads fail with `read_error` (not found, or a conflict
+    /// as AWS answers), and it is described with its deletion.
+    pub fn delete_recoverably(&self, name: &str, purge_at: u64, read_error: ProviderError) {
+        if let Some(stored) = self.secrets.lock().unwrap_or_else(PoisonError::into_inner).get_mut(name) {
+            stored.deleted = Some((purge_at, read_error));
+        }
     }
 
     /// Every call takes this long.
@@ -104,9 +115,17 @@ impl FakeSource {
         let metadata = SecretMetadata {
             version_id: Some(version.clone()),
             expires_at: stored.expires_at,
+            deleted_at: stored.deleted.as_ref().map(|_| 1_000),
+            purge_at: stored.deleted.as_ref().map(|(purge_at, _)| *purge_at),
             ..SecretMetadata::named(name)
         };
         Ok(Secret { value: value.clone(), metadata })
+    }
+
+    /// The error a read fails with while the secret is deleted.
+    fn deleted(&self, name: &str) -> Option<ProviderError> {
+        let secrets = self.secrets.lock().unwrap_or_else(PoisonError::into_inner);
+        secrets.get(name).and_then(|stored| stored.deleted.as_ref()).map(|(_, error)| error.clone())
     }
 
     async fn pause_or_fail(&self) -> Result<(), ProviderError> {
@@ -125,7 +144,10 @@ impl SecretSource for FakeSource {
     fn get<'a>(&'a self, name: &'a str, selector: &'a VersionSelector) -> BoxFuture<'a, Result<Secret, ProviderError>> {
         self.gets.fetch_add(1, Ordering::SeqCst);
         // The answer is as of the call's start, like a backend that read its store before a slow reply.
-        let found = self.find(name, selector);
+        let found = match self.deleted(name) {
+            Some(error) => Err(error),
+            None => self.find(name, selector),
+        };
         Box::pin(async move {
             self.pause_or_fail().await?;
             found

@@ -149,7 +149,7 @@ async fn a_secret_pending_deletion_gives_a_clear_conflict() {
     let aws = AwsUnderTest::start().await;
     let conn = aws.connect().await;
     conn.create("old/token", &text("t1"), &WriteOptions::default()).await.expect("create");
-    conn.delete("old/token", DeleteMode::Recoverable(None)).await.expect("delete");
+    let purge_at = conn.delete("old/token", DeleteMode::Recoverable(None)).await.expect("delete");
 
     let read = conn.get("old/token", &VersionSelector::Latest).await.expect_err("get of a deleted secret");
     assert_eq!(read.kind(), ErrorKind::Conflict, "{read}");
@@ -162,6 +162,7 @@ async fn a_secret_pending_deletion_gives_a_clear_conflict() {
 
     let meta = conn.describe("old/token", &VersionSelector::Latest).await.expect("describe works when deleted");
     assert!(meta.deleted_at.is_some(), "describe shows the deletion");
+    assert_eq!(meta.purge_at, purge_at, "and when it becomes permanent");
     let hidden = conn.list(&ListRequest::default()).await.expect("list");
     assert!(hidden.secrets.is_empty(), "deleted secrets are not listed by default");
     let shown = conn.list(&ListRequest { include_deleted: true, ..Default::default() }).await.expect("list");

@@ -1,13 +1,14 @@
 //! Placeholders resolved through keyway's configuration, the shared cache and
 //! the aws plugin, with host-side credentials from `auth: {type: aws}` that
 //! moto verifies: whole secrets, `/KEY` fields of JSON secrets (CloverDX's
-//! last-segment rule), the manager's prefix, and cached values that keep
-//! resolving when the emulator is gone.
+//! last-segment rule), the manager's prefix, cached values that keep
+//! resolving when the emulator is gone, and what a missing label and a deleted
+//! secret say.
 
 use crate::moto::Moto;
 use keyway::{Config, ConfigSource, Identity, Keyway};
 use keyway_integration_tests::harness::TempDir;
-use keyway_types::{SecretValue, VersionSelector, WriteOptions};
+use keyway_types::{DeleteMode, SecretValue, VersionSelector, WriteOptions};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -113,4 +114,48 @@ async fn a_read_only_manager_filtered_by_tags_reads_the_secrets_it_lists() {
     );
     let hidden = keyway.get(&caller, "team", "other/db", &VersionSelector::Latest).await.expect_err("not visible");
     assert!(hidden.to_string().contains("not found"), "{hidden}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_label_and_a_deleted_secret_say_what_happened_and_what_to_do() {
+    let moto = Moto::start().await;
+    let home = TempDir::new("aws-messages");
+    let yaml = format!(
+        "home: {}\nmanagers:\n  aws:\n    plugin: aws\n    settings: {{ region: us-east-1, endpoint_override: \"{}\" }}\n    \
+         auth: {{ type: aws, access_key_id: AKIAKEYWAYTEST, secret_access_key: keyway-test-secret }}\n",
+        home.path().display(),
+        moto.endpoint()
+    );
+    let keyway =
+        Keyway::open(Config::from_yaml(&yaml).expect("config"), ConfigSource::BuiltInDefault).await.expect("opens");
+    let caller = Identity::default();
+    keyway
+        .create(&caller, "aws", "app/db", &SecretValue::text("pw-1"), &WriteOptions::default())
+        .await
+        .expect("create");
+
+    let label = VersionSelector::Label("NOPE".into());
+    let err = keyway.get(&caller, "aws", "app/db", &label).await.expect_err("no such label");
+    assert_eq!(
+        err.to_string(),
+        "secret 'app/db' on manager 'aws' exists, but has no version labelled 'NOPE'; `keyway versions aws/app/db` \
+         lists its versions and their labels"
+    );
+    assert_eq!(err.exit_code(), keyway::error::exit::NOT_FOUND);
+    let step = json!({ "password": "${secret:aws/app/db?label=NOPE}" });
+    let err = keyway.resolve(&caller, &step).await.expect_err("no such label");
+    assert!(err.to_string().contains("exists, but has no version labelled 'NOPE'"), "{err}");
+
+    keyway.delete(&caller, "aws", "app/db", DeleteMode::Recoverable(Some(7))).await.expect("delete");
+    let err = keyway.get(&caller, "aws", "app/db", &VersionSelector::Latest).await.expect_err("deleted");
+    let text = err.to_string();
+    let date = text
+        .strip_prefix("secret 'app/db' on manager 'aws' is deleted, and scheduled for deletion for good on ")
+        .and_then(|rest| rest.strip_suffix("; `keyway restore aws/app/db` restores it until then"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(date.len() == 24 && date.ends_with('Z'), "an RFC 3339 date: {text}");
+    assert_eq!(err.exit_code(), keyway::error::exit::NOT_FOUND);
+    keyway.restore(&caller, "aws", "app/db").await.expect("restore as the message says");
+    let read = keyway.get(&caller, "aws", "app/db", &VersionSelector::Latest).await.expect("readable again");
+    assert_eq!(read.value().expose_text(), Some("pw-1"));
 }
