@@ -3,7 +3,9 @@
 //! Provider plugins never run a credential chain: the AWS plugin asks the host
 //! (`get-aws-credentials`), and the host answers with an [`AwsAuth`] built from
 //! the manager's `auth: {type: aws, ...}` settings ([`AwsAuthSettings`]):
-//! explicit keys, a named profile or the default chain (environment, shared
+//! explicit keys, a named profile (which must exist in the shared files: a
+//! misspelt one is a configuration error, never a fall back to the rest of the
+//! chain) or the default chain (environment, shared
 //! files, web identity, container and instance metadata), optionally with a
 //! role assumed through STS. Results are cached until shortly before expiry.
 //!
@@ -23,9 +25,11 @@
 //! # Layout
 //! - [`settings`]: [`AwsAuthSettings`] and its consistency checks ([`AuthSource`], [`RoleToAssume`]).
 //! - [`provider`]: [`AwsAuth`], the `aws-config` chain, the role, the cache.
+//! - `profile` (private): a named profile looked up in the shared files before use.
 //! - [`error`]: [`AwsAuthError`], and credential failures mapped to `ProviderError`.
 
 pub mod error;
+mod profile;
 pub mod provider;
 pub mod settings;
 

@@ -2,8 +2,11 @@
 //! cached until shortly before they expire.
 
 use crate::error::from_credentials_error;
+use crate::profile::SharedFiles;
 use crate::settings::{AuthSource, AwsAuthSettings, ExplicitKeys, RoleToAssume};
 use crate::AwsAuthError;
+use aws_config::profile::ProfileFileCredentialsProvider;
+use aws_config::provider_config::ProviderConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
@@ -85,7 +88,7 @@ impl AwsAuth {
     async fn build_provider(&self) -> Result<SharedCredentialsProvider, ProviderError> {
         let https =
             aws_smithy_http_client::Builder::new().tls_provider(TlsProvider::Rustls(CryptoMode::Ring)).build_https();
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(https);
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(https.clone());
         if let Some(region) = &self.settings.region {
             loader = loader.region(Region::new(region.trim().to_owned()));
         }
@@ -95,7 +98,18 @@ impl AwsAuth {
         }
         match &self.source {
             AuthSource::Explicit(keys) => loader = loader.credentials_provider(explicit(keys)),
-            AuthSource::Profile(profile) => loader = loader.profile_name(profile),
+            AuthSource::Profile(name) => {
+                // Only that profile, checked first: a profile the files lack is a configuration error, not a
+                // reason to go on down the default chain to the instance metadata service.
+                let profile = SharedFiles::of_environment().profile(name).await?;
+                let region = self.settings.region.as_ref().map(|r| r.trim().to_owned()).or(profile.region);
+                let region = Region::new(region.unwrap_or_else(|| FALLBACK_REGION.to_owned()));
+                let provider_config =
+                    ProviderConfig::without_region().with_http_client(https.clone()).with_region(Some(region.clone()));
+                let credentials =
+                    ProfileFileCredentialsProvider::builder().configure(&provider_config).profile_name(name).build();
+                loader = loader.profile_name(name).region(region).credentials_provider(credentials);
+            }
             _ => {}
         }
         let mut config = loader.load().await;

@@ -1,7 +1,9 @@
 //! The `aws-config` chain as the host runs it: credentials from the
 //! environment, a named profile of the shared files, and a profile that does
-//! not exist. One test, because it sets process environment variables; the
-//! instance metadata endpoint is switched off so nothing leaves the machine.
+//! not exist (a configuration error, without asking the instance metadata
+//! service). One test, because it sets process environment variables; the
+//! instance metadata endpoint is switched off, or a loopback listener, so
+//! nothing leaves the machine.
 
 use keyway_aws_auth::{AwsAuth, AwsAuthSettings};
 use keyway_types::{CredentialProvider, ErrorKind};
@@ -54,8 +56,21 @@ async fn environment_and_profiles_through_the_default_chain() {
     assert_eq!(from_profile.access_key_id, "AKIAPROFILEOPS");
     assert_eq!(from_profile.secret_access_key.as_str(), "ops-secret");
 
-    let missing = AwsAuthSettings { profile: Some("no-such-profile".into()), ..AwsAuthSettings::default() };
+    // A misspelt profile is a configuration error naming the profile and the files, found without asking the
+    // instance metadata service (here a loopback listener that counts connections, switched on again).
+    let metadata = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    metadata.set_nonblocking(true).expect("non-blocking");
+    let endpoint = format!("http://{}", metadata.local_addr().expect("address"));
+    std::env::remove_var("AWS_EC2_METADATA_DISABLED");
+    std::env::set_var("AWS_EC2_METADATA_SERVICE_ENDPOINT", &endpoint);
+    let missing = AwsAuthSettings { profile: Some("opps".into()), ..AwsAuthSettings::default() };
     let err = auth(missing).aws_credentials().await.expect_err("no such profile");
+    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
     assert_eq!(err.kind(), ErrorKind::Configuration, "{err}");
-    assert!(!err.to_string().contains("ops-secret"), "{err}");
+    let text = err.to_string();
+    assert!(text.contains("AWS profile 'opps'") && text.contains("they define 'ops'"), "{text}");
+    assert!(text.contains(config.to_str().unwrap_or_default()), "{text}");
+    assert!(text.contains(credentials.to_str().unwrap_or_default()), "{text}");
+    assert!(!text.contains("ops-secret"), "{text}");
+    assert!(metadata.accept().is_err(), "the instance metadata service was asked: {text}");
 }
