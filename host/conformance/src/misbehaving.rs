@@ -56,7 +56,7 @@ async fn pair<'c>(c: &'c Ctx<'_>) -> Result<&'c Pair, String> {
     let made = c
         .pair
         .get_or_init(|| async {
-            let (asked, other) = (c.name("proxy-asked"), c.name("proxy-other"));
+            let (asked, other) = (c.name("proxy-asked"), c.name("proxy-answered"));
             let (asked_value, other_value) = (c.text_value(), c.text_value());
             for (name, value) in [(&asked, &asked_value), (&other, &other_value)] {
                 step("create", c.observe(c.conn.create(name, value, &WriteOptions::default()).await))?;
