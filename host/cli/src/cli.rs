@@ -59,9 +59,20 @@ pub enum Command {
         after_help = "Examples:\n  keyway list local\n  keyway list aws --prefix prod/ --tag team=payments --json"
     )]
     List(ListArgs),
-    /// List a secret's versions.
-    #[command(after_help = "Example:\n  keyway versions local/db/password")]
-    Versions(RefArgs),
+    /// List a secret's versions; with --history, keyway's records of them (fingerprints, who, when).
+    #[command(
+        after_help = "Examples:\n  keyway versions local/db/password\n  keyway versions aws/prod/db --history   # keyway's records: number, fingerprint, origin (keyway, outside, first-seen), who"
+    )]
+    Versions(VersionsArgs),
+    /// Renew a secret now by its manager's renewal rule: a new value for its type (set and tested first by
+    /// the rule's rotation hook, when it has one) becomes the current version.
+    #[command(
+        after_help = "Example:\n  keyway renew local/app/api-key\nRules: managers.NAME.renewal in the configuration; `keyway serve` renews what is due by itself."
+    )]
+    Renew(RefArgs),
+    /// Show what went wrong with secrets (failed reads, backend errors, renewals), newest first.
+    #[command(after_help = "Examples:\n  keyway errors\n  keyway errors aws\n  keyway errors aws/prod/db --json")]
+    Errors(ErrorsArgs),
     /// List the configured managers.
     #[command(after_help = "Example:\n  keyway managers --json")]
     Managers(FormatArgs),
@@ -252,6 +263,32 @@ pub struct RefArgs {
     pub json: bool,
 }
 
+/// `keyway versions`.
+#[derive(Debug, Args)]
+pub struct VersionsArgs {
+    /// MANAGER/NAME, e.g. local/db/password (the name may contain slashes).
+    pub reference: String,
+    /// keyway's records of the versions (number, fingerprint, origin, who, when) instead of the backend's list.
+    #[arg(long)]
+    pub history: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `keyway errors`.
+#[derive(Debug, Args)]
+pub struct ErrorsArgs {
+    /// MANAGER or MANAGER/NAME; all managers when left out.
+    pub scope: Option<String>,
+    /// At most this many, newest first.
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Output format.
 #[derive(Debug, Args)]
 pub struct FormatArgs {
@@ -271,8 +308,8 @@ pub struct GetArgs {
     /// Read the version carrying this label (e.g. AWSPREVIOUS).
     #[arg(long)]
     pub label: Option<String>,
-    /// Print one field of a JSON key/value secret.
-    #[arg(long)]
+    /// Print one field of a JSON key/value secret (a basic-auth secret's `password`, say).
+    #[arg(long, visible_alias = "field")]
     pub key: Option<String>,
     /// Print the value (base64 when binary) with the full metadata as JSON.
     #[arg(long)]
@@ -293,6 +330,13 @@ pub struct ValueArgs {
     /// Store the value as binary.
     #[arg(long)]
     pub binary: bool,
+    /// A basic-auth secret's username: the value becomes `{"username": USERNAME, "password": …}` with the
+    /// password from --password-stdin, --stdin, --file or the argument.
+    #[arg(long, conflicts_with = "binary")]
+    pub username: Option<String>,
+    /// Read the password of a basic-auth secret from standard input (with --username).
+    #[arg(long = "password-stdin", requires = "username", conflicts_with_all = ["value", "file", "stdin"])]
+    pub password_stdin: bool,
 }
 
 /// `keyway put`.

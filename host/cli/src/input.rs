@@ -10,6 +10,9 @@ use zeroize::Zeroizing;
 
 /// The value from the argument, `--file` or `--stdin`; `None` when none is given.
 pub fn read_value(args: &ValueArgs) -> Result<Option<SecretValue>> {
+    if let Some(username) = &args.username {
+        return basic_auth(username, args).map(Some);
+    }
     let bytes: Zeroizing<Vec<u8>> = if let Some(value) = &args.value {
         Zeroizing::new(value.as_bytes().to_vec())
     } else if let Some(path) = &args.file {
@@ -31,6 +34,41 @@ pub fn read_value(args: &ValueArgs) -> Result<Option<SecretValue>> {
                 .into())
         }
     }
+}
+
+/// A basic-auth value: `{"username": …, "password": …}`, the password from the argument, a file or standard
+/// input (one trailing line break dropped).
+fn basic_auth(username: &str, args: &ValueArgs) -> Result<SecretValue> {
+    let mut password = Zeroizing::new(if let Some(value) = &args.value {
+        value.clone()
+    } else if let Some(path) = &args.file {
+        std::fs::read_to_string(path).with_context(|| format!("cannot read the password from {}", path.display()))?
+    } else if args.stdin || args.password_stdin {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).context("cannot read the password from standard input")?;
+        text
+    } else {
+        return Err(KeywayError::InvalidInput(
+            "--username needs a password: --password-stdin, --stdin, --file PATH or the argument".into(),
+        )
+        .into());
+    });
+    if password.ends_with('\n') {
+        password.pop();
+        if password.ends_with('\r') {
+            password.pop();
+        }
+    }
+    #[derive(serde::Serialize)]
+    struct BasicAuth<'a> {
+        username: &'a str,
+        password: &'a str,
+    }
+    let document = Zeroizing::new(
+        serde_json::to_string(&BasicAuth { username, password: &password })
+            .context("cannot build the basic-auth value")?,
+    );
+    Ok(SecretValue::text(document.as_str()))
 }
 
 /// A value that must be present.

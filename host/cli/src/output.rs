@@ -9,6 +9,11 @@ pub fn time(ts: Option<Timestamp>) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
+/// A catalog timestamp (milliseconds since the epoch, signed) as RFC 3339 (seconds).
+pub fn time_ms(ms: i64) -> String {
+    time(u64::try_from(ms).ok())
+}
+
 /// Prints rows as an aligned table with a header. Cells are text from backends and plugins: control
 /// characters are escaped, so a name cannot drive the terminal.
 pub fn table(header: &[&str], rows: &[Vec<String>]) {

@@ -56,6 +56,9 @@ pub enum KeywayError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// keyway's own records (the catalog) could not be opened, read or written.
+    #[error("keyway's records: {0}")]
+    Catalog(String),
     /// The call could not be audited and the audit fails closed, so it was refused (or, for a write that had
     /// already reached the backend, its result withheld).
     #[error("{0}")]
@@ -80,6 +83,8 @@ pub mod exit {
     pub const CONFIG: i32 = 6;
     /// The operation is not supported by the manager.
     pub const UNSUPPORTED: i32 = 7;
+    /// The secret is past its expiry, or not valid yet, and is not served.
+    pub const EXPIRED: i32 = 8;
 }
 
 impl KeywayError {
@@ -98,7 +103,29 @@ impl KeywayError {
             Self::Resolve(error) => secret_exit(error.cause()),
             Self::OutOfScope(_) => exit::DENIED,
             Self::TooLarge { .. } => exit::INVALID,
-            Self::AuditUnavailable(_) => exit::BACKEND,
+            Self::AuditUnavailable(_) | Self::Catalog(_) => exit::BACKEND,
+        }
+    }
+
+    /// The manager and secret an error concerns, when it names one.
+    pub fn target(&self) -> Option<(String, String)> {
+        let secret = |error: &SecretError| match error {
+            SecretError::Denied { manager, name, .. }
+            | SecretError::MissingKey { manager, name, .. }
+            | SecretError::NotKeyValue { manager, name, .. }
+            | SecretError::BinaryEmbedded { manager, name }
+            | SecretError::Backend { manager, name, .. }
+            | SecretError::Expired { manager, name, .. }
+            | SecretError::NotYetValid { manager, name, .. } => Some((manager.clone(), name.clone())),
+            SecretError::NotFound { manager, names, .. } => {
+                Some((manager.clone(), names.first().map(|n| n.trim_matches('\'').to_owned()).unwrap_or_default()))
+            }
+            _ => None,
+        };
+        match self {
+            Self::Secret(error) => secret(error),
+            Self::Resolve(error) => secret(error.cause()),
+            _ => None,
         }
     }
 }
@@ -108,6 +135,7 @@ fn secret_exit(error: &SecretError) -> i32 {
         SecretError::NotFound { .. } => exit::NOT_FOUND,
         SecretError::Denied { .. } => exit::DENIED,
         SecretError::UnknownManager { .. } => exit::CONFIG,
+        SecretError::Expired { .. } | SecretError::NotYetValid { .. } => exit::EXPIRED,
         SecretError::Backend { error, .. } => exit_for_kind(error.kind()),
         _ => exit::INVALID,
     }

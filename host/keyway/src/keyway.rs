@@ -11,7 +11,10 @@ use crate::error::KeywayError;
 use crate::manager::{Manager, ManagerRules};
 use crate::plugins::PluginRegistry;
 
+mod records;
+mod renew;
 mod store;
+mod typed;
 use keyway_resolve::{
     AuditRecord, Auditor, CacheScope, CachedSecretInfo, Disclosure, Identity, ManagerOptions, Masker, ResolvedStep,
     Resolver, SecretSource, SharedSecret, StepPath,
@@ -21,6 +24,7 @@ use keyway_types::{
     BoxFuture, Capabilities, DeleteMode, ListPage, ListRequest, Operation, ProviderError, Secret, SecretMetadata,
     SecretValue, Timestamp, UpdateRequest, VersionInfo, VersionSelector, WriteOptions,
 };
+pub use renew::{renewal_identity, RenewOutcome};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -63,6 +67,7 @@ struct Shared {
     home: PathBuf,
     cache_dir: PathBuf,
     slots: BTreeMap<String, Slot>,
+    records: records::Records,
 }
 
 struct Slot {
@@ -106,7 +111,8 @@ impl Keyway {
             .iter()
             .map(|(name, manager)| (name.clone(), Slot { config: manager.clone(), manager: OnceCell::new() }))
             .collect();
-        let shared = Arc::new(Shared { runtime, registry, home, cache_dir, slots });
+        let records = records::Records::new(&config.catalog, &home)?;
+        let shared = Arc::new(Shared { runtime, registry, home, cache_dir, slots, records });
         let auditor = match &config.audit.file {
             Some(path) => Auditor::to_file(path)
                 .map_err(|err| KeywayError::Config { message: format!("audit file {}: {err}", path.display()) })?,
@@ -117,8 +123,12 @@ impl Keyway {
             builder = builder.default_manager(default.clone());
         }
         for (name, manager) in &managers {
-            let options =
-                ManagerOptions { access: manager.access.clone(), keys: manager.keys, cache: manager.cache.clone() };
+            let options = ManagerOptions {
+                access: manager.access.clone(),
+                keys: manager.keys,
+                cache: manager.cache.clone(),
+                serve_expired: manager.serve_expired,
+            };
             let source: Arc<dyn SecretSource> = Arc::new(LazyManager { shared: shared.clone(), name: name.clone() });
             builder = builder.manager(name.clone(), source, options);
         }
@@ -200,7 +210,11 @@ impl Keyway {
 
     /// Resolves every placeholder in a flow step's configuration for `identity`.
     pub async fn resolve(&self, identity: &Identity, step: &serde_json::Value) -> Result<ResolvedStep, KeywayError> {
-        let resolved = self.resolver.resolve(identity, step).await?;
+        let resolved = self
+            .resolver
+            .resolve(identity, step)
+            .await
+            .map_err(|error| self.failed(identity, "resolve", error.into()))?;
         self.confirm_audit().await?;
         Ok(resolved)
     }
@@ -229,7 +243,11 @@ impl Keyway {
         selector: &VersionSelector,
     ) -> Result<Arc<SharedSecret>, KeywayError> {
         self.shared.slot(manager)?;
-        let secret = self.resolver.get(identity, manager, name, selector).await?;
+        let secret = self
+            .resolver
+            .get(identity, manager, name, selector)
+            .await
+            .map_err(|error| self.failed(identity, "get", error.into()))?;
         self.confirm_audit().await?;
         Ok(secret)
     }
@@ -270,9 +288,28 @@ impl Keyway {
         // Access is checked before the manager connects: a refused caller reaches no backend.
         self.shared.slot(manager)?;
         self.check_value_size(manager, value)?;
+        let options = &self.typed_options(manager, value, options).await?;
         self.audit_intent(identity, "create", manager, name).await?;
-        let perform = || async { self.shared.connected(manager).await?.create(name, value, options).await };
-        let written = self.resolver.write(identity, manager, name, Operation::Create, perform).await?;
+        let perform = || async {
+            let target = self.shared.connected(manager).await?;
+            match target.create(name, value, options).await {
+                // A backend without expiries or types: keyway keeps them in its records and applies them.
+                Err(ProviderError::Unsupported(_)) if options.expires_at.is_some() || options.secret_type.is_some() => {
+                    let plain = WriteOptions { expires_at: None, secret_type: None, ..options.clone() };
+                    let mut written = target.create(name, value, &plain).await?;
+                    written.expires_at = options.expires_at;
+                    written.secret_type.clone_from(&options.secret_type);
+                    Ok(written)
+                }
+                other => other,
+            }
+        };
+        let written = self
+            .resolver
+            .write(identity, manager, name, Operation::Create, perform)
+            .await
+            .map_err(|error| self.failed(identity, "create", error.into()))?;
+        self.record_written(identity, manager, value, &written).await?;
         self.confirm_write_audit().await?;
         Ok(written)
     }
@@ -290,9 +327,29 @@ impl Keyway {
         if let Some(value) = &request.value {
             self.check_value_size(manager, value)?;
         }
+        let request = &self.typed_request(manager, name, request).await?;
         self.audit_intent(identity, "update", manager, name).await?;
-        let perform = || async { self.shared.connected(manager).await?.update(name, request).await };
-        let written = self.resolver.write(identity, manager, name, Operation::Update, perform).await?;
+        let perform = || async {
+            let target = self.shared.connected(manager).await?;
+            match target.update(name, request).await {
+                // A backend without expiries: keyway keeps it in its records and applies it.
+                Err(ProviderError::Unsupported(_)) if request.expires_at.is_some() => {
+                    let plain = UpdateRequest { expires_at: None, ..request.clone() };
+                    let mut written = target.update(name, &plain).await?;
+                    written.expires_at = request.expires_at;
+                    Ok(written)
+                }
+                other => other,
+            }
+        };
+        let written = self
+            .resolver
+            .write(identity, manager, name, Operation::Update, perform)
+            .await
+            .map_err(|error| self.failed(identity, "update", error.into()))?;
+        if let Some(value) = &request.value {
+            self.record_written(identity, manager, value, &written).await?;
+        }
         self.confirm_write_audit().await?;
         Ok(written)
     }
@@ -309,7 +366,11 @@ impl Keyway {
         self.shared.slot(manager)?;
         self.audit_intent(identity, "delete", manager, name).await?;
         let perform = || async { self.shared.connected(manager).await?.delete(name, mode).await };
-        let purge_at = self.resolver.write(identity, manager, name, Operation::Delete, perform).await?;
+        let purge_at = self
+            .resolver
+            .write(identity, manager, name, Operation::Delete, perform)
+            .await
+            .map_err(|error| self.failed(identity, "delete", error.into()))?;
         self.confirm_write_audit().await?;
         Ok(purge_at)
     }
@@ -320,7 +381,11 @@ impl Keyway {
         self.shared.slot(manager)?;
         self.audit_intent(identity, "restore", manager, name).await?;
         let perform = || async { self.shared.connected(manager).await?.restore(name).await };
-        let restored = self.resolver.write(identity, manager, name, Operation::Restore, perform).await?;
+        let restored = self
+            .resolver
+            .write(identity, manager, name, Operation::Restore, perform)
+            .await
+            .map_err(|error| self.failed(identity, "restore", error.into()))?;
         self.confirm_write_audit().await?;
         Ok(restored)
     }
@@ -648,7 +713,12 @@ impl LazyManager {
 
 impl SecretSource for LazyManager {
     fn get<'a>(&'a self, name: &'a str, selector: &'a VersionSelector) -> BoxFuture<'a, Result<Secret, ProviderError>> {
-        Box::pin(async move { self.connected().await?.get(name, selector).await })
+        Box::pin(async move {
+            let secret = self.connected().await?.get(name, selector).await?;
+            let secret = self.shared.with_lifecycle(&self.name, secret).await;
+            self.shared.observe(&self.name, &secret);
+            Ok(secret)
+        })
     }
 
     fn describe<'a>(

@@ -22,6 +22,7 @@
 //! - [`clients`]: who may call the front ends: [`ClientRegistry`], each [`Client`]'s credentials and the
 //!   identities it may assert.
 //! - [`error`]: [`KeywayError`] and the CLI's exit codes.
+//! - `private_file`: one-line secret files only their owner may read (the service's token, the catalog key).
 
 pub mod auth;
 pub mod clients;
@@ -31,11 +32,16 @@ pub mod error;
 pub mod keyway;
 pub mod manager;
 pub mod plugins;
+mod private_file;
 
 pub use clients::{Client, ClientRegistry};
 pub use config::{Config, ConfigSource, ManagerConfig};
 pub use error::KeywayError;
-pub use keyway::{mask_tree, parse_reference, Keyway, ManagerStatus, MaskedStep, NewStoreKey, RekeyOutcome};
+pub use keyway::{
+    mask_tree, parse_reference, renewal_identity, Keyway, ManagerStatus, MaskedStep, NewStoreKey, RekeyOutcome,
+    RenewOutcome,
+};
+pub use keyway_catalog as catalog;
 pub use keyway_resolve::{CacheScope, CachedSecretInfo, Identity, Masker, ResolvedStep, SharedSecret};
 pub use keyway_runtime::Plugin;
 pub use keyway_types as types;

@@ -78,6 +78,29 @@ pub enum SecretError {
         /// The secret name.
         name: String,
     },
+    /// The secret is past its expiry: it is not served.
+    #[error(
+        "secret '{name}' on manager '{manager}' expired at {at}: it is not served; renew it with a new value \
+         (`keyway update {manager}/{name}`), or set managers.{manager}.serve_expired: true if this backend rotates late"
+    )]
+    Expired {
+        /// The manager.
+        manager: String,
+        /// The secret name.
+        name: String,
+        /// When it expired (RFC 3339, UTC).
+        at: String,
+    },
+    /// The secret is not valid yet (its not-before time is ahead): it is not served.
+    #[error("secret '{name}' on manager '{manager}' is not valid before {from}: it is not served until then")]
+    NotYetValid {
+        /// The manager.
+        manager: String,
+        /// The secret name.
+        name: String,
+        /// When it becomes valid (RFC 3339, UTC).
+        from: String,
+    },
     /// The backend failed.
     #[error("manager '{manager}' failed on '{name}': {error}")]
     Backend {
@@ -198,6 +221,8 @@ impl SecretError {
             Self::NotKeyValue { .. } => "not-key-value",
             Self::BinaryEmbedded { .. } => "binary-embedded",
             Self::Backend { .. } => "backend-error",
+            Self::Expired { .. } => "expired",
+            Self::NotYetValid { .. } => "not-yet-valid",
             Self::StepTooLarge { .. } => "too-large",
         }
     }

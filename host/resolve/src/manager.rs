@@ -34,4 +34,7 @@ pub struct ManagerOptions {
     pub keys: KeyRule,
     /// Overrides of the global cache settings.
     pub cache: CacheOverrides,
+    /// Serve secrets past their expiry or before their not-before time instead of refusing them (for
+    /// backends whose rotation sets the expiry late). Default: refused.
+    pub serve_expired: bool,
 }

@@ -30,25 +30,34 @@ pub async fn run(cli: Cli) -> Result<i32> {
     }
     let keyway = Keyway::load(cli.config.as_deref()).await?;
     let ctx = Ctx { keyway, identity };
-    let code = match cli.command {
-        Command::Get(args) => read::get(&ctx, args).await?,
-        Command::Describe(args) => read::describe(&ctx, args).await?,
-        Command::List(args) => read::list(&ctx, args).await?,
-        Command::Versions(args) => read::versions(&ctx, args).await?,
-        Command::Put(args) => write::put(&ctx, args).await?,
-        Command::Update(args) => write::update(&ctx, args).await?,
-        Command::Delete(args) => write::delete(&ctx, args).await?,
-        Command::Restore(args) => write::restore(&ctx, args).await?,
-        Command::Managers(args) => info::managers(&ctx, args).await?,
-        Command::Plugins(args) => info::plugins(&ctx, args).await?,
-        Command::Resolve(args) => exec::resolve(&ctx, args).await?,
-        Command::Exec(args) => exec::exec(&ctx, args).await?,
-        Command::Inject(args) => exec::inject(&ctx, args).await?,
-        Command::Store(command) => store::run(&ctx, command).await?,
-        Command::Plugin(_) | Command::Cache(_) | Command::Serve(_) => handled_above(),
-    };
-    ctx.keyway.flush();
-    Ok(code)
+    let result: Result<i32> = async {
+        Ok(match cli.command {
+            Command::Get(args) => read::get(&ctx, args).await?,
+            Command::Describe(args) => read::describe(&ctx, args).await?,
+            Command::List(args) => read::list(&ctx, args).await?,
+            Command::Versions(args) => read::versions(&ctx, args).await?,
+            Command::Errors(args) => read::errors(&ctx, args).await?,
+            Command::Renew(args) => write::renew(&ctx, args).await?,
+            Command::Put(args) => write::put(&ctx, args).await?,
+            Command::Update(args) => write::update(&ctx, args).await?,
+            Command::Delete(args) => write::delete(&ctx, args).await?,
+            Command::Restore(args) => write::restore(&ctx, args).await?,
+            Command::Managers(args) => info::managers(&ctx, args).await?,
+            Command::Plugins(args) => info::plugins(&ctx, args).await?,
+            Command::Resolve(args) => exec::resolve(&ctx, args).await?,
+            Command::Exec(args) => exec::exec(&ctx, args).await?,
+            Command::Inject(args) => exec::inject(&ctx, args).await?,
+            Command::Store(command) => store::run(&ctx, command).await?,
+            Command::Plugin(_) | Command::Cache(_) | Command::Serve(_) => handled_above(),
+        })
+    }
+    .await;
+    // Records written in the background (errors, versions read) are kept even when the command failed.
+    ctx.keyway.settle().await;
+    if result.is_ok() {
+        ctx.keyway.flush();
+    }
+    result
 }
 
 fn handled_above() -> i32 {

@@ -1,7 +1,7 @@
 //! `get`, `describe`, `list`, `versions`.
 
 use super::Ctx;
-use crate::cli::{GetArgs, ListArgs, RefArgs};
+use crate::cli::{ErrorsArgs, GetArgs, ListArgs, RefArgs, VersionsArgs};
 use crate::input::parse_tags;
 use crate::output;
 use anyhow::Result;
@@ -120,8 +120,11 @@ pub async fn list(ctx: &Ctx, args: ListArgs) -> Result<i32> {
     Ok(exit::OK)
 }
 
-pub async fn versions(ctx: &Ctx, args: RefArgs) -> Result<i32> {
+pub async fn versions(ctx: &Ctx, args: VersionsArgs) -> Result<i32> {
     let (manager, name) = parse_reference(&args.reference)?;
+    if args.history {
+        return history(ctx, manager, name, args.json).await;
+    }
     let versions = ctx.keyway.versions(&ctx.identity, manager, name).await?;
     if args.json {
         output::json(&output::versions_json(&versions));
@@ -139,5 +142,61 @@ pub async fn versions(ctx: &Ctx, args: RefArgs) -> Result<i32> {
         })
         .collect();
     output::table(&["VERSION", "LABELS", "CREATED", "STATE"], &rows);
+    Ok(exit::OK)
+}
+
+/// `keyway versions --history`: keyway's records of a secret's versions.
+async fn history(ctx: &Ctx, manager: &str, name: &str, json: bool) -> Result<i32> {
+    let history = ctx.keyway.history(&ctx.identity, manager, name).await?;
+    if json {
+        output::json(&crate::serve::history_json(&history));
+        return Ok(exit::OK);
+    }
+    let rows: Vec<Vec<String>> = history
+        .iter()
+        .map(|entry| {
+            vec![
+                entry.number.to_string(),
+                entry.backend_version.clone().unwrap_or_else(|| "-".into()),
+                entry.fingerprint.short().to_owned(),
+                entry.secret_type.clone().unwrap_or_else(|| "-".into()),
+                entry.origin.as_str().to_owned(),
+                entry.actor.clone().unwrap_or_else(|| "-".into()),
+                output::time_ms(entry.recorded_at),
+            ]
+        })
+        .collect();
+    output::table(&["#", "VERSION", "FINGERPRINT", "TYPE", "ORIGIN", "BY", "RECORDED"], &rows);
+    Ok(exit::OK)
+}
+
+/// `keyway errors [MANAGER[/NAME]]`: what went wrong with secrets, newest first.
+pub async fn errors(ctx: &Ctx, args: ErrorsArgs) -> Result<i32> {
+    let (manager, name) = match args.scope.as_deref() {
+        None => (None, None),
+        Some(scope) => match scope.split_once('/') {
+            Some((manager, name)) if !name.is_empty() => (Some(manager.to_owned()), Some(name.to_owned())),
+            _ => (Some(scope.trim_end_matches('/').to_owned()), None),
+        },
+    };
+    let filter = keyway::catalog::ErrorFilter { manager, name, since: None, limit: Some(args.limit) };
+    let errors = ctx.keyway.errors(&ctx.identity, &filter).await?;
+    if args.json {
+        output::json(&crate::serve::errors_json(&errors));
+        return Ok(exit::OK);
+    }
+    let rows: Vec<Vec<String>> = errors
+        .iter()
+        .map(|entry| {
+            vec![
+                output::time_ms(entry.at),
+                format!("{}/{}", entry.manager, entry.name),
+                entry.operation.clone(),
+                entry.kind.clone(),
+                entry.message.clone(),
+            ]
+        })
+        .collect();
+    output::table(&["WHEN", "SECRET", "OPERATION", "KIND", "MESSAGE"], &rows);
     Ok(exit::OK)
 }

@@ -25,7 +25,8 @@ pub async fn put(ctx: &Ctx, args: PutArgs) -> Result<i32> {
         tags: parse_tags(&args.tags)?,
         description: args.description,
         expires_at: args.expires.as_deref().map(parse_expiry).transpose()?,
-        secret_type: args.secret_type,
+        // `--username` makes a basic-auth secret.
+        secret_type: args.secret_type.or_else(|| args.value.username.as_ref().map(|_| "basic-auth".to_owned())),
         kms_key_id: args.kms_key,
         overwrite: args.overwrite,
         recover_deleted: args.recover,
@@ -81,5 +82,24 @@ pub async fn restore(ctx: &Ctx, args: RefArgs) -> Result<i32> {
     let (manager, name) = parse_reference(&args.reference)?;
     let meta = ctx.keyway.restore(&ctx.identity, manager, name).await?;
     report(&meta, args.json, "restored", manager);
+    Ok(exit::OK)
+}
+
+/// `keyway renew MANAGER/NAME`.
+pub async fn renew(ctx: &Ctx, args: RefArgs) -> Result<i32> {
+    let (manager, name) = parse_reference(&args.reference)?;
+    let outcome = ctx.keyway.renew(&ctx.identity, manager, name).await?;
+    if args.json {
+        output::json(&serde_json::json!({
+            "manager": outcome.manager,
+            "name": outcome.name,
+            "version_id": outcome.version_id,
+            "resumed": outcome.resumed,
+        }));
+    } else {
+        let version = outcome.version_id.as_deref().map(|v| format!(" (version {v})")).unwrap_or_default();
+        let resumed = if outcome.resumed { ", finishing the renewal left half-way" } else { "" };
+        println!("renewed {manager}/{name}{version}{resumed}");
+    }
     Ok(exit::OK)
 }

@@ -69,6 +69,8 @@ impl ApiError {
             SecretError::NotKeyValue { .. } => Self::new(StatusCode::BAD_REQUEST, "not-key-value", message),
             SecretError::BinaryEmbedded { .. } => Self::new(StatusCode::BAD_REQUEST, "binary-embedded", message),
             SecretError::StepTooLarge { .. } => Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", message),
+            SecretError::Expired { .. } => Self::new(StatusCode::GONE, "expired", message),
+            SecretError::NotYetValid { .. } => Self::new(StatusCode::CONFLICT, "not-yet-valid", message),
             _ => Self::new(StatusCode::BAD_REQUEST, "invalid", message),
         }
     }

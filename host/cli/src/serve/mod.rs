@@ -16,6 +16,7 @@
 //! - `extract`: paths, query parameters and JSON bodies, with JSON errors; responses wiped after encoding.
 //! - `body`: the create and update bodies.
 //! - `secrets`: get, create, update, delete, restore, versions, list.
+//! - `records`: keyway's records: version history and error history.
 //! - `resolve`: placeholder resolution of a step.
 //! - `operator`: health, managers, the cache view and revocation.
 //! - `error`: [`ApiError`](error::ApiError), the JSON error with its HTTP status.
@@ -28,6 +29,8 @@ mod extract;
 mod guard;
 mod listen;
 mod operator;
+mod records;
+pub use records::{errors_json, history_json};
 mod resolve;
 mod secrets;
 mod tls;
@@ -135,6 +138,7 @@ pub async fn run(keyway: Keyway, args: &ServeArgs) -> Result<i32> {
     };
     let state = Arc::new(State { keyway, clients, door, token_hint, started: Instant::now() });
     let flusher = tokio::spawn(flush_audit(Arc::clone(&state)));
+    let renewer = state.keyway.renewal_tick().map(|tick| tokio::spawn(renew_due(Arc::clone(&state), tick)));
     println!("keyway serve: listening on {shown}");
     if let Some(path) = state.clients.token_file() {
         println!("keyway serve: clients authenticate with the token in {}", path.display());
@@ -157,6 +161,10 @@ pub async fn run(keyway: Keyway, args: &ServeArgs) -> Result<i32> {
         let _ = std::fs::remove_file(path);
     }
     flusher.abort();
+    if let Some(renewer) = renewer {
+        renewer.abort();
+    }
+    state.keyway.settle().await;
     state.keyway.flush();
     tracing::info!(target: "keyway::serve", "stopped");
     Ok(exit::OK)
@@ -256,6 +264,8 @@ fn router(state: Arc<State>) -> Router {
         )
         .route("/v1/restore/{manager}/{*name}", post(secrets::restore))
         .route("/v1/versions/{manager}/{*name}", get(secrets::versions))
+        .route("/v1/history/{manager}/{*name}", get(records::history))
+        .route("/v1/errors", get(records::errors))
         .route("/v1/list/{manager}", get(secrets::list))
         .route("/v1/cache", get(operator::list).delete(operator::clear_all))
         .route("/v1/cache/{manager}", delete(operator::clear_manager))
@@ -321,6 +331,17 @@ async fn flush_audit(state: Arc<State>) {
         ticks.tick().await;
         let state = Arc::clone(&state);
         let _ = tokio::task::spawn_blocking(move || state.keyway.flush()).await;
+    }
+}
+
+/// The renewal scheduler: every `tick`, renews what the managers' renewal rules say is due.
+async fn renew_due(state: Arc<State>, tick: Duration) {
+    tracing::info!(target: "keyway::renewal", tick_ms = tick.as_millis() as u64, "renewal scheduler started");
+    let mut ticks = tokio::time::interval(tick);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        state.keyway.renew_due().await;
     }
 }
 

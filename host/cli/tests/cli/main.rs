@@ -10,8 +10,11 @@
 //! - `hostile_plugin`: a hostile third-party plugin seen through the command line: escaped text, redacted
 //!   values, bounded listings, `plugin trust`.
 //! - `plugin_test`: the conformance suite on a plugin file.
+//! - `records`: version history with keyed fingerprints, error history, expiry refused everywhere.
+//! - `renewal`: `renew`, rotation hooks that fail and resume, the service's scheduler.
 //! - `store`: `store rekey` under a SIGKILL loop, passphrase-sealed stores.
 //! - `trace_logs`: no key material or value in logs at trace level.
+//! - `typed`: typed secrets: rules checked before the backend, facts as tags, typed input and output.
 
 mod bad_input;
 mod callers;
@@ -20,8 +23,11 @@ mod first_flow;
 mod hostile_plugin;
 mod managers;
 mod plugin_test;
+mod records;
+mod renewal;
 mod serve;
 mod service;
 mod store;
 mod support;
 mod trace_logs;
+mod typed;

@@ -2,8 +2,8 @@
 //! configuration, and the digests tokens are compared by.
 
 use crate::error::KeywayError;
+use crate::private_file::{ensure_private_file, read_private_file};
 use sha2::{Digest, Sha256};
-use std::io::Write;
 use std::path::Path;
 use zeroize::Zeroizing;
 
@@ -39,11 +39,7 @@ pub fn check_token(token: &str, what: &str) -> Result<(), String> {
 /// Reads the token at `path`: its first line, trimmed. The file must be a regular file that only its owner
 /// can read (mode 0600 or stricter), owned by this user, since anyone who can read it can act as its client.
 pub fn read_token_file(path: &Path) -> Result<Zeroizing<String>, KeywayError> {
-    check_private_file(path)?;
-    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|err| KeywayError::Config {
-        message: format!("cannot read the token file {}: {err}", path.display()),
-    })?);
-    let token = Zeroizing::new(text.lines().next().unwrap_or_default().trim().to_owned());
+    let token = read_private_file(path, "the token file", REMEDY)?;
     check_token(&token, &format!("token file {}", path.display()))
         .map_err(|message| KeywayError::Config { message })?;
     Ok(token)
@@ -51,83 +47,20 @@ pub fn read_token_file(path: &Path) -> Result<Zeroizing<String>, KeywayError> {
 
 /// The token at `path`, created (32 random bytes as hex, mode 0600, in a 0700 folder) when there is none.
 pub fn ensure_token_file(path: &Path) -> Result<Zeroizing<String>, KeywayError> {
-    if path.exists() {
-        return read_token_file(path);
-    }
-    let failed = |what: &str, err: std::io::Error| KeywayError::Config {
-        message: format!("cannot {what} the service's token file {}: {err}", path.display()),
-    };
-    if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
-        create_private_dir(parent).map_err(|err| failed("create the folder of", err))?;
-    }
-    let mut random = Zeroizing::new([0u8; 32]);
-    getrandom::fill(random.as_mut_slice()).map_err(|err| failed("make", std::io::Error::other(err.to_string())))?;
-    let token = Zeroizing::new(hex::encode(random.as_slice()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(path) {
-        Ok(mut file) => {
-            let mut line = Zeroizing::new(token.as_bytes().to_vec());
-            line.push(b'\n');
-            file.write_all(&line).and_then(|()| file.sync_all()).map_err(|err| failed("write", err))?;
-            Ok(token)
-        }
-        // Another service made it at the same moment: use that one.
-        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => read_token_file(path),
-        Err(err) => Err(failed("create", err)),
-    }
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
-}
-
-/// Refuses a token file others could read or replace.
-#[cfg(unix)]
-fn check_private_file(path: &Path) -> Result<(), KeywayError> {
-    use std::os::unix::fs::MetadataExt;
-    let metadata = std::fs::symlink_metadata(path).map_err(|err| KeywayError::Config {
-        message: format!("cannot read the token file {}: {err}", path.display()),
+    let token = ensure_private_file(path, "the service's token file", REMEDY, || {
+        let mut random = Zeroizing::new([0u8; 32]);
+        getrandom::fill(random.as_mut_slice()).map_err(|err| KeywayError::Config {
+            message: format!("cannot make the service's token {}: {err}", path.display()),
+        })?;
+        Ok(Zeroizing::new(hex::encode(random.as_slice())))
     })?;
-    if !metadata.file_type().is_file() {
-        return Err(KeywayError::Config {
-            message: format!("the token file {} is not a regular file (links are not followed)", path.display()),
-        });
-    }
-    if metadata.mode() & 0o077 != 0 {
-        return Err(KeywayError::Config {
-            message: format!(
-                "the token file {} can be read by other users (mode {:o}); run `chmod 600 {}`, or delete it and \
-                 restart `keyway serve` to make a new token",
-                path.display(),
-                metadata.mode() & 0o777,
-                path.display()
-            ),
-        });
-    }
-    let me = rustix::process::geteuid().as_raw();
-    if metadata.uid() != me {
-        return Err(KeywayError::Config {
-            message: format!(
-                "the token file {} belongs to uid {}, not to this user (uid {me}); use a token file of your own",
-                path.display(),
-                metadata.uid()
-            ),
-        });
-    }
-    Ok(())
+    check_token(&token, &format!("token file {}", path.display()))
+        .map_err(|message| KeywayError::Config { message })?;
+    Ok(token)
 }
 
-#[cfg(not(unix))]
-fn check_private_file(_path: &Path) -> Result<(), KeywayError> {
-    Ok(())
-}
+/// How to replace a token file that is not private.
+const REMEDY: &str = "delete it and restart `keyway serve` to make a new token";
 
 #[cfg(test)]
 mod tests {

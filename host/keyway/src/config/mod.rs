@@ -14,12 +14,16 @@
 //!     access: { namespaces: [company.team], deny: ["*admin*"] }
 //! ```
 
+mod catalog;
 mod interpolate;
 mod load;
+mod renewal;
 mod serve;
 
+pub use catalog::CatalogConfig;
 pub use interpolate::interpolate;
 pub use load::{default_home, find_config_file, ConfigSource};
+pub use renewal::{RenewalRule, RotationHook};
 pub use serve::{ClientConfig, ServeConfig, ServeLimits, TlsConfig};
 
 use keyway_resolve::{AccessPolicy, CacheOptions, CacheOverrides, KeyRule, StepLimits};
@@ -61,6 +65,9 @@ pub struct Config {
     /// Who may call `keyway serve`, and its bounds.
     #[serde(default)]
     pub serve: ServeConfig,
+    /// keyway's own records: version and error history, lifecycle state.
+    #[serde(default)]
+    pub catalog: CatalogConfig,
 }
 
 fn yes() -> bool {
@@ -79,6 +86,7 @@ impl Default for Config {
             builtin_local: true,
             resolve: StepLimits::default(),
             serve: ServeConfig::default(),
+            catalog: CatalogConfig::default(),
         }
     }
 }
@@ -113,6 +121,8 @@ impl ManagerConfig {
             prefix: None,
             default_tags: Default::default(),
             read_only: false,
+            serve_expired: false,
+            renewal: Vec::new(),
             visible: Default::default(),
             egress: Vec::new(),
             access: Default::default(),
@@ -200,6 +210,13 @@ pub struct ManagerConfig {
     /// Refuse every write through this manager.
     #[serde(default)]
     pub read_only: bool,
+    /// Serve secrets past their expiry or before their not-before time (for backends that rotate late);
+    /// refused by default.
+    #[serde(default)]
+    pub serve_expired: bool,
+    /// Secrets keyway renews by itself (`keyway serve` runs them; `keyway renew` runs one now).
+    #[serde(default)]
+    pub renewal: Vec<RenewalRule>,
     /// Only secrets matching this filter are visible; the rest behave as if they did not exist.
     #[serde(default)]
     pub visible: VisibilityFilter,

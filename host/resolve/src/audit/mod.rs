@@ -4,7 +4,7 @@
 //! The resolver audits through an `AuditBatch`: the records of one call share its time and caller, fields
 //! are borrowed until a sink needs them, and the file's records go to the writer thread in one message.
 
-mod time;
+pub(crate) mod time;
 mod writer;
 
 pub use time::format_rfc3339;

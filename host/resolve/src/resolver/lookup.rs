@@ -174,6 +174,9 @@ fn judge(manager: &Manager, plan: &LookupPlan, index: usize, entry: &Entry) -> O
     let name = || candidate.key.name.to_string();
     match &entry.content {
         Content::Found(shared) => Some(match &candidate.field {
+            _ if !manager.serve_expired && outside_validity(shared.metadata()).is_some() => {
+                Err(Box::new(validity_error(manager, name(), shared.metadata())))
+            }
             None => Ok(()),
             Some(key) => match shared.key(key) {
                 Ok(_) => Ok(()),
@@ -202,6 +205,32 @@ fn judge(manager: &Manager, plan: &LookupPlan, index: usize, entry: &Entry) -> O
                 error: error.clone(),
             }))),
         },
+    }
+}
+
+/// Whether a secret is outside its validity now: `Some(true)` expired, `Some(false)` not valid yet. Reads the
+/// clock only for secrets that have an expiry or a not-before time.
+fn outside_validity(metadata: &keyway_types::SecretMetadata) -> Option<bool> {
+    if metadata.expires_at.is_none() && metadata.not_before.is_none() {
+        return None;
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX));
+    if metadata.expires_at.is_some_and(|at| at <= now) {
+        return Some(true);
+    }
+    metadata.not_before.is_some_and(|from| from > now).then_some(false)
+}
+
+fn validity_error(manager: &Manager, name: String, metadata: &keyway_types::SecretMetadata) -> SecretError {
+    let time =
+        |ms: u64| crate::audit::time::format_rfc3339(std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms));
+    match (outside_validity(metadata), metadata.expires_at, metadata.not_before) {
+        (Some(false), _, Some(from)) => {
+            SecretError::NotYetValid { manager: manager.name.to_string(), name, from: time(from) }
+        }
+        (_, at, _) => SecretError::Expired { manager: manager.name.to_string(), name, at: time(at.unwrap_or(0)) },
     }
 }
 

@@ -49,6 +49,8 @@ pub(crate) struct Manager {
     pub access: AccessRules,
     pub keys: KeyRule,
     pub cache: ManagerCache,
+    /// Serve secrets past their expiry (for backends that rotate late).
+    pub serve_expired: bool,
 }
 
 /// The configured managers, by index (plans refer to them so) and by name.

@@ -1,0 +1,301 @@
+//! The catalog's suite, run on SQLite and on a real PostgreSQL (Debian's package, started on a free
+//! loopback port): version history and fingerprints, observations and races, error history and its
+//! retention, lifecycle state, the catalog key, concurrent writers, and no acknowledged record lost when
+//! the writing process is killed.
+
+use keyway_catalog::{Catalog, CatalogKey, ErrorFilter, Location, NewError, NewVersion, Origin};
+use keyway_integration_tests::harness::TempDir;
+use keyway_integration_tests::postgres::Postgres;
+use keyway_types::SecretValue;
+use std::io::BufRead;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn key(byte: u8) -> CatalogKey {
+    CatalogKey::from_bytes(&[byte; 32]).expect("key")
+}
+
+fn version<'a>(
+    manager: &'a str,
+    name: &'a str,
+    backend: Option<&'a str>,
+    fingerprint: &'a keyway_catalog::Fingerprint,
+) -> NewVersion<'a> {
+    NewVersion {
+        manager,
+        name,
+        backend_version: backend,
+        fingerprint,
+        secret_type: Some("api-key"),
+        actor: Some("namespace=team.a"),
+        expires_at: None,
+        not_before: None,
+    }
+}
+
+/// Every case, on the catalog `open` makes (a fresh, empty one per call).
+async fn suite<F, Fut>(open: F)
+where
+    F: Fn(u8) -> Fut,
+    Fut: std::future::Future<Output = Catalog>,
+{
+    writes_are_numbered_fingerprinted_and_idempotent(open(1).await).await;
+    observations_tell_outside_changes_and_writes_win_races(open(1).await).await;
+    equal_content_has_equal_fingerprints_across_managers(open(1).await).await;
+    errors_are_kept_within_retention(open(1).await).await;
+    lifecycle_state_follows_the_latest_version(open(1).await).await;
+    concurrent_writers_of_one_secret_lose_nothing(open(1).await).await;
+    pending_renewals_are_sealed_and_wiped(open(1).await).await;
+}
+
+async fn pending_renewals_are_sealed_and_wiped(catalog: Catalog) {
+    let value = SecretValue::text("new-password-7d1e");
+    catalog.put_pending_renewal("local", "db", &value, Some("api-key"), "generated").await.expect("keep");
+    catalog.mark_pending_renewal("local", "db", "set", None).await.expect("mark");
+    let pending = catalog.pending_renewal("local", "db").await.expect("read").expect("pending");
+    assert_eq!(
+        (pending.state.as_str(), pending.value.expose_text(), pending.attempts),
+        ("set", Some("new-password-7d1e"), 1)
+    );
+    let binary = SecretValue::binary(vec![0u8, 255, 7]);
+    catalog.put_pending_renewal("local", "bin", &binary, None, "generated").await.expect("keep");
+    assert_eq!(catalog.pending_renewal("local", "bin").await.expect("read").expect("pending").value, binary);
+    catalog.clear_pending_renewal("local", "db").await.expect("wipe");
+    assert!(catalog.pending_renewal("local", "db").await.expect("read").is_none());
+}
+
+async fn writes_are_numbered_fingerprinted_and_idempotent(catalog: Catalog) {
+    let one = catalog.key().fingerprint(Some("api-key"), &SecretValue::text("first-value"));
+    let two = catalog.key().fingerprint(Some("api-key"), &SecretValue::text("second-value"));
+    let a = catalog.record_write(&version("local", "api", Some("v1-aa"), &one)).await.expect("record");
+    let b = catalog.record_write(&version("local", "api", Some("v2-bb"), &two)).await.expect("record");
+    let again = catalog.record_write(&version("local", "api", Some("v2-bb"), &two)).await.expect("record again");
+    assert_eq!((a.number, b.number, again.number), (1, 2, 2), "the same backend version is recorded once");
+    assert_eq!((a.origin, a.actor.as_deref()), (Origin::Keyway, Some("namespace=team.a")));
+    let history = catalog.history("local", "api").await.expect("history");
+    let numbers: Vec<i64> = history.iter().map(|v| v.number).collect();
+    assert_eq!(numbers, [2, 1], "newest first");
+    assert_eq!(history[0].fingerprint, two);
+    assert_ne!(one, two);
+    assert!(!format!("{history:?}").contains("second-value"), "no value is kept");
+}
+
+async fn observations_tell_outside_changes_and_writes_win_races(catalog: Catalog) {
+    let fp = |text: &str| catalog.key().fingerprint(None, &SecretValue::text(text));
+    let (v1, v2, v3) = (fp("one"), fp("two"), fp("three"));
+    let first = catalog.observe(&version("aws", "db", Some("AAA"), &v1)).await.expect("observe");
+    assert_eq!(first.map(|v| v.origin), Some(Origin::FirstSeen));
+    assert!(catalog.observe(&version("aws", "db", Some("AAA"), &v1)).await.expect("observe").is_none());
+    let outside = catalog.observe(&version("aws", "db", Some("BBB"), &v2)).await.expect("observe");
+    assert_eq!(outside.map(|v| (v.number, v.origin)), Some((2, Origin::Outside)));
+    // A read of a new version recorded before the write that made it: the write claims it.
+    let raced = catalog.observe(&version("aws", "db", Some("CCC"), &v3)).await.expect("observe");
+    assert_eq!(raced.map(|v| v.origin), Some(Origin::Outside));
+    let claimed = catalog.record_write(&version("aws", "db", Some("CCC"), &v3)).await.expect("record");
+    assert_eq!((claimed.number, claimed.origin), (3, Origin::Keyway));
+    // Backends without version ids: a change is a new fingerprint.
+    let none = catalog.observe(&version("doppler", "x", None, &v1)).await.expect("observe");
+    assert_eq!(none.map(|v| v.origin), Some(Origin::FirstSeen));
+    assert!(catalog.observe(&version("doppler", "x", None, &v1)).await.expect("observe").is_none());
+    assert!(catalog.observe(&version("doppler", "x", None, &v2)).await.expect("observe").is_some());
+}
+
+async fn equal_content_has_equal_fingerprints_across_managers(catalog: Catalog) {
+    let fp = catalog.key().fingerprint(Some("api-key"), &SecretValue::text("shared"));
+    catalog.record_write(&version("local", "copy", Some("v1"), &fp)).await.expect("record");
+    catalog.record_write(&version("aws", "copy", Some("x1"), &fp)).await.expect("record");
+    let copies = catalog.with_fingerprint(&fp).await.expect("copies");
+    let managers: Vec<&str> = copies.iter().map(|v| v.manager.as_str()).collect();
+    assert_eq!(managers, ["aws", "local"]);
+    let other_installation = key(99).fingerprint(Some("api-key"), &SecretValue::text("shared"));
+    assert_ne!(fp, other_installation, "another installation's key gives another fingerprint");
+}
+
+async fn errors_are_kept_within_retention(catalog: Catalog) {
+    let catalog = catalog.with_retention(keyway_catalog::pool::Retention { errors_per_secret: 3, error_days: 90 });
+    for i in 0..5 {
+        let message = format!("backend unavailable, attempt {i}");
+        let error = NewError {
+            manager: "aws",
+            name: "db",
+            operation: "get",
+            kind: "unavailable",
+            message: &message,
+            actor: Some("namespace=team.a"),
+        };
+        catalog.record_error(&error).await.expect("record");
+    }
+    let other =
+        NewError { manager: "aws", name: "other", operation: "renew", kind: "other", message: "x", actor: None };
+    catalog.record_error(&other).await.expect("record");
+    let filter = ErrorFilter { manager: Some("aws".into()), name: Some("db".into()), ..ErrorFilter::default() };
+    let errors = catalog.errors(&filter).await.expect("errors");
+    let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        ["backend unavailable, attempt 4", "backend unavailable, attempt 3", "backend unavailable, attempt 2"]
+    );
+    let all =
+        catalog.errors(&ErrorFilter { manager: Some("aws".into()), ..ErrorFilter::default() }).await.expect("all");
+    assert_eq!(all.len(), 4);
+    let long = "y".repeat(5000);
+    let error = NewError { manager: "aws", name: "long", operation: "get", kind: "other", message: &long, actor: None };
+    catalog.record_error(&error).await.expect("record");
+    let filter = ErrorFilter { manager: Some("aws".into()), name: Some("long".into()), ..ErrorFilter::default() };
+    assert_eq!(catalog.errors(&filter).await.expect("errors")[0].message.len(), 2000);
+}
+
+async fn lifecycle_state_follows_the_latest_version(catalog: Catalog) {
+    let fp = catalog.key().fingerprint(None, &SecretValue::text("v"));
+    let mut new = version("local", "cert", Some("v1"), &fp);
+    new.expires_at = Some(1_000);
+    catalog.record_write(&new).await.expect("record");
+    let far = i64::MAX / 2;
+    new.backend_version = Some("v2");
+    new.expires_at = Some(far);
+    catalog.record_write(&new).await.expect("record");
+    let entry = catalog.secret("local", "cert").await.expect("secret").expect("known");
+    assert_eq!((entry.latest_version, entry.expires_at, entry.secret_type.as_deref()), (2, Some(far), Some("api-key")));
+    assert!(catalog.expiring(far + 1).await.expect("expiring").iter().any(|s| s.name == "cert"));
+    assert!(catalog.expiring(far).await.expect("expiring").is_empty());
+    catalog.forget("local", "cert").await.expect("forget");
+    assert!(catalog.secret("local", "cert").await.expect("secret").is_none());
+    assert!(catalog.history("local", "cert").await.expect("history").is_empty());
+}
+
+async fn concurrent_writers_of_one_secret_lose_nothing(catalog: Catalog) {
+    let mut tasks = Vec::new();
+    for writer in 0..8 {
+        let catalog = catalog.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..10 {
+                let id = format!("w{writer}-{i}");
+                let fp = catalog.key().fingerprint(None, &SecretValue::text(id.clone()));
+                catalog.record_write(&version("local", "hot", Some(&id), &fp)).await.expect("record");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("writer");
+    }
+    let mut numbers: Vec<i64> =
+        catalog.history("local", "hot").await.expect("history").iter().map(|v| v.number).collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=80).collect::<Vec<i64>>());
+}
+
+#[tokio::test]
+async fn the_suite_on_sqlite() {
+    let tmp = TempDir::new("catalog-sqlite");
+    let counter = std::sync::atomic::AtomicU32::new(0);
+    suite(|byte| {
+        let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = tmp.path().join(format!("catalog-{n}.db"));
+        async move { Catalog::open(&Location::Sqlite(path), key(byte)).await.expect("open") }
+    })
+    .await;
+    let path = tmp.path().join("catalog-0.db");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).expect("file").permissions());
+    assert_eq!(mode & 0o777, 0o600, "only its owner reads the catalog");
+}
+
+#[tokio::test]
+async fn the_suite_on_postgres() {
+    let server = Postgres::start();
+    let counter = std::sync::atomic::AtomicU32::new(0);
+    suite(|byte| {
+        let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let url = server.create_database(&format!("catalog_{n}"));
+        async move { Catalog::open(&Location::Postgres(url), key(byte)).await.expect("open") }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn another_key_is_refused_on_both_databases() {
+    let tmp = TempDir::new("catalog-key");
+    let server = Postgres::start();
+    for location in [Location::Sqlite(tmp.path().join("c.db")), Location::Postgres(server.create_database("keys"))] {
+        Catalog::open(&location, key(1)).await.expect("create").close().await;
+        let err = Catalog::open(&location, key(2)).await.expect_err("another key");
+        assert!(err.to_string().contains("was created with another catalog key"), "{err}");
+        Catalog::open(&location, key(1)).await.expect("the right key");
+    }
+}
+
+/// The writer process of the kill test: records versions and prints each acknowledged number.
+#[tokio::test]
+async fn writer_process() {
+    let Ok(location) = std::env::var("KEYWAY_CATALOG_WRITER") else {
+        return;
+    };
+    let location = match location.strip_prefix("sqlite:") {
+        Some(path) => Location::Sqlite(path.into()),
+        None => Location::Postgres(location),
+    };
+    let catalog = Catalog::open(&location, key(7)).await.expect("open");
+    let start = std::env::var("KEYWAY_CATALOG_WRITER_START").ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+    for i in start.. {
+        let id = format!("b{i}");
+        let fp = catalog.key().fingerprint(None, &SecretValue::text(id.clone()));
+        let entry = catalog.record_write(&version("local", "killed", Some(&id), &fp)).await.expect("record");
+        println!("ACK {id} {}", entry.number);
+    }
+}
+
+/// Kills a writer process again and again: every version it acknowledged is there afterwards.
+fn killed_writers_lose_nothing(location: &str) {
+    let mut acknowledged = Vec::new();
+    for round in 0..6u64 {
+        let mut child = Command::new(std::env::current_exe().expect("test binary"))
+            .args(["--exact", "writer_process", "--nocapture", "--test-threads=1"])
+            .env("KEYWAY_CATALOG_WRITER", location)
+            .env("KEYWAY_CATALOG_WRITER_START", (round * 1_000_000).to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the writer");
+        let stdout = child.stdout.take().expect("stdout");
+        let reader = std::thread::spawn(move || {
+            std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+                .filter_map(|line| line.strip_prefix("ACK ").map(str::to_owned))
+                .collect::<Vec<String>>()
+        });
+        std::thread::sleep(Duration::from_millis(300 + 150 * round));
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reap");
+        acknowledged.extend(reader.join().expect("reader"));
+    }
+    assert!(acknowledged.len() > 20, "the writer got going: {}", acknowledged.len());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        let location = match location.strip_prefix("sqlite:") {
+            Some(path) => Location::Sqlite(path.into()),
+            None => Location::Postgres(location.to_owned()),
+        };
+        let catalog = Catalog::open(&location, key(7)).await.expect("reopen");
+        let history = catalog.history("local", "killed").await.expect("history");
+        for ack in &acknowledged {
+            let (id, number) = ack.split_once(' ').expect("ACK id number");
+            let number: i64 = number.parse().expect("number");
+            assert!(
+                history.iter().any(|v| v.backend_version.as_deref() == Some(id) && v.number == number),
+                "acknowledged {id} (number {number}) is lost"
+            );
+        }
+    });
+}
+
+#[test]
+fn killing_the_writer_loses_no_acknowledged_record_on_sqlite() {
+    let tmp = TempDir::new("catalog-kill");
+    killed_writers_lose_nothing(&format!("sqlite:{}", tmp.path().join("catalog.db").display()));
+}
+
+#[test]
+fn killing_the_writer_loses_no_acknowledged_record_on_postgres() {
+    let server = Postgres::start();
+    killed_writers_lose_nothing(&server.create_database("killed"));
+}

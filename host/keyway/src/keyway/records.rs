@@ -1,0 +1,285 @@
+//! keyway's own records through the facade: the catalog opened on first need (a cached read never touches
+//! it), versions recorded on writes (durably, before the write is acknowledged) and on reads from backends
+//! (in the background), errors recorded as they happen, and the histories read back for callers allowed to
+//! see the secrets they concern.
+
+use super::Keyway;
+use crate::config::{interpolate, CatalogConfig};
+use crate::error::KeywayError;
+use crate::private_file::ensure_private_file;
+use keyway_catalog::pool::Retention;
+use keyway_catalog::{Catalog, CatalogKey, ErrorEntry, ErrorFilter, Location, NewError, NewVersion, VersionEntry};
+use keyway_resolve::Identity;
+use keyway_types::{Secret, SecretMetadata, SecretValue};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::sync::OnceCell;
+use zeroize::Zeroizing;
+
+/// Where the catalog is and how to unlock it, and the catalog once opened.
+pub(crate) struct Records {
+    setup: Option<Setup>,
+    catalog: OnceCell<Catalog>,
+    /// Records being written in the background, awaited by [`Keyway::settle`].
+    pending: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+struct Setup {
+    location: Location,
+    key: KeySource,
+    retention: Retention,
+}
+
+enum KeySource {
+    Configured(Zeroizing<String>),
+    File(PathBuf),
+}
+
+impl Records {
+    /// The catalog as `config` describes it, opened on first need.
+    pub(crate) fn new(config: &CatalogConfig, home: &Path) -> Result<Self, KeywayError> {
+        if !config.enabled {
+            return Ok(Self { setup: None, catalog: OnceCell::new(), pending: Default::default() });
+        }
+        let text = |value: &Option<String>, field: &str| -> Result<Option<Zeroizing<String>>, KeywayError> {
+            let Some(value) = value else { return Ok(None) };
+            let mut json = serde_json::Value::String(value.clone());
+            interpolate(&mut json, field)?;
+            Ok(json.as_str().map(|text| Zeroizing::new(text.to_owned())))
+        };
+        let location = match text(&config.url, "catalog.url")? {
+            None => Location::Sqlite(home.join("catalog.db")),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Location::Postgres(url.to_string())
+            }
+            Some(url) => match url.strip_prefix("sqlite:") {
+                Some(path) => Location::Sqlite(PathBuf::from(path.trim_start_matches("//"))),
+                None => {
+                    return Err(KeywayError::Config {
+                        message: "catalog.url must start with postgres:// or sqlite: (or be left out for SQLite in \
+                                  keyway's home)"
+                            .into(),
+                    })
+                }
+            },
+        };
+        let key = match text(&config.key, "catalog.key")? {
+            Some(key) => KeySource::Configured(key),
+            None => KeySource::File(home.join("catalog.key")),
+        };
+        let defaults = Retention::default();
+        let retention = Retention {
+            errors_per_secret: config.errors_per_secret.unwrap_or(defaults.errors_per_secret),
+            error_days: config.error_days.unwrap_or(defaults.error_days),
+        };
+        Ok(Self {
+            setup: Some(Setup { location, key, retention }),
+            catalog: OnceCell::new(),
+            pending: Default::default(),
+        })
+    }
+
+    /// Runs `task` in the background, remembered until it ends.
+    fn spawn(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        let handle = tokio::spawn(task);
+        let mut pending = self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        pending.retain(|handle| !handle.is_finished());
+        pending.push(handle);
+    }
+
+    /// The catalog, opened (and created) on first call; `None` when records are disabled.
+    pub(crate) async fn catalog(&self) -> Result<Option<&Catalog>, KeywayError> {
+        let Some(setup) = &self.setup else { return Ok(None) };
+        let catalog = self
+            .catalog
+            .get_or_try_init(|| async {
+                let key = match &setup.key {
+                    KeySource::Configured(text) => CatalogKey::from_base64(text),
+                    KeySource::File(path) => {
+                        let text = ensure_private_file(
+                            path,
+                            "the catalog key file",
+                            "restore it from a backup (a new key cannot read the catalog's sealed records)",
+                            || CatalogKey::generate_base64().map_err(catalog_error),
+                        )?;
+                        CatalogKey::from_base64(&text)
+                    }
+                }
+                .map_err(catalog_error)?;
+                let catalog = Catalog::open(&setup.location, key).await.map_err(catalog_error)?;
+                Ok::<_, KeywayError>(catalog.with_retention(setup.retention))
+            })
+            .await?;
+        Ok(Some(catalog))
+    }
+}
+
+fn catalog_error(error: keyway_catalog::CatalogError) -> KeywayError {
+    KeywayError::Catalog(error.to_string())
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// The caller as recorded in the catalog: `namespace=…, groups=…, client=…`.
+pub(crate) fn actor(identity: &Identity) -> String {
+    let mut parts = Vec::new();
+    if let Some(namespace) = &identity.namespace {
+        parts.push(format!("namespace={namespace}"));
+    }
+    if !identity.groups.is_empty() {
+        parts.push(format!("groups={}", identity.groups.join("+")));
+    }
+    if let Some(client) = &identity.client {
+        parts.push(format!("client={client}"));
+    }
+    if let Some(flow) = &identity.flow {
+        parts.push(format!("flow={flow}"));
+    }
+    if parts.is_empty() {
+        "anonymous".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+impl Keyway {
+    /// Records a version written through keyway, durably, before the write is acknowledged.
+    pub(crate) async fn record_written(
+        &self,
+        identity: &Identity,
+        manager: &str,
+        value: &SecretValue,
+        metadata: &SecretMetadata,
+    ) -> Result<(), KeywayError> {
+        let Some(catalog) = self.shared.records.catalog().await? else { return Ok(()) };
+        let fingerprint = catalog.key().fingerprint(metadata.secret_type.as_deref(), value);
+        let actor = actor(identity);
+        let version = NewVersion {
+            manager,
+            name: &metadata.name,
+            backend_version: metadata.version_id.as_deref(),
+            fingerprint: &fingerprint,
+            secret_type: metadata.secret_type.as_deref(),
+            actor: Some(&actor),
+            expires_at: metadata.expires_at.and_then(|at| i64::try_from(at).ok()),
+            not_before: metadata.not_before.and_then(|at| i64::try_from(at).ok()),
+        };
+        catalog.record_write(&version).await.map(|_| ()).map_err(|err| {
+            KeywayError::Catalog(format!(
+                "the change was made on manager '{manager}', but keyway's record of it could not be written: {err}"
+            ))
+        })
+    }
+
+    /// `error`, recorded in the catalog (see [`record_failure`](Self::record_failure)).
+    pub(crate) fn failed(&self, identity: &Identity, operation: &'static str, error: KeywayError) -> KeywayError {
+        self.record_failure(identity, operation, &error);
+        error
+    }
+
+    /// Records an error of a secret, in the background (the caller's answer does not wait for it).
+    pub(crate) fn record_failure(&self, identity: &Identity, operation: &'static str, error: &KeywayError) {
+        let Some((manager, name)) = error.target() else { return };
+        let kind = super::outcome_of(error);
+        let (message, actor) = (error.to_string(), actor(identity));
+        let shared = Arc::clone(&self.shared);
+        self.shared.records.spawn(async move {
+            let Ok(Some(catalog)) = shared.records.catalog().await else { return };
+            let record =
+                NewError { manager: &manager, name: &name, operation, kind, message: &message, actor: Some(&actor) };
+            if let Err(err) = catalog.record_error(&record).await {
+                tracing::warn!(target: "keyway::catalog", error = %err, "an error of a secret could not be recorded");
+            }
+        });
+    }
+
+    /// Waits until the records being written in the background (versions read, errors) are written: a
+    /// short-lived front end (the CLI) calls this before it exits.
+    pub async fn settle(&self) {
+        let pending =
+            std::mem::take(&mut *self.shared.records.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        for handle in pending {
+            let _ = handle.await;
+        }
+    }
+
+    /// A secret's recorded versions, newest first, for a caller allowed to read it.
+    pub async fn history(
+        &self,
+        identity: &Identity,
+        manager: &str,
+        name: &str,
+    ) -> Result<Vec<VersionEntry>, KeywayError> {
+        self.shared.slot(manager)?;
+        self.resolver.authorize(identity, manager, Some(name))?;
+        let Some(catalog) = self.shared.records.catalog().await? else { return Ok(Vec::new()) };
+        catalog.history(manager, name).await.map_err(catalog_error)
+    }
+
+    /// Recorded errors, newest first, of the secrets `identity` may use.
+    pub async fn errors(&self, identity: &Identity, filter: &ErrorFilter) -> Result<Vec<ErrorEntry>, KeywayError> {
+        if let Some(manager) = &filter.manager {
+            self.shared.slot(manager)?;
+            self.resolver.authorize(identity, manager, filter.name.as_deref())?;
+        }
+        let Some(catalog) = self.shared.records.catalog().await? else { return Ok(Vec::new()) };
+        let mut errors = catalog.errors(filter).await.map_err(catalog_error)?;
+        errors.retain(|error| {
+            self.resolver.authorize(identity, &error.manager, (!error.name.is_empty()).then_some(&error.name)).is_ok()
+        });
+        Ok(errors)
+    }
+}
+
+impl super::Shared {
+    /// Records a version read from a backend, in the background: `outside` when keyway had recorded others
+    /// of the secret, `first-seen` otherwise; nothing when it is known.
+    pub(crate) fn observe(self: &Arc<Self>, manager: &str, secret: &Secret) {
+        if self.records.setup.is_none() {
+            return;
+        }
+        let shared = Arc::clone(self);
+        let manager = manager.to_owned();
+        let metadata = secret.metadata.clone();
+        // The fingerprint is made here, while the value is at hand; only the fingerprint travels on.
+        let fingerprint = self
+            .records
+            .catalog
+            .get()
+            .map(|catalog| catalog.key().fingerprint(metadata.secret_type.as_deref(), &secret.value));
+        let value = fingerprint.is_none().then(|| secret.value.clone());
+        self.records.spawn(async move {
+            let catalog = match shared.records.catalog().await {
+                Ok(Some(catalog)) => catalog,
+                Ok(None) => return,
+                Err(err) => {
+                    tracing::warn!(target: "keyway::catalog", error = %err, "the catalog cannot be opened");
+                    return;
+                }
+            };
+            let fingerprint = match (fingerprint, value) {
+                (Some(fingerprint), _) => fingerprint,
+                (None, Some(value)) => catalog.key().fingerprint(metadata.secret_type.as_deref(), &value),
+                (None, None) => return,
+            };
+            let version = NewVersion {
+                manager: &manager,
+                name: &metadata.name,
+                backend_version: metadata.version_id.as_deref(),
+                fingerprint: &fingerprint,
+                secret_type: metadata.secret_type.as_deref(),
+                actor: None,
+                expires_at: metadata.expires_at.and_then(|at| i64::try_from(at).ok()),
+                not_before: metadata.not_before.and_then(|at| i64::try_from(at).ok()),
+            };
+            if let Err(err) = catalog.observe(&version).await {
+                tracing::warn!(target: "keyway::catalog", error = %err, "a version read could not be recorded");
+            }
+        });
+    }
+}
