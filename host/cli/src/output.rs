@@ -42,6 +42,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
 pub fn metadata_json(meta: &SecretMetadata) -> serde_json::Value {
     let mut value = serde_json::to_value(meta).unwrap_or_default();
     if let Some(map) = value.as_object_mut() {
+        map.insert("state".into(), serde_json::Value::from(state(meta)));
         for field in ["created_at", "updated_at", "expires_at", "not_before", "deleted_at", "purge_at"] {
             if let Some(ms) = map.get(field).and_then(|v| v.as_u64()) {
                 map.insert(field.into(), serde_json::Value::String(time(Some(ms))));
@@ -49,6 +50,22 @@ pub fn metadata_json(meta: &SecretMetadata) -> serde_json::Value {
         }
     }
     value
+}
+
+/// A secret's state as listings show it: `deleted`, `expired`, `not-yet-valid`, `disabled` or `enabled`.
+pub fn state(meta: &SecretMetadata) -> &'static str {
+    let now = std::time::SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+    if meta.deleted_at.is_some() {
+        "deleted"
+    } else if meta.expires_at.is_some_and(|at| at <= now) {
+        "expired"
+    } else if meta.not_before.is_some_and(|from| from > now) {
+        "not-yet-valid"
+    } else if meta.enabled {
+        "enabled"
+    } else {
+        "disabled"
+    }
 }
 
 /// Versions as JSON with readable times.

@@ -19,6 +19,8 @@ mod failures;
 mod moto;
 #[path = "aws/placeholders.rs"]
 mod placeholders;
+#[path = "aws/records.rs"]
+mod records;
 #[path = "aws/retries.rs"]
 mod retries;
 #[path = "aws/setup.rs"]

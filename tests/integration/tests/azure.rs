@@ -25,6 +25,8 @@ use std::sync::Arc;
 
 #[path = "azure/behaviour.rs"]
 mod behaviour;
+#[path = "azure/expiry.rs"]
+mod expiry;
 #[path = "azure/failures.rs"]
 mod failures;
 #[path = "azure/placeholders.rs"]

@@ -105,13 +105,7 @@ pub async fn list(ctx: &Ctx, args: ListArgs) -> Result<i32> {
                 m.name.clone(),
                 m.version_id.clone().unwrap_or_else(|| "-".into()),
                 output::time(m.updated_at.or(m.created_at)),
-                if m.deleted_at.is_some() {
-                    "deleted".into()
-                } else if m.enabled {
-                    "enabled".into()
-                } else {
-                    "disabled".into()
-                },
+                output::state(m).into(),
                 tags.join(","),
             ]
         })

@@ -90,6 +90,9 @@ async fn an_expired_secret_is_served_nowhere_unless_the_manager_allows_it() {
     assert_eq!(sandbox.run(&["get", "local/short-lived"]).ok(), "soon-gone-41ab");
     std::thread::sleep(std::time::Duration::from_millis(2200));
 
+    let listing = sandbox.run(&["list", "local"]).ok();
+    assert!(listing.lines().any(|line| line.starts_with("short-lived") && line.contains("expired")), "{listing}");
+    assert!(listing.lines().any(|line| line.starts_with("later") && line.contains("enabled")), "{listing}");
     let message = sandbox.run(&["get", "local/short-lived"]).fails(code::EXPIRED);
     assert!(message.contains("expired at") && message.contains("serve_expired"), "{message}");
     assert!(!message.contains("soon-gone-41ab"));

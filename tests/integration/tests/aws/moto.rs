@@ -138,3 +138,20 @@ iam.put_role_policy(RoleName="keyway-reader", PolicyName="secrets", PolicyDocume
 print(json.dumps({"access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"],
                   "role_arn": role["Arn"]}))
 "#;
+
+impl Moto {
+    /// keyway on a configuration with one manager `aws` on this moto (with its IAM user's keys) in `home`;
+    /// `extra` adds lines to the manager (indented by four spaces).
+    pub async fn keyway(&self, home: &keyway_integration_tests::harness::TempDir, extra: &str) -> keyway::Keyway {
+        let identity = self.identity();
+        let yaml = format!(
+            "home: {home}\nmanagers:\n  aws:\n    plugin: aws\n    settings: {{ region: us-east-1, endpoint_override: \"{endpoint}\" }}\n    auth: {{ type: aws, access_key_id: \"{key_id}\", secret_access_key: \"{secret}\" }}\n{extra}",
+            home = home.path().display(),
+            endpoint = self.endpoint(),
+            key_id = identity.access_key_id,
+            secret = identity.secret_access_key,
+        );
+        let config = keyway::Config::from_yaml(&yaml).expect("the configuration parses");
+        keyway::Keyway::open(config, keyway::ConfigSource::BuiltInDefault).await.expect("keyway opens")
+    }
+}

@@ -14,26 +14,8 @@ use serde_json::json;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn placeholders_resolve_through_the_aws_plugin_and_the_cache() {
     let mut moto = Moto::start_with_auth().await;
-    let identity = moto.identity().clone();
     let home = TempDir::new("aws-placeholders");
-    let yaml = format!(
-        r#"
-home: {home}
-managers:
-  aws:
-    plugin: aws
-    settings: {{ region: us-east-1, endpoint_override: "{endpoint}" }}
-    auth: {{ type: aws, access_key_id: "{key_id}", secret_access_key: "{secret}" }}
-    prefix: "tenant-a/"
-    keys: last-segment
-"#,
-        home = home.path().display(),
-        endpoint = moto.endpoint(),
-        key_id = identity.access_key_id,
-        secret = identity.secret_access_key,
-    );
-    let config = Config::from_yaml(&yaml).expect("the configuration parses");
-    let keyway = Keyway::open(config, ConfigSource::BuiltInDefault).await.expect("keyway opens");
+    let keyway = moto.keyway(&home, "    prefix: \"tenant-a/\"\n    keys: last-segment\n").await;
     let caller = Identity::in_namespace("company.team");
 
     let db = SecretValue::text(r#"{"username":"etl","password":"pw-9b1c"}"#);

@@ -55,6 +55,35 @@ impl FakeKeyVault {
         }
     }
 
+    /// keyway on a configuration with one manager `azure` on this fake (client-secret identity from its
+    /// Entra ID endpoint, its CA trusted) in `home`; `extra` adds lines to the manager (indented by four
+    /// spaces).
+    pub async fn keyway(&self, home: &TempDir, extra: &str) -> keyway::Keyway {
+        let yaml = format!(
+            r#"
+home: {home}
+managers:
+  azure:
+    plugin: azure
+    settings: {{ vault_uri: "{vault}" }}
+    auth:
+      type: azure
+      method: client-secret
+      tenant_id: "{TENANT}"
+      client_id: "{CLIENT}"
+      client_secret: "{SECRET}"
+      authority_host: "{vault}"
+      ca_certificate: "{ca}"
+    tls_ca_file: "{ca}"
+{extra}"#,
+            home = home.path().display(),
+            vault = self.https_url,
+            ca = self.ca().display(),
+        );
+        let config = keyway::Config::from_yaml(&yaml).expect("the configuration parses");
+        keyway::Keyway::open(config, keyway::ConfigSource::BuiltInDefault).await.expect("keyway opens")
+    }
+
     /// The host's credentials for this fake.
     pub fn credentials(&self) -> AzureCredentials {
         AzureCredentials::new(&self.auth_settings(SECRET)).expect("Azure credentials")

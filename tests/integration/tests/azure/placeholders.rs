@@ -3,8 +3,8 @@
 //! endpoint checks, and the fake's test CA given as the manager's `tls_ca_file`: whole secrets,
 //! `/KEY` fields of JSON secrets, the manager's prefix.
 
-use super::fake::{FakeKeyVault, CLIENT, SECRET, TENANT};
-use keyway::{Config, ConfigSource, Identity, Keyway};
+use super::fake::FakeKeyVault;
+use keyway::Identity;
 use keyway_integration_tests::fakes::Fake;
 use keyway_integration_tests::harness::TempDir;
 use keyway_types::{SecretValue, VersionSelector, WriteOptions};
@@ -15,31 +15,7 @@ async fn placeholders_resolve_through_the_azure_plugin() {
     let fake = FakeKeyVault::start(&[]).await;
     let home = TempDir::new("azure-placeholders");
     // Key Vault names have no `/`, so a trailing segment is always a key: CloverDX's rule.
-    let yaml = format!(
-        r#"
-home: {home}
-managers:
-  azure:
-    plugin: azure
-    settings: {{ vault_uri: "{vault}" }}
-    auth:
-      type: azure
-      method: client-secret
-      tenant_id: "{TENANT}"
-      client_id: "{CLIENT}"
-      client_secret: "{SECRET}"
-      authority_host: "{vault}"
-      ca_certificate: "{ca}"
-    tls_ca_file: "{ca}"
-    prefix: "tenant-a-"
-    keys: last-segment
-"#,
-        home = home.path().display(),
-        vault = fake.https_url,
-        ca = fake.ca().display(),
-    );
-    let config = Config::from_yaml(&yaml).expect("the configuration parses");
-    let keyway = Keyway::open(config, ConfigSource::BuiltInDefault).await.expect("keyway opens");
+    let keyway = fake.keyway(&home, "    prefix: \"tenant-a-\"\n    keys: last-segment\n").await;
     let caller = Identity::in_namespace("company.team");
 
     let db = SecretValue::text(r#"{"username":"etl","password":"pw-4e1f"}"#);
