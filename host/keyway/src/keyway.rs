@@ -288,6 +288,8 @@ impl Keyway {
         // Access is checked before the manager connects: a refused caller reaches no backend.
         self.shared.slot(manager)?;
         self.check_value_size(manager, value)?;
+        // keyway's records open before the backend is touched: a write they could not record is not made.
+        self.shared.records.catalog().await?;
         let options = &self.typed_options(manager, value, options).await?;
         self.audit_intent(identity, "create", manager, name).await?;
         let perform = || async {
@@ -327,6 +329,7 @@ impl Keyway {
         if let Some(value) = &request.value {
             self.check_value_size(manager, value)?;
         }
+        self.shared.records.catalog().await?;
         let request = &self.typed_request(manager, name, request).await?;
         self.audit_intent(identity, "update", manager, name).await?;
         let perform = || async {

@@ -116,3 +116,32 @@ async fn an_expired_secret_is_served_nowhere_unless_the_manager_allows_it() {
     sandbox.configure("  local:\n    plugin: local\n    serve_expired: true\n");
     assert_eq!(sandbox.run(&["get", "local/short-lived"]).ok(), "soon-gone-41ab");
 }
+
+#[test]
+fn two_nodes_on_one_postgres_catalog_share_the_history() {
+    let server = keyway_integration_tests::postgres::Postgres::start();
+    let url = server.create_database("shared_catalog");
+    let key = crate::support::random_key();
+    let node = |label: &str| {
+        let mut sandbox = Sandbox::new(label);
+        sandbox.set_env("KEYWAY_CATALOG_KEY", &key);
+        sandbox.configure_text(&format!(
+            "catalog:\n  url: \"{url}\"\n  key: \"${{env:KEYWAY_CATALOG_KEY}}\"\nmanagers:\n  local:\n    plugin: local\n"
+        ));
+        sandbox
+    };
+    let (first, second) = (node("records-pg-1"), node("records-pg-2"));
+    first.run(&["--namespace", "team.a", "put", "local/shared/name", "value-on-node-one"]).ok();
+    second.run(&["put", "local/shared/name", "value-on-node-two"]).ok();
+    // Each node has its own store; the catalog is one.
+    let history = json(&second.run(&["versions", "local/shared/name", "--history", "--json"]).ok());
+    assert_eq!(history.as_array().map(Vec::len), Some(2), "{history}");
+    assert_eq!(history[1]["actor"], "namespace=team.a");
+    assert!(!first.home().join("catalog.db").exists(), "no SQLite file when the catalog is PostgreSQL");
+
+    let mut stranger = node("records-pg-3");
+    stranger.set_env("KEYWAY_CATALOG_KEY", &crate::support::random_key());
+    let message = stranger.run(&["put", "local/x", "y"]).fails(code::BACKEND);
+    assert!(message.contains("was created with another catalog key"), "{message}");
+    stranger.run(&["get", "local/x"]).fails(code::NOT_FOUND);
+}
