@@ -27,7 +27,9 @@ fn main() -> ExitCode {
     // The service logs one line per request and its audit records; other commands only warnings (a failing
     // audit file is said once, in the command's own error line).
     let default_filter = match cli.command {
-        cli::Command::Serve(_) => "warn,keyway::serve=info,keyway::audit=info",
+        cli::Command::Serve(_) => {
+            "warn,keyway::serve=info,keyway::audit=info,keyway::catalog=info,keyway::renewal=info"
+        }
         _ => "warn,keyway::audit=off",
     };
     let mut filter =

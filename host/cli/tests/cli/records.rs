@@ -145,3 +145,21 @@ fn two_nodes_on_one_postgres_catalog_share_the_history() {
     assert!(message.contains("was created with another catalog key"), "{message}");
     stranger.run(&["get", "local/x"]).fails(code::NOT_FOUND);
 }
+
+#[test]
+fn reads_go_on_when_the_catalog_is_down_and_writes_wait_for_it() {
+    let mut sandbox = Sandbox::local("records-down");
+    sandbox.run(&["put", "local/kept", "kept-value-4c2e"]).ok();
+    let port = keyway_integration_tests::harness::free_port();
+    sandbox.set_env("KEYWAY_CATALOG_KEY", &crate::support::random_key());
+    sandbox.configure_text(&format!(
+        "catalog:\n  url: \"postgres://keyway@127.0.0.1:{port}/nowhere\"\n  key: \"${{env:KEYWAY_CATALOG_KEY}}\"\nmanagers:\n  local:\n    plugin: local\n"
+    ));
+    let started = std::time::Instant::now();
+    let run = sandbox.run(&["get", "local/kept"]);
+    assert_eq!(run.code, code::OK, "{}", run.stderr);
+    assert!(started.elapsed() < std::time::Duration::from_secs(8), "a read does not stall on the catalog");
+    let message = sandbox.run(&["put", "local/new", "v"]).fails(code::BACKEND);
+    assert!(message.contains("cannot open the catalog"), "{message}");
+    sandbox.run(&["get", "local/new"]).fails(code::NOT_FOUND);
+}

@@ -22,7 +22,14 @@ pub(crate) struct Records {
     catalog: OnceCell<Catalog>,
     /// Records being written in the background, awaited by [`Keyway::settle`].
     pending: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// When opening the catalog last failed: reads do not wait for it again before [`RETRY_OPEN`] has passed.
+    failed_open: std::sync::Mutex<Option<std::time::Instant>>,
 }
+
+/// How long reads go without the catalog after it failed to open.
+const RETRY_OPEN: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long a read from a backend waits for the catalog (lifecycle, observations) before going on without it.
+pub(crate) const READ_PATH_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 struct Setup {
     location: Location,
@@ -39,7 +46,12 @@ impl Records {
     /// The catalog as `config` describes it, opened on first need.
     pub(crate) fn new(config: &CatalogConfig, home: &Path) -> Result<Self, KeywayError> {
         if !config.enabled {
-            return Ok(Self { setup: None, catalog: OnceCell::new(), pending: Default::default() });
+            return Ok(Self {
+                setup: None,
+                catalog: OnceCell::new(),
+                pending: Default::default(),
+                failed_open: Default::default(),
+            });
         }
         let text = |value: &Option<String>, field: &str| -> Result<Option<Zeroizing<String>>, KeywayError> {
             let Some(value) = value else { return Ok(None) };
@@ -76,7 +88,34 @@ impl Records {
             setup: Some(Setup { location, key, retention }),
             catalog: OnceCell::new(),
             pending: Default::default(),
+            failed_open: Default::default(),
         })
+    }
+
+    /// The catalog for the read path: opened if need be within [`READ_PATH_WAIT`], and not tried again for
+    /// [`RETRY_OPEN`] after it failed, so that reads never stall on a catalog that is down; `None` then
+    /// (and when records are disabled).
+    pub(crate) async fn catalog_for_reads(&self) -> Option<&Catalog> {
+        if let Some(catalog) = self.catalog.get() {
+            return Some(catalog);
+        }
+        let recently_failed = self
+            .failed_open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some_and(|at| at.elapsed() < RETRY_OPEN);
+        if recently_failed {
+            return None;
+        }
+        match tokio::time::timeout(READ_PATH_WAIT, self.catalog()).await {
+            Ok(Ok(catalog)) => catalog,
+            Ok(Err(_)) | Err(_) => {
+                *self.failed_open.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                    Some(std::time::Instant::now());
+                tracing::info!(target: "keyway::catalog", "keyway's records are unavailable; reads go on without them");
+                None
+            }
+        }
     }
 
     /// Runs `task` in the background, remembered until it ends.
@@ -189,7 +228,7 @@ impl Keyway {
         let (message, actor) = (error.to_string(), actor(identity));
         let shared = Arc::clone(&self.shared);
         self.shared.records.spawn(async move {
-            let Ok(Some(catalog)) = shared.records.catalog().await else { return };
+            let Some(catalog) = shared.records.catalog_for_reads().await else { return };
             let record =
                 NewError { manager: &manager, name: &name, operation, kind, message: &message, actor: Some(&actor) };
             if let Err(err) = catalog.record_error(&record).await {
@@ -254,14 +293,7 @@ impl super::Shared {
             .map(|catalog| catalog.key().fingerprint(metadata.secret_type.as_deref(), &secret.value));
         let value = fingerprint.is_none().then(|| secret.value.clone());
         self.records.spawn(async move {
-            let catalog = match shared.records.catalog().await {
-                Ok(Some(catalog)) => catalog,
-                Ok(None) => return,
-                Err(err) => {
-                    tracing::warn!(target: "keyway::catalog", error = %err, "the catalog cannot be opened");
-                    return;
-                }
-            };
+            let Some(catalog) = shared.records.catalog_for_reads().await else { return };
             let fingerprint = match (fingerprint, value) {
                 (Some(fingerprint), _) => fingerprint,
                 (None, Some(value)) => catalog.key().fingerprint(metadata.secret_type.as_deref(), &value),

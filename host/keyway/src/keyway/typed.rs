@@ -96,11 +96,15 @@ impl super::Shared {
         if metadata.expires_at.is_some() && metadata.secret_type.is_some() {
             return secret;
         }
-        let Ok(Some(catalog)) = self.records.catalog().await else { return secret };
-        let Ok(Some(entry)) = catalog.secret(manager, &metadata.name).await else { return secret };
+        let Some(catalog) = self.records.catalog_for_reads().await else { return secret };
+        let wait = super::records::READ_PATH_WAIT;
+        let Ok(Ok(Some(entry))) = tokio::time::timeout(wait, catalog.secret(manager, &metadata.name)).await else {
+            return secret;
+        };
         // Only a record of this very version speaks for it: a newer value written elsewhere is not bound by
         // an older version's expiry.
-        let recorded = match (&metadata.version_id, catalog.latest(manager, &metadata.name).await) {
+        let latest = tokio::time::timeout(wait, catalog.latest(manager, &metadata.name)).await.unwrap_or(Ok(None));
+        let recorded = match (&metadata.version_id, latest) {
             (Some(version), Ok(latest)) => {
                 latest.is_some_and(|latest| latest.backend_version.as_deref() == Some(version.as_str()))
             }
