@@ -70,6 +70,9 @@ pub enum Command {
         after_help = "Example:\n  keyway renew local/app/api-key\nRules: managers.NAME.renewal in the configuration; `keyway serve` renews what is due by itself."
     )]
     Renew(RefArgs),
+    /// Compliance of the secrets bound to profiles: `keyway compliance report [PROFILE]`.
+    #[command(subcommand)]
+    Compliance(ComplianceCommand),
     /// Show what went wrong with secrets (failed reads, backend errors, renewals), newest first.
     #[command(after_help = "Examples:\n  keyway errors\n  keyway errors aws\n  keyway errors aws/prod/db --json")]
     Errors(ErrorsArgs),
@@ -258,6 +261,25 @@ pub struct PluginTrustArgs {
 pub struct RefArgs {
     /// MANAGER/NAME, e.g. local/db/password (the name may contain slashes).
     pub reference: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `keyway compliance ...`.
+#[derive(Debug, Subcommand)]
+pub enum ComplianceCommand {
+    /// Check every secret bound to a profile (or to all profiles) against its compliance rules; findings are
+    /// listed (never values) and recorded in each secret's error history.
+    #[command(after_help = "Examples:\n  keyway compliance report\n  keyway compliance report production-db --json")]
+    Report(ReportArgs),
+}
+
+/// `keyway compliance report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The profile; all when left out.
+    pub profile: Option<String>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

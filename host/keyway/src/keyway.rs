@@ -11,10 +11,12 @@ use crate::error::KeywayError;
 use crate::manager::{Manager, ManagerRules};
 use crate::plugins::PluginRegistry;
 
+mod compliance;
 mod records;
 mod renew;
 mod store;
 mod typed;
+pub use compliance::Finding;
 use keyway_resolve::{
     AuditRecord, Auditor, CacheScope, CachedSecretInfo, Disclosure, Identity, ManagerOptions, Masker, ResolvedStep,
     Resolver, SecretSource, SharedSecret, StepPath,
@@ -39,6 +41,7 @@ pub struct Keyway {
     source: ConfigSource,
     audit_mode: AuditFailureMode,
     serve: ServeConfig,
+    profiles: BTreeMap<String, crate::config::ProfileConfig>,
 }
 
 /// A step resolved for a caller who sees it masked: every value this call resolved is `******`.
@@ -133,7 +136,14 @@ impl Keyway {
             builder = builder.manager(name.clone(), source, options);
         }
         let resolver = builder.build().map_err(|err| KeywayError::Config { message: err.to_string() })?;
-        Ok(Self { shared, resolver, source, audit_mode: config.audit.on_failure, serve: config.serve })
+        Ok(Self {
+            shared,
+            resolver,
+            source,
+            audit_mode: config.audit.on_failure,
+            serve: config.serve,
+            profiles: config.profiles,
+        })
     }
 
     /// Where the configuration came from.
@@ -291,6 +301,16 @@ impl Keyway {
         // keyway's records open before the backend is touched: a write they could not record is not made.
         self.shared.records.catalog().await?;
         let options = &self.typed_options(manager, value, options).await?;
+        self.check_compliance(
+            identity,
+            manager,
+            name,
+            value,
+            options.secret_type.as_deref(),
+            &options.tags,
+            options.expires_at,
+        )
+        .await?;
         self.audit_intent(identity, "create", manager, name).await?;
         let perform = || async {
             let target = self.shared.connected(manager).await?;
@@ -331,6 +351,9 @@ impl Keyway {
         }
         self.shared.records.catalog().await?;
         let request = &self.typed_request(manager, name, request).await?;
+        if let Some(value) = &request.value {
+            self.check_update_compliance(identity, manager, name, value, request).await?;
+        }
         self.audit_intent(identity, "update", manager, name).await?;
         let perform = || async {
             let target = self.shared.connected(manager).await?;

@@ -38,8 +38,8 @@ pub use clients::{Client, ClientRegistry};
 pub use config::{Config, ConfigSource, ManagerConfig};
 pub use error::KeywayError;
 pub use keyway::{
-    mask_tree, parse_reference, renewal_identity, Keyway, ManagerStatus, MaskedStep, NewStoreKey, RekeyOutcome,
-    RenewOutcome,
+    mask_tree, parse_reference, renewal_identity, Finding, Keyway, ManagerStatus, MaskedStep, NewStoreKey,
+    RekeyOutcome, RenewOutcome,
 };
 pub use keyway_catalog as catalog;
 pub use keyway_resolve::{CacheScope, CachedSecretInfo, Identity, Masker, ResolvedStep, SharedSecret};

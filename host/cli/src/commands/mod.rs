@@ -38,6 +38,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             Command::Versions(args) => read::versions(&ctx, args).await?,
             Command::Errors(args) => read::errors(&ctx, args).await?,
             Command::Renew(args) => write::renew(&ctx, args).await?,
+            Command::Compliance(crate::cli::ComplianceCommand::Report(args)) => read::compliance(&ctx, args).await?,
             Command::Put(args) => write::put(&ctx, args).await?,
             Command::Update(args) => write::update(&ctx, args).await?,
             Command::Delete(args) => write::delete(&ctx, args).await?,

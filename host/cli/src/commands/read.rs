@@ -194,3 +194,26 @@ pub async fn errors(ctx: &Ctx, args: ErrorsArgs) -> Result<i32> {
     output::table(&["WHEN", "SECRET", "OPERATION", "KIND", "MESSAGE"], &rows);
     Ok(exit::OK)
 }
+
+/// `keyway compliance report [PROFILE]`: every finding; exit 1 when a blocking rule is broken.
+pub async fn compliance(ctx: &Ctx, args: crate::cli::ReportArgs) -> Result<i32> {
+    let findings = ctx.keyway.compliance_report(&ctx.identity, args.profile.as_deref()).await?;
+    if args.json {
+        output::json(&serde_json::to_value(&findings).unwrap_or_default());
+    } else {
+        let rows: Vec<Vec<String>> = findings
+            .iter()
+            .map(|f| {
+                vec![
+                    f.profile.clone(),
+                    format!("{}/{}", f.manager, f.name),
+                    f.rule.to_owned(),
+                    if f.blocking { "blocking" } else { "advisory" }.to_owned(),
+                    f.problem.clone(),
+                ]
+            })
+            .collect();
+        output::table(&["PROFILE", "SECRET", "RULE", "SEVERITY", "FINDING"], &rows);
+    }
+    Ok(if findings.iter().any(|f| f.blocking) { exit::BACKEND } else { exit::OK })
+}

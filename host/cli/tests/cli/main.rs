@@ -6,6 +6,7 @@
 //! - `serve`: the HTTP service, its identity headers, cache view, revocation and token; no value leaks.
 //! - `callers`: the service against hostile callers: clients and scopes, the Unix socket, TLS, the door,
 //!   bounded connections and steps, masking that is no oracle, audit that fails closed.
+//! - `compliance`: compliance profiles: rules on write, advisory findings, the report.
 //! - `exec`: `exec` as a faithful wrapper, `--env-file`, and `inject`.
 //! - `hostile_plugin`: a hostile third-party plugin seen through the command line: escaped text, redacted
 //!   values, bounded listings, `plugin trust`.
@@ -18,6 +19,7 @@
 
 mod bad_input;
 mod callers;
+mod compliance;
 mod exec;
 mod first_flow;
 mod hostile_plugin;

@@ -17,12 +17,14 @@
 mod catalog;
 mod interpolate;
 mod load;
+mod profiles;
 mod renewal;
 mod serve;
 
 pub use catalog::CatalogConfig;
 pub use interpolate::interpolate;
 pub use load::{default_home, find_config_file, ConfigSource};
+pub use profiles::{CharacterClass, ComplianceRules, ProfileConfig};
 pub use renewal::{RenewalRule, RotationHook};
 pub use serve::{ClientConfig, ServeConfig, ServeLimits, TlsConfig};
 
@@ -68,6 +70,9 @@ pub struct Config {
     /// keyway's own records: version and error history, lifecycle state.
     #[serde(default)]
     pub catalog: CatalogConfig,
+    /// Secret profiles: secrets bound by name pattern, and their compliance rules.
+    #[serde(default)]
+    pub profiles: BTreeMap<String, ProfileConfig>,
 }
 
 fn yes() -> bool {
@@ -87,6 +92,7 @@ impl Default for Config {
             resolve: StepLimits::default(),
             serve: ServeConfig::default(),
             catalog: CatalogConfig::default(),
+            profiles: BTreeMap::new(),
         }
     }
 }
