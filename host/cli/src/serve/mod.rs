@@ -266,6 +266,7 @@ fn router(state: Arc<State>) -> Router {
         .route("/v1/versions/{manager}/{*name}", get(secrets::versions))
         .route("/v1/history/{manager}/{*name}", get(records::history))
         .route("/v1/errors", get(records::errors))
+        .route("/v1/compliance", get(records::compliance))
         .route("/v1/list/{manager}", get(secrets::list))
         .route("/v1/cache", get(operator::list).delete(operator::clear_all))
         .route("/v1/cache/{manager}", delete(operator::clear_manager))

@@ -1,4 +1,4 @@
-//! `/v1/history/...` and `/v1/errors`: keyway's own records of a secret's versions and of what went wrong,
+//! `/v1/history/...`, `/v1/errors` and `/v1/compliance`: keyway's own records of a secret's versions and of what went wrong,
 //! for callers allowed to use the secrets they concern. Never a value: fingerprints are keyed.
 
 use super::caller::Caller;
@@ -41,6 +41,17 @@ pub async fn errors(
     };
     let errors = state.keyway.errors(&identity, &filter).await?;
     Ok(Json(json!({ "errors": errors_json(&errors) })))
+}
+
+/// `GET /v1/compliance?profile=`: every finding of the bound secrets the caller may use (never a value).
+pub async fn compliance(
+    StateOf(state): StateOf<Arc<State>>,
+    Caller { identity, .. }: Caller,
+    query: QueryPairs,
+) -> ApiResult<Json<Value>> {
+    query.only(&["profile"])?;
+    let findings = state.keyway.compliance_report(&identity, query.get("profile")).await?;
+    Ok(Json(json!({ "findings": serde_json::to_value(&findings).unwrap_or_default() })))
 }
 
 /// Recorded versions as JSON.

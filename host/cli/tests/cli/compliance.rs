@@ -65,3 +65,20 @@ fn the_report_covers_secrets_written_before_the_profile_and_shows_no_value() {
     let errors = json(&sandbox.run(&["errors", "local/prod/old", "--json"]).ok());
     assert_eq!(errors[0]["operation"], "compliance", "findings go to the error history: {errors}");
 }
+
+#[tokio::test]
+async fn the_report_is_served_over_http() {
+    let mut sandbox = Sandbox::new("compliance-http");
+    configure(&mut sandbox, PROFILE);
+    configure(&mut sandbox, "");
+    sandbox.run(&["put", "local/prod/old", "weak-old-value"]).ok();
+    configure(&mut sandbox, PROFILE);
+    let server = crate::service::Server::start(&sandbox, &[]);
+    let api = crate::service::Api::new(&server);
+    let answer = api.call(reqwest::Method::GET, "/v1/compliance?profile=prod", &[], None).await;
+    let rules: Vec<&str> =
+        answer.ok()["findings"].as_array().into_iter().flatten().filter_map(|f| f["rule"].as_str()).collect();
+    assert!(rules.contains(&"min_length"), "{rules:?}");
+    assert!(!answer.text.contains("weak-old-value"));
+    api.call(reqwest::Method::GET, "/v1/compliance?profile=nope", &[], None).await.error(400, "invalid");
+}
