@@ -22,6 +22,8 @@ pub struct PendingRenewal {
     pub attempts: i64,
     /// When the renewal began (ms since the epoch).
     pub started_at: i64,
+    /// When it last moved or failed (ms since the epoch).
+    pub updated_at: i64,
 }
 
 fn aad(manager: &str, name: &str) -> Vec<u8> {
@@ -54,7 +56,7 @@ impl Catalog {
         .map_err(|source| self.query_error("keep a pending renewal", source))
     }
 
-    /// Moves a pending renewal to `state`, noting `error` when there is one.
+    /// Moves a pending renewal to `state`, noting `error` (a failed attempt) when there is one.
     pub async fn mark_pending_renewal(
         &self,
         manager: &str,
@@ -62,8 +64,8 @@ impl Catalog {
         state: &str,
         error: Option<&str>,
     ) -> Result<(), CatalogError> {
-        let update =
-            "UPDATE renewals SET state = $3, last_error = $4, updated_at = $5 WHERE manager = $1 AND name = $2";
+        let update = "UPDATE renewals SET state = $3, last_error = $4, updated_at = $5, \
+                      attempts = attempts + CASE WHEN $4 IS NULL THEN 0 ELSE 1 END WHERE manager = $1 AND name = $2";
         with_pool!(self, pool => sqlx::query(update)
             .bind(manager).bind(name).bind(state).bind(error).bind(now_ms())
             .execute(pool).await.map(|done| done.rows_affected()))
@@ -73,7 +75,7 @@ impl Catalog {
 
     /// The pending renewal of a secret, opened.
     pub async fn pending_renewal(&self, manager: &str, name: &str) -> Result<Option<PendingRenewal>, CatalogError> {
-        let query = "SELECT state, sealed_value, secret_type, attempts, started_at FROM renewals \
+        let query = "SELECT state, sealed_value, secret_type, attempts, started_at, updated_at FROM renewals \
                      WHERE manager = $1 AND name = $2";
         let row = with_pool!(self, pool => {
             let row = sqlx::query(query).bind(manager).bind(name).fetch_optional(pool).await;
@@ -86,20 +88,21 @@ impl Catalog {
                             row.maybe_text("secret_type")?,
                             row.int("attempts")?,
                             row.int("started_at")?,
+                            row.int("updated_at")?,
                         ))
                     })
                     .transpose()
             })
         })
         .map_err(|source| self.query_error("read a pending renewal", source))?;
-        let Some((state, sealed, secret_type, attempts, started_at)) = row else { return Ok(None) };
+        let Some((state, sealed, secret_type, attempts, started_at, updated_at)) = row else { return Ok(None) };
         let plain = self.key.open(&aad(manager, name), &sealed)?;
         let value = match plain.split_first() {
             Some((1, bytes)) => SecretValue::binary(bytes.to_vec()),
             Some((_, bytes)) => SecretValue::text(String::from_utf8_lossy(bytes).into_owned()),
             None => return Err(CatalogError::Sealed),
         };
-        Ok(Some(PendingRenewal { state, value, secret_type, attempts, started_at }))
+        Ok(Some(PendingRenewal { state, value, secret_type, attempts, started_at, updated_at }))
     }
 
     /// Wipes the pending renewal of a secret (promoted or abandoned).

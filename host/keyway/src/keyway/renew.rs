@@ -133,7 +133,13 @@ impl Keyway {
                     if let Ok(Some(entry)) = catalog.secret(manager, &metadata.name).await {
                         expires_at = expires_at.or(entry.expires_at.and_then(|at| u64::try_from(at).ok()));
                     }
-                    pending = catalog.pending_renewal(manager, &metadata.name).await.ok().flatten().is_some();
+                    // A renewal left half-way is retried, backing off: 10 s after its first failure, doubling
+                    // up to an hour, so a hook that keeps failing is not run at every tick.
+                    pending = catalog.pending_renewal(manager, &metadata.name).await.ok().flatten().is_some_and(|p| {
+                        let backoff =
+                            10_000u64.saturating_mul(1 << p.attempts.clamp(1, 9).saturating_sub(1)).min(3_600_000);
+                        now >= u64::try_from(p.updated_at).unwrap_or(0).saturating_add(backoff)
+                    });
                 }
                 let old = rule.every.zip(changed_at).is_some_and(|(every, at)| now >= at.saturating_add(millis(every)));
                 let expiring = rule
