@@ -24,6 +24,8 @@ fn renew_makes_a_new_valid_version_now() {
     assert_eq!(sandbox.run(&["get", "local/app/api", "--label", "previous"]).ok(), "kw_initial-value-0001");
     let history = json(&sandbox.run(&["versions", "local/app/api", "--history", "--json"]).ok());
     assert_eq!(history[0]["origin"], "keyway");
+    let audit = std::fs::read_to_string(sandbox.path().join("audit.jsonl")).expect("audit");
+    assert!(audit.contains("\"renew-read\""), "the renewal's read of the old value is audited: {audit}");
     sandbox.run(&["put", "local/other", "x"]).ok();
     let message = sandbox.run(&["renew", "local/other"]).fails(code::INVALID);
     assert!(message.contains("no rule of managers.local.renewal matches 'other'"), "{message}");

@@ -2,13 +2,14 @@
 //! (blocking rules refuse it, naming the rule and what would satisfy it; advisory rules record a finding)
 //! and over every bound secret by [`Keyway::compliance_report`]. Findings never hold a value.
 
+use super::records::millis;
 use super::Keyway;
 use crate::config::{CharacterClass, ComplianceRules};
 use crate::error::KeywayError;
 use keyway_catalog::NewError;
 use keyway_resolve::{Identity, NamePattern};
 use keyway_secret_types::{validate, SecretType, TypeFacts};
-use keyway_types::{ListRequest, SecretValue, Tags, Timestamp, VersionSelector};
+use keyway_types::{SecretValue, Tags, Timestamp, VersionSelector};
 use std::time::Duration;
 
 /// One rule a secret breaks.
@@ -41,9 +42,8 @@ pub(crate) struct Candidate<'a> {
     pub reused: bool,
 }
 
-fn ms(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
-}
+/// The most secrets of one manager a report looks at.
+const MAX_SCANNED: usize = 10_000;
 
 fn human(ms: u64) -> String {
     humantime::format_duration(Duration::from_millis(ms / 1000 * 1000)).to_string()
@@ -91,21 +91,25 @@ pub(crate) fn evaluate(rules: &ComplianceRules, candidate: &Candidate<'_>, now: 
         broken.push(("expiry_required", "the secret has no expiry; give it one (--expires 90d)".into()));
     }
     if let (Some(max), Some(at)) = (rules.max_lifetime, candidate.expires_at) {
-        if at.saturating_sub(now) > ms(max) {
+        if at.saturating_sub(now) > millis(max) {
             broken.push((
                 "max_lifetime",
-                format!("it expires in {}; at most {} ahead is allowed", human(at.saturating_sub(now)), human(ms(max))),
+                format!(
+                    "it expires in {}; at most {} ahead is allowed",
+                    human(at.saturating_sub(now)),
+                    human(millis(max))
+                ),
             ));
         }
     }
     if let (Some(max), Some(at)) = (rules.max_age, candidate.changed_at) {
-        if now.saturating_sub(at) > ms(max) {
+        if now.saturating_sub(at) > millis(max) {
             broken.push((
                 "max_age",
                 format!(
                     "its current version is {} old; renew it at least every {}",
                     human(now.saturating_sub(at)),
-                    human(ms(max))
+                    human(millis(max))
                 ),
             ));
         }
@@ -140,10 +144,10 @@ pub(crate) fn evaluate(rules: &ComplianceRules, candidate: &Candidate<'_>, now: 
         }
         if let (Some(max), Some(exp)) = (rules.jwt_max_lifetime, facts.expires_at) {
             let lifetime = exp.saturating_sub(facts.not_before.unwrap_or(now));
-            if lifetime > ms(max) {
+            if lifetime > millis(max) {
                 broken.push((
                     "jwt_max_lifetime",
-                    format!("the token is valid for {}; at most {} is allowed", human(lifetime), human(ms(max))),
+                    format!("the token is valid for {}; at most {} is allowed", human(lifetime), human(millis(max))),
                 ));
             }
         }
@@ -304,56 +308,47 @@ impl Keyway {
                 if self.shared.slot(manager).is_err() || self.resolver.authorize(identity, manager, None).is_err() {
                     continue;
                 }
-                let target = self.manager(manager).await?;
+                let secrets = self.list_up_to(manager, MAX_SCANNED).await?;
                 let matcher = NamePattern::new(pattern);
-                let mut request = ListRequest::default();
-                loop {
-                    let page = target
-                        .list(&request)
-                        .await
-                        .map_err(|source| KeywayError::Backend { manager: manager.into(), source })?;
-                    for metadata in &page.secrets {
-                        if !matcher.matches(&format!("{manager}/{}", metadata.name))
-                            || self.resolver.authorize(identity, manager, Some(&metadata.name)).is_err()
-                        {
-                            continue;
-                        }
-                        let Ok(secret) = target.get(&metadata.name, &VersionSelector::Latest).await else { continue };
-                        let secret = self.shared.with_lifecycle(manager, secret).await;
-                        let changed_at = match self.shared.records.catalog().await {
-                            Ok(Some(catalog)) => catalog
-                                .latest(manager, &metadata.name)
-                                .await
-                                .ok()
-                                .flatten()
-                                .and_then(|v| u64::try_from(v.recorded_at).ok()),
-                            _ => None,
-                        }
-                        .or(secret.metadata.updated_at)
-                        .or(secret.metadata.created_at);
-                        let candidate = Candidate {
-                            value: &secret.value,
-                            secret_type: secret.metadata.secret_type.as_deref(),
-                            tags: &secret.metadata.tags,
-                            expires_at: secret.metadata.expires_at,
-                            changed_at,
-                            reused: false,
-                        };
-                        for (rule, problem) in evaluate(rules, &candidate, now) {
-                            self.record_finding(identity, manager, &metadata.name, profile_name, rule, &problem).await;
-                            findings.push(Finding {
-                                profile: profile_name.clone(),
-                                manager: manager.to_owned(),
-                                name: metadata.name.clone(),
-                                rule,
-                                problem,
-                                blocking: !rules.advisory.iter().any(|advisory| advisory == rule),
-                            });
-                        }
+                for metadata in &secrets {
+                    if !matcher.matches(&format!("{manager}/{}", metadata.name))
+                        || self.resolver.authorize(identity, manager, Some(&metadata.name)).is_err()
+                    {
+                        continue;
                     }
-                    match page.next_page {
-                        Some(token) => request.page_token = Some(token),
-                        None => break,
+                    let Ok(secret) = self.read_for(identity, "compliance-read", manager, &metadata.name).await else {
+                        continue;
+                    };
+                    let secret = self.shared.with_lifecycle(manager, secret).await;
+                    let changed_at = match self.shared.records.catalog().await {
+                        Ok(Some(catalog)) => catalog
+                            .latest(manager, &metadata.name)
+                            .await
+                            .ok()
+                            .flatten()
+                            .and_then(|v| u64::try_from(v.recorded_at).ok()),
+                        _ => None,
+                    }
+                    .or(secret.metadata.updated_at)
+                    .or(secret.metadata.created_at);
+                    let candidate = Candidate {
+                        value: &secret.value,
+                        secret_type: secret.metadata.secret_type.as_deref(),
+                        tags: &secret.metadata.tags,
+                        expires_at: secret.metadata.expires_at,
+                        changed_at,
+                        reused: false,
+                    };
+                    for (rule, problem) in evaluate(rules, &candidate, now) {
+                        self.record_finding(identity, manager, &metadata.name, profile_name, rule, &problem).await;
+                        findings.push(Finding {
+                            profile: profile_name.clone(),
+                            manager: manager.to_owned(),
+                            name: metadata.name.clone(),
+                            rule,
+                            problem,
+                            blocking: !rules.advisory.iter().any(|advisory| advisory == rule),
+                        });
                     }
                 }
             }

@@ -164,6 +164,11 @@ pub(crate) fn now_ms() -> u64 {
         .map_or(0, |elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
 }
 
+/// A duration in whole milliseconds (saturating).
+pub(crate) fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// The caller as recorded in the catalog: `namespace=…, groups=…, client=…`.
 pub(crate) fn actor(identity: &Identity) -> String {
     let mut parts = Vec::new();
@@ -235,6 +240,55 @@ impl Keyway {
                 tracing::warn!(target: "keyway::catalog", error = %err, "an error of a secret could not be recorded");
             }
         });
+    }
+
+    /// Every secret of `manager`, up to `max`, page by page: what the renewal scheduler and the compliance
+    /// report look over.
+    pub(crate) async fn list_up_to(
+        &self,
+        manager: &str,
+        max: usize,
+    ) -> Result<Vec<keyway_types::SecretMetadata>, KeywayError> {
+        let target = self.manager(manager).await?;
+        let mut request = keyway_types::ListRequest::default();
+        let mut secrets = Vec::new();
+        loop {
+            let page = target
+                .list(&request)
+                .await
+                .map_err(|source| KeywayError::Backend { manager: manager.into(), source })?;
+            secrets.extend(page.secrets);
+            match page.next_page {
+                Some(token) if secrets.len() < max => request.page_token = Some(token),
+                _ => break,
+            }
+        }
+        secrets.truncate(max);
+        Ok(secrets)
+    }
+
+    /// Reads a secret's current value from its backend for keyway's own work (`operation`: a renewal, a
+    /// compliance check), past the cache, with an audit record like every other read.
+    pub(crate) async fn read_for(
+        &self,
+        identity: &Identity,
+        operation: &'static str,
+        manager: &str,
+        name: &str,
+    ) -> Result<Secret, KeywayError> {
+        let record = keyway_resolve::AuditRecord::new(Arc::new(identity.clone()), operation, manager, name);
+        let result = async {
+            self.shared
+                .connected(manager)
+                .await
+                .map_err(|source| KeywayError::Backend { manager: manager.into(), source })?
+                .get(name, &keyway_types::VersionSelector::Latest)
+                .await
+                .map_err(|source| KeywayError::Backend { manager: manager.into(), source })
+        }
+        .await;
+        self.audit(record, &result).await?;
+        result
     }
 
     /// Waits until the records being written in the background (versions read, errors) are written: a

@@ -8,13 +8,14 @@
 //! secret's error history; the waiting value is kept, so the next attempt (or a run after keyway stopped
 //! half-way) finishes with the very value the target system may already have, instead of a new one.
 
+use super::records::millis;
 use super::typed::parse_type;
 use super::Keyway;
 use crate::config::{RenewalRule, RotationHook};
 use crate::error::KeywayError;
 use keyway_catalog::NewError;
 use keyway_resolve::{Identity, NamePattern};
-use keyway_types::{ListRequest, ProviderError, SecretValue, UpdateRequest, VersionSelector};
+use keyway_types::{ProviderError, SecretValue, UpdateRequest};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 
@@ -107,52 +108,36 @@ impl Keyway {
     }
 
     async fn due_names(&self, manager: &str, rules: &[RenewalRule]) -> Result<Vec<String>, KeywayError> {
-        let target = self.manager(manager).await?;
+        let secrets = self.list_up_to(manager, MAX_SCANNED).await?;
         let catalog = self.shared.records.catalog().await?;
         let now = crate::keyway::records::now_ms();
-        let mut request = ListRequest::default();
         let mut due = Vec::new();
-        let mut seen = 0;
-        loop {
-            let page = target
-                .list(&request)
-                .await
-                .map_err(|source| KeywayError::Backend { manager: manager.into(), source })?;
-            for metadata in &page.secrets {
-                seen += 1;
-                let Some(rule) = rules.iter().find(|rule| NamePattern::new(&rule.names).matches(&metadata.name)) else {
-                    continue;
-                };
-                let (mut changed_at, mut expires_at) =
-                    (metadata.updated_at.or(metadata.created_at), metadata.expires_at);
-                let mut pending = false;
-                if let Some(catalog) = catalog {
-                    if let Ok(Some(latest)) = catalog.latest(manager, &metadata.name).await {
-                        changed_at = u64::try_from(latest.recorded_at).ok().or(changed_at);
-                    }
-                    if let Ok(Some(entry)) = catalog.secret(manager, &metadata.name).await {
-                        expires_at = expires_at.or(entry.expires_at.and_then(|at| u64::try_from(at).ok()));
-                    }
-                    // A renewal left half-way is retried, backing off: 10 s after its first failure, doubling
-                    // up to an hour, so a hook that keeps failing is not run at every tick.
-                    pending = catalog.pending_renewal(manager, &metadata.name).await.ok().flatten().is_some_and(|p| {
-                        let backoff =
-                            10_000u64.saturating_mul(1 << p.attempts.clamp(1, 9).saturating_sub(1)).min(3_600_000);
-                        now >= u64::try_from(p.updated_at).unwrap_or(0).saturating_add(backoff)
-                    });
+        for metadata in &secrets {
+            let Some(rule) = rules.iter().find(|rule| NamePattern::new(&rule.names).matches(&metadata.name)) else {
+                continue;
+            };
+            let (mut changed_at, mut expires_at) = (metadata.updated_at.or(metadata.created_at), metadata.expires_at);
+            let mut pending = false;
+            if let Some(catalog) = catalog {
+                if let Ok(Some(latest)) = catalog.latest(manager, &metadata.name).await {
+                    changed_at = u64::try_from(latest.recorded_at).ok().or(changed_at);
                 }
-                let old = rule.every.zip(changed_at).is_some_and(|(every, at)| now >= at.saturating_add(millis(every)));
-                let expiring = rule
-                    .before_expiry
-                    .zip(expires_at)
-                    .is_some_and(|(before, at)| now.saturating_add(millis(before)) >= at);
-                if old || expiring || pending {
-                    due.push(metadata.name.clone());
+                if let Ok(Some(entry)) = catalog.secret(manager, &metadata.name).await {
+                    expires_at = expires_at.or(entry.expires_at.and_then(|at| u64::try_from(at).ok()));
                 }
+                // A renewal left half-way is retried, backing off: 10 s after its first failure, doubling
+                // up to an hour, so a hook that keeps failing is not run at every tick.
+                pending = catalog.pending_renewal(manager, &metadata.name).await.ok().flatten().is_some_and(|p| {
+                    let backoff =
+                        10_000u64.saturating_mul(1 << p.attempts.clamp(1, 9).saturating_sub(1)).min(3_600_000);
+                    now >= u64::try_from(p.updated_at).unwrap_or(0).saturating_add(backoff)
+                });
             }
-            match page.next_page {
-                Some(token) if seen < MAX_SCANNED => request.page_token = Some(token),
-                _ => break,
+            let old = rule.every.zip(changed_at).is_some_and(|(every, at)| now >= at.saturating_add(millis(every)));
+            let expiring =
+                rule.before_expiry.zip(expires_at).is_some_and(|(before, at)| now.saturating_add(millis(before)) >= at);
+            if old || expiring || pending {
+                due.push(metadata.name.clone());
             }
         }
         Ok(due)
@@ -175,15 +160,7 @@ impl Keyway {
         let (value, secret_type, resumed) = match pending {
             Some(pending) => (pending.value, pending.secret_type, true),
             None => {
-                let target = self
-                    .shared
-                    .connected(manager)
-                    .await
-                    .map_err(|source| KeywayError::Backend { manager: manager.into(), source })?;
-                let current = target
-                    .get(name, &VersionSelector::Latest)
-                    .await
-                    .map_err(|source| KeywayError::Backend { manager: manager.into(), source })?;
+                let current = self.read_for(identity, "renew-read", manager, name).await?;
                 let recorded = match catalog {
                     Some(catalog) => {
                         catalog.secret(manager, name).await.ok().flatten().and_then(|entry| entry.secret_type)
@@ -260,10 +237,6 @@ impl Keyway {
             tracing::warn!(target: "keyway::catalog", error = %err, "a renewal failure could not be recorded");
         }
     }
-}
-
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Runs one hook command with the new value on its standard input; fails on a non-zero exit, a timeout or a
