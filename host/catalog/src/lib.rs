@@ -8,6 +8,9 @@
 //! - **Error history**: failed reads, backend errors, renewals and later
 //!   synchronisation and compliance findings, per secret, with bounded retention.
 //! - **Lifecycle state**: each secret's type, expiry and not-before.
+//! - **Profiles**: explicit bindings and changed sources, the state of every
+//!   synchronised copy, approval requests with their votes (the proposed
+//!   value sealed until the request ends).
 //!
 //! One schema, in SQLite (a file in keyway's home: nothing to set up) or in
 //! PostgreSQL (`catalog: {url: postgres://…}`, shared by a fleet of nodes),
@@ -29,22 +32,31 @@
 //! - [`failures`]: error history ([`ErrorEntry`]) and its retention.
 //! - [`secrets`]: per-secret lifecycle state ([`SecretEntry`]).
 //! - [`renewals`]: renewals in flight, their new value sealed ([`PendingRenewal`]).
+//! - [`bindings`]: secrets bound to profiles explicitly, and their source ([`Binding`]).
+//! - [`sync`]: the state of each synchronised copy ([`SyncTarget`]).
+//! - [`approvals`]: changes waiting for approval, votes, the exactly-once claim ([`Approval`]).
 //! - [`error`](mod@error): the catalog's errors ([`CatalogError`]).
 
+pub mod approvals;
+pub mod bindings;
 pub mod error;
 pub mod failures;
 pub mod key;
 pub mod pool;
 pub mod renewals;
 pub mod secrets;
+pub mod sync;
 pub mod versions;
 
+pub use approvals::{Approval, NewApproval, Vote};
+pub use bindings::Binding;
 pub use error::CatalogError;
 pub use failures::{ErrorEntry, ErrorFilter, NewError};
 pub use key::{CatalogKey, Fingerprint};
 pub use pool::{Catalog, Location};
 pub use renewals::PendingRenewal;
 pub use secrets::SecretEntry;
+pub use sync::{SyncTarget, SyncUpdate};
 pub use versions::{NewVersion, Origin, VersionEntry};
 
 /// Milliseconds since the Unix epoch, now.

@@ -73,6 +73,24 @@ pub enum Command {
     /// Compliance of the secrets bound to profiles: `keyway compliance report [PROFILE]`.
     #[command(subcommand)]
     Compliance(ComplianceCommand),
+    /// Bind a secret to a profile (its manager becomes the secret's source when the profile synchronises).
+    #[command(
+        after_help = "Examples:\n  keyway bind aws/prod/db/password production-db\n  keyway unbind aws/prod/db/password\nProfiles also bind secrets by pattern: profiles.NAME.secrets in the configuration."
+    )]
+    Bind(BindArgs),
+    /// Remove a binding made by `keyway bind` (copies stay where they are).
+    #[command(after_help = "Example:\n  keyway unbind aws/prod/db/password")]
+    Unbind(RefArgs),
+    /// Make another manager the source of a bound secret: it gets the current value first, the former source
+    /// becomes a copy.
+    #[command(after_help = "Example:\n  keyway change-source aws/prod/db/password vault")]
+    ChangeSource(ChangeSourceArgs),
+    /// Synchronisation of profiles' secrets to their sync managers: `keyway sync status|run [PROFILE]`.
+    #[command(subcommand)]
+    Sync(SyncCommand),
+    /// Changes waiting for approval: `keyway approvals list|show|approve|reject`.
+    #[command(subcommand)]
+    Approvals(ApprovalsCommand),
     /// Show what went wrong with secrets (failed reads, backend errors, renewals), newest first.
     #[command(after_help = "Examples:\n  keyway errors\n  keyway errors aws\n  keyway errors aws/prod/db --json")]
     Errors(ErrorsArgs),
@@ -273,6 +291,106 @@ pub enum ComplianceCommand {
     /// listed (never values) and recorded in each secret's error history.
     #[command(after_help = "Examples:\n  keyway compliance report\n  keyway compliance report production-db --json")]
     Report(ReportArgs),
+}
+
+/// `keyway bind`.
+#[derive(Debug, Args)]
+pub struct BindArgs {
+    /// MANAGER/NAME: the secret (its manager becomes its source).
+    pub reference: String,
+    /// The profile (profiles.NAME in the configuration).
+    pub profile: String,
+}
+
+/// `keyway change-source`.
+#[derive(Debug, Args)]
+pub struct ChangeSourceArgs {
+    /// MANAGER/NAME: the secret at its current source.
+    pub reference: String,
+    /// The manager to become its source.
+    pub new_source: String,
+}
+
+/// `keyway sync ...`.
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// Show every copy's state: synced, pending, failed (with its next attempt), drift, deleted.
+    #[command(after_help = "Examples:\n  keyway sync status\n  keyway sync status production-db --json")]
+    Status(SyncArgs),
+    /// Compare every copy with its source now and repair what differs (drift, failed copies).
+    #[command(after_help = "Example:\n  keyway sync run production-db")]
+    Run(SyncArgs),
+}
+
+/// `keyway sync status|run`.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The profile; all when left out.
+    pub profile: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `keyway approvals ...`.
+#[derive(Debug, Subcommand)]
+pub enum ApprovalsCommand {
+    /// List requests (pending ones unless --all or --state).
+    #[command(after_help = "Examples:\n  keyway approvals list\n  keyway approvals list --all --json")]
+    List(ApprovalsListArgs),
+    /// Show one request: secret, operation, who asked, what changes, fingerprints, votes.
+    #[command(
+        after_help = "Examples:\n  keyway approvals show 3f9a0c\n  keyway approvals show 3f9a0c --reveal   # when the policy reveals values to approvers"
+    )]
+    Show(ApprovalShowArgs),
+    /// Approve a request; at quorum the change is applied.
+    #[command(
+        after_help = "Example:\n  keyway approvals approve 3f9a0c --group admins --comment 'checked with the DBA'"
+    )]
+    Approve(DecisionArgs),
+    /// Reject a request: nothing changes, the proposed value is wiped.
+    #[command(after_help = "Example:\n  keyway approvals reject 3f9a0c --group admins --comment 'wrong database'")]
+    Reject(DecisionArgs),
+}
+
+/// `keyway approvals list`.
+#[derive(Debug, Args)]
+pub struct ApprovalsListArgs {
+    /// Every request, whatever its state.
+    #[arg(long, conflicts_with = "state")]
+    pub all: bool,
+    /// Only requests in this state (pending, approved, applied, rejected, expired).
+    #[arg(long)]
+    pub state: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `keyway approvals show`.
+#[derive(Debug, Args)]
+pub struct ApprovalShowArgs {
+    /// The request's id.
+    pub id: String,
+    /// Print the proposed value too (approvers only, when the policy reveals values).
+    #[arg(long)]
+    pub reveal: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `keyway approvals approve|reject`.
+#[derive(Debug, Args)]
+pub struct DecisionArgs {
+    /// The request's id.
+    pub id: String,
+    /// Why (kept with the vote).
+    #[arg(long)]
+    pub comment: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `keyway compliance report`.

@@ -63,6 +63,32 @@ pub enum KeywayError {
     /// already reached the backend, its result withheld).
     #[error("{0}")]
     AuditUnavailable(String),
+    /// The caller may use the secret but not do this with it (approve a request outside the approver groups,
+    /// approve their own request).
+    #[error("refused: {0}")]
+    Forbidden(String),
+    /// The change conflicts with the state of what it concerns (a request already decided).
+    #[error("{0}")]
+    Conflict(String),
+    /// The change was not made: the secret's profile gates it, and it waits for approval as a request.
+    #[error(
+        "the {operation} of '{reference}' waits for approval by {quorum} member(s) of {groups} (profile {profile}): \
+         request {request}; an approver runs `keyway approvals approve {request}`"
+    )]
+    PendingApproval {
+        /// The request's id.
+        request: String,
+        /// The profile whose policy gates the change.
+        profile: String,
+        /// `create`, `update`, `delete` or `change-source`.
+        operation: &'static str,
+        /// `MANAGER/NAME`.
+        reference: String,
+        /// The approvals needed.
+        quorum: usize,
+        /// The approver groups, comma-separated.
+        groups: String,
+    },
 }
 
 /// The CLI's exit codes.
@@ -85,6 +111,8 @@ pub mod exit {
     pub const UNSUPPORTED: i32 = 7;
     /// The secret is past its expiry, or not valid yet, and is not served.
     pub const EXPIRED: i32 = 8;
+    /// The change waits for approval (a request was opened; nothing changed yet).
+    pub const PENDING: i32 = 9;
 }
 
 impl KeywayError {
@@ -104,6 +132,9 @@ impl KeywayError {
             Self::OutOfScope(_) => exit::DENIED,
             Self::TooLarge { .. } => exit::INVALID,
             Self::AuditUnavailable(_) | Self::Catalog(_) => exit::BACKEND,
+            Self::Conflict(_) => exit::CONFLICT,
+            Self::Forbidden(_) => exit::DENIED,
+            Self::PendingApproval { .. } => exit::PENDING,
         }
     }
 

@@ -6,16 +6,21 @@
 
 use crate::auth::{credentials_for, token_scopes};
 use crate::clients::ClientRegistry;
-use crate::config::{interpolate, AuditFailureMode, Config, ConfigSource, ManagerConfig, ServeConfig};
+use crate::config::{interpolate, AuditFailureMode, Config, ConfigSource, GatedOperation, ManagerConfig, ServeConfig};
 use crate::error::KeywayError;
 use crate::manager::{Manager, ManagerRules};
 use crate::plugins::PluginRegistry;
 
+mod approvals;
 mod compliance;
+mod profiles;
 mod records;
 mod renew;
+mod source;
 mod store;
+mod sync;
 mod typed;
+pub use approvals::{principal, ApprovalOutcome, ApprovalView, ProposedChange, ProposedUpdate, RevealedValue};
 pub use compliance::Finding;
 use keyway_resolve::{
     AuditRecord, Auditor, CacheScope, CachedSecretInfo, Disclosure, Identity, ManagerOptions, Masker, ResolvedStep,
@@ -26,12 +31,15 @@ use keyway_types::{
     BoxFuture, Capabilities, DeleteMode, ListPage, ListRequest, Operation, ProviderError, Secret, SecretMetadata,
     SecretValue, Timestamp, UpdateRequest, VersionInfo, VersionSelector, WriteOptions,
 };
+use profiles::Via;
+pub use records::actor as actor_text;
 pub use renew::{renewal_identity, RenewOutcome};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 pub use store::{NewStoreKey, RekeyOutcome};
+pub use sync::sync_identity;
 use tokio::sync::OnceCell;
 
 /// keyway, configured: secret managers on sandboxed plugins behind one resolver.
@@ -42,6 +50,7 @@ pub struct Keyway {
     audit_mode: AuditFailureMode,
     serve: ServeConfig,
     profiles: BTreeMap<String, crate::config::ProfileConfig>,
+    sync: sync::SyncState,
 }
 
 /// A step resolved for a caller who sees it masked: every value this call resolved is `******`.
@@ -114,6 +123,7 @@ impl Keyway {
             .iter()
             .map(|(name, manager)| (name.clone(), Slot { config: manager.clone(), manager: OnceCell::new() }))
             .collect();
+        profiles::check_profiles(&config.profiles, &managers)?;
         let records = records::Records::new(&config.catalog, &home)?;
         let shared = Arc::new(Shared { runtime, registry, home, cache_dir, slots, records });
         let auditor = match &config.audit.file {
@@ -143,6 +153,7 @@ impl Keyway {
             audit_mode: config.audit.on_failure,
             serve: config.serve,
             profiles: config.profiles,
+            sync: sync::SyncState::default(),
         })
     }
 
@@ -286,7 +297,9 @@ impl Keyway {
         result
     }
 
-    /// Creates a secret.
+    /// Creates a secret. A secret of a profile is synchronised to its copies after; when the profile's
+    /// approval policy gates creation, nothing is written and [`KeywayError::PendingApproval`] names the
+    /// request.
     pub async fn create(
         &self,
         identity: &Identity,
@@ -295,22 +308,50 @@ impl Keyway {
         value: &SecretValue,
         options: &WriteOptions,
     ) -> Result<SecretMetadata, KeywayError> {
+        self.create_via(identity, manager, name, value, options, Via::Caller).await
+    }
+
+    pub(crate) async fn create_via(
+        &self,
+        identity: &Identity,
+        manager: &str,
+        name: &str,
+        value: &SecretValue,
+        options: &WriteOptions,
+        via: Via,
+    ) -> Result<SecretMetadata, KeywayError> {
         // Access is checked before the manager connects: a refused caller reaches no backend.
         self.shared.slot(manager)?;
         self.check_value_size(manager, value)?;
         // keyway's records open before the backend is touched: a write they could not record is not made.
         self.shared.records.catalog().await?;
         let options = &self.typed_options(manager, value, options).await?;
-        self.check_compliance(
-            identity,
-            manager,
-            name,
-            value,
-            options.secret_type.as_deref(),
-            &options.tags,
-            options.expires_at,
-        )
-        .await?;
+        let bound = self.bound_for_write(identity, manager, name, via).await?;
+        if via != Via::Sync {
+            self.check_compliance(
+                identity,
+                manager,
+                name,
+                value,
+                options.secret_type.as_deref(),
+                &options.tags,
+                options.expires_at,
+            )
+            .await?;
+        }
+        if let Some(policy) = self.gate(bound.as_ref(), GatedOperation::Create, via) {
+            let change = ProposedChange {
+                identity: identity.clone(),
+                options: Some(options.clone()),
+                update: None,
+                mode: None,
+                new_source: None,
+            };
+            let bound = bound.as_ref().ok_or_else(|| KeywayError::Catalog("a gated write lost its profile".into()))?;
+            return Err(self
+                .request_approval(identity, bound, policy, GatedOperation::Create, manager, name, Some(value), change)
+                .await);
+        }
         self.audit_intent(identity, "create", manager, name).await?;
         let perform = || async {
             let target = self.shared.connected(manager).await?;
@@ -333,16 +374,32 @@ impl Keyway {
             .map_err(|error| self.failed(identity, "create", error.into()))?;
         self.record_written(identity, manager, value, &written).await?;
         self.confirm_write_audit().await?;
+        if let Some(bound) = &bound {
+            self.propagate(bound, name).await;
+        }
         Ok(written)
     }
 
-    /// Changes a secret.
+    /// Changes a secret. A secret of a profile is synchronised to its copies after; when the profile's
+    /// approval policy gates updates, nothing is written and [`KeywayError::PendingApproval`] names the
+    /// request.
     pub async fn update(
         &self,
         identity: &Identity,
         manager: &str,
         name: &str,
         request: &UpdateRequest,
+    ) -> Result<SecretMetadata, KeywayError> {
+        self.update_via(identity, manager, name, request, Via::Caller).await
+    }
+
+    pub(crate) async fn update_via(
+        &self,
+        identity: &Identity,
+        manager: &str,
+        name: &str,
+        request: &UpdateRequest,
+        via: Via,
     ) -> Result<SecretMetadata, KeywayError> {
         // Access is checked before the manager connects: a refused caller reaches no backend.
         self.shared.slot(manager)?;
@@ -351,8 +408,23 @@ impl Keyway {
         }
         self.shared.records.catalog().await?;
         let request = &self.typed_request(manager, name, request).await?;
-        if let Some(value) = &request.value {
+        let bound = self.bound_for_write(identity, manager, name, via).await?;
+        if let (Some(value), false) = (&request.value, via == Via::Sync) {
             self.check_update_compliance(identity, manager, name, value, request).await?;
+        }
+        if let Some(policy) = self.gate(bound.as_ref(), GatedOperation::Update, via) {
+            let change = ProposedChange {
+                identity: identity.clone(),
+                options: None,
+                update: Some(ProposedUpdate::of(request)),
+                mode: None,
+                new_source: None,
+            };
+            let bound = bound.as_ref().ok_or_else(|| KeywayError::Catalog("a gated write lost its profile".into()))?;
+            let value = request.value.as_ref();
+            return Err(self
+                .request_approval(identity, bound, policy, GatedOperation::Update, manager, name, value, change)
+                .await);
         }
         self.audit_intent(identity, "update", manager, name).await?;
         let perform = || async {
@@ -373,14 +445,23 @@ impl Keyway {
             .write(identity, manager, name, Operation::Update, perform)
             .await
             .map_err(|error| self.failed(identity, "update", error.into()))?;
+        let mut written = written;
         if let Some(value) = &request.value {
+            if written.secret_type.is_none() {
+                written.secret_type = self.known_type(manager, name).await;
+            }
             self.record_written(identity, manager, value, &written).await?;
         }
         self.confirm_write_audit().await?;
+        if let Some(bound) = &bound {
+            self.propagate(bound, name).await;
+        }
         Ok(written)
     }
 
-    /// Deletes a secret; returns when a recoverable deletion becomes permanent.
+    /// Deletes a secret; returns when a recoverable deletion becomes permanent. A secret of a profile is
+    /// deleted from its copies too; when the profile's approval policy gates deletion, nothing is deleted
+    /// and [`KeywayError::PendingApproval`] names the request.
     pub async fn delete(
         &self,
         identity: &Identity,
@@ -388,8 +469,33 @@ impl Keyway {
         name: &str,
         mode: DeleteMode,
     ) -> Result<Option<Timestamp>, KeywayError> {
+        self.delete_via(identity, manager, name, mode, Via::Caller).await
+    }
+
+    pub(crate) async fn delete_via(
+        &self,
+        identity: &Identity,
+        manager: &str,
+        name: &str,
+        mode: DeleteMode,
+        via: Via,
+    ) -> Result<Option<Timestamp>, KeywayError> {
         // Access is checked before the manager connects: a refused caller reaches no backend.
         self.shared.slot(manager)?;
+        let bound = self.bound_for_write(identity, manager, name, via).await?;
+        if let Some(policy) = self.gate(bound.as_ref(), GatedOperation::Delete, via) {
+            let change = ProposedChange {
+                identity: identity.clone(),
+                options: None,
+                update: None,
+                mode: Some(mode),
+                new_source: None,
+            };
+            let bound = bound.as_ref().ok_or_else(|| KeywayError::Catalog("a gated write lost its profile".into()))?;
+            return Err(self
+                .request_approval(identity, bound, policy, GatedOperation::Delete, manager, name, None, change)
+                .await);
+        }
         self.audit_intent(identity, "delete", manager, name).await?;
         let perform = || async { self.shared.connected(manager).await?.delete(name, mode).await };
         let purge_at = self
@@ -398,13 +504,17 @@ impl Keyway {
             .await
             .map_err(|error| self.failed(identity, "delete", error.into()))?;
         self.confirm_write_audit().await?;
+        if let Some(bound) = &bound {
+            self.propagate(bound, name).await;
+        }
         Ok(purge_at)
     }
 
-    /// Recovers a deleted secret.
+    /// Recovers a deleted secret (and, for a secret of a profile, its copies).
     pub async fn restore(&self, identity: &Identity, manager: &str, name: &str) -> Result<SecretMetadata, KeywayError> {
         // Access is checked before the manager connects: a refused caller reaches no backend.
         self.shared.slot(manager)?;
+        let bound = self.bound_for_write(identity, manager, name, Via::Caller).await?;
         self.audit_intent(identity, "restore", manager, name).await?;
         let perform = || async { self.shared.connected(manager).await?.restore(name).await };
         let restored = self
@@ -413,7 +523,35 @@ impl Keyway {
             .await
             .map_err(|error| self.failed(identity, "restore", error.into()))?;
         self.confirm_write_audit().await?;
+        if let Some(bound) = &bound {
+            self.propagate(bound, name).await;
+        }
         Ok(restored)
+    }
+
+    /// The profile a write of `manager/name` concerns (none for keyway's own copies); a write to a copy is
+    /// refused, naming its source.
+    async fn bound_for_write(
+        &self,
+        identity: &Identity,
+        manager: &str,
+        name: &str,
+        via: Via,
+    ) -> Result<Option<profiles::Bound>, KeywayError> {
+        if via == Via::Sync {
+            return Ok(None);
+        }
+        // A caller who may not use the secret learns nothing of its profile.
+        self.resolver.authorize(identity, manager, Some(name))?;
+        let bound = self.bound(manager, name).await?;
+        if let Some(copy) = bound.as_ref().filter(|bound| bound.is_copy) {
+            return Err(KeywayError::InvalidInput(format!(
+                "'{manager}/{name}' is a synchronised copy of '{}/{name}' (profile {}): write to the source and \
+                 keyway copies it here",
+                copy.source, copy.profile
+            )));
+        }
+        Ok(bound)
     }
 
     /// Lists secrets' metadata; names the identity may not use are left out.
@@ -776,6 +914,8 @@ fn outcome_of(error: &KeywayError) -> &'static str {
         KeywayError::OutOfScope(_) => "out-of-scope",
         KeywayError::TooLarge { .. } => "too-large",
         KeywayError::InvalidInput(_) => "invalid",
+        KeywayError::Forbidden(_) => "denied",
+        KeywayError::Conflict(_) => "conflict",
         _ => "error",
     }
 }

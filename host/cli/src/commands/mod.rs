@@ -1,9 +1,11 @@
 //! Command dispatch: each command group in its own module.
 
+mod approvals;
 mod cache;
 pub(crate) mod exec;
 pub(crate) mod info;
 mod plugin_test;
+mod profiles;
 mod read;
 mod store;
 mod write;
@@ -39,6 +41,11 @@ pub async fn run(cli: Cli) -> Result<i32> {
             Command::Errors(args) => read::errors(&ctx, args).await?,
             Command::Renew(args) => write::renew(&ctx, args).await?,
             Command::Compliance(crate::cli::ComplianceCommand::Report(args)) => read::compliance(&ctx, args).await?,
+            Command::Bind(args) => profiles::bind(&ctx, args).await?,
+            Command::Unbind(args) => profiles::unbind(&ctx, args).await?,
+            Command::ChangeSource(args) => profiles::change_source(&ctx, args).await?,
+            Command::Sync(command) => profiles::sync(&ctx, command).await?,
+            Command::Approvals(command) => approvals::run(&ctx, command).await?,
             Command::Put(args) => write::put(&ctx, args).await?,
             Command::Update(args) => write::update(&ctx, args).await?,
             Command::Delete(args) => write::delete(&ctx, args).await?,

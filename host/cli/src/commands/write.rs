@@ -33,6 +33,7 @@ pub async fn put(ctx: &Ctx, args: PutArgs) -> Result<i32> {
     };
     let meta = ctx.keyway.create(&ctx.identity, manager, name, &value, &options).await?;
     report(&meta, args.json, "stored", manager);
+    super::profiles::print_copies(ctx, manager, name).await;
     Ok(exit::OK)
 }
 
@@ -61,6 +62,7 @@ pub async fn update(ctx: &Ctx, args: UpdateArgs) -> Result<i32> {
     }
     let meta = ctx.keyway.update(&ctx.identity, manager, name, &request).await?;
     report(&meta, args.json, "updated", manager);
+    super::profiles::print_copies(ctx, manager, name).await;
     Ok(exit::OK)
 }
 
@@ -75,6 +77,7 @@ pub async fn delete(ctx: &Ctx, args: DeleteArgs) -> Result<i32> {
         ),
         None => println!("deleted {manager}/{name}"),
     }
+    super::profiles::print_copies(ctx, manager, name).await;
     Ok(exit::OK)
 }
 
@@ -82,6 +85,7 @@ pub async fn restore(ctx: &Ctx, args: RefArgs) -> Result<i32> {
     let (manager, name) = parse_reference(&args.reference)?;
     let meta = ctx.keyway.restore(&ctx.identity, manager, name).await?;
     report(&meta, args.json, "restored", manager);
+    super::profiles::print_copies(ctx, manager, name).await;
     Ok(exit::OK)
 }
 

@@ -14,12 +14,14 @@ pub struct ApiError {
     kind: &'static str,
     message: String,
     retry_after_ms: Option<u64>,
+    /// For a change waiting for approval (202): the request's id.
+    request: Option<String>,
 }
 
 impl ApiError {
     /// An error with an explicit status and kind.
     pub fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Self {
-        Self { status, kind, message: message.into(), retry_after_ms: None }
+        Self { status, kind, message: message.into(), retry_after_ms: None, request: None }
     }
 
     /// What the error says.
@@ -54,7 +56,7 @@ impl ApiError {
             ProviderError::Throttled { retry_after_ms, .. } => *retry_after_ms,
             _ => None,
         };
-        Self { status, kind, message, retry_after_ms }
+        Self { status, kind, message, retry_after_ms, request: None }
     }
 
     fn from_secret(error: &SecretError, message: String) -> Self {
@@ -90,6 +92,12 @@ impl From<KeywayError> for ApiError {
             KeywayError::Resolve(error) => Self::from_secret(error.cause(), message),
             KeywayError::OutOfScope(_) => Self::new(StatusCode::FORBIDDEN, "out-of-scope", message),
             KeywayError::TooLarge { .. } => Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", message),
+            KeywayError::Forbidden(_) => Self::new(StatusCode::FORBIDDEN, "denied", message),
+            KeywayError::Conflict(_) => Self::new(StatusCode::CONFLICT, "conflict", message),
+            KeywayError::PendingApproval { request, .. } => {
+                let request = Some(request.clone());
+                Self { request, ..Self::new(StatusCode::ACCEPTED, "pending-approval", message) }
+            }
             KeywayError::AuditUnavailable(_) => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "audit-unavailable", message)
             }
@@ -110,7 +118,11 @@ impl IntoResponse for ApiError {
         if self.status.is_server_error() {
             tracing::warn!(target: "keyway::serve", kind = self.kind, message = %self.message, "request failed");
         }
-        let body = serde_json::json!({ "error": { "kind": self.kind, "message": self.message } });
+        let body = match &self.request {
+            // Not an error: the change waits for approval as this request.
+            Some(request) => serde_json::json!({ "status": self.kind, "request": request, "message": self.message }),
+            None => serde_json::json!({ "error": { "kind": self.kind, "message": self.message } }),
+        };
         let mut response = (self.status, axum::Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -19,6 +19,7 @@
 //! - `records`: keyway's records: version history and error history.
 //! - `resolve`: placeholder resolution of a step.
 //! - `operator`: health, managers, the cache view and revocation.
+//! - `profiles`: approvals, synchronisation, bindings and changes of source.
 //! - `error`: [`ApiError`](error::ApiError), the JSON error with its HTTP status.
 
 mod body;
@@ -29,6 +30,7 @@ mod extract;
 mod guard;
 mod listen;
 mod operator;
+mod profiles;
 mod records;
 pub use records::{errors_json, history_json};
 mod resolve;
@@ -139,6 +141,7 @@ pub async fn run(keyway: Keyway, args: &ServeArgs) -> Result<i32> {
     let state = Arc::new(State { keyway, clients, door, token_hint, started: Instant::now() });
     let flusher = tokio::spawn(flush_audit(Arc::clone(&state)));
     let renewer = state.keyway.renewal_tick().map(|tick| tokio::spawn(renew_due(Arc::clone(&state), tick)));
+    let profiles_work = tokio::spawn(profiles_due(Arc::clone(&state)));
     println!("keyway serve: listening on {shown}");
     if let Some(path) = state.clients.token_file() {
         println!("keyway serve: clients authenticate with the token in {}", path.display());
@@ -164,6 +167,7 @@ pub async fn run(keyway: Keyway, args: &ServeArgs) -> Result<i32> {
     if let Some(renewer) = renewer {
         renewer.abort();
     }
+    profiles_work.abort();
     state.keyway.settle().await;
     state.keyway.flush();
     tracing::info!(target: "keyway::serve", "stopped");
@@ -268,6 +272,14 @@ fn router(state: Arc<State>) -> Router {
         .route("/v1/errors", get(records::errors))
         .route("/v1/compliance", get(records::compliance))
         .route("/v1/list/{manager}", get(secrets::list))
+        .route("/v1/approvals", get(profiles::list))
+        .route("/v1/approvals/{id}", get(profiles::show))
+        .route("/v1/approvals/{id}/approve", post(profiles::approve))
+        .route("/v1/approvals/{id}/reject", post(profiles::reject))
+        .route("/v1/sync", get(profiles::status))
+        .route("/v1/sync/run", post(profiles::run))
+        .route("/v1/bind/{manager}/{*name}", post(profiles::bind).delete(profiles::unbind))
+        .route("/v1/change-source/{manager}/{*name}", post(profiles::change_source))
         .route("/v1/cache", get(operator::list).delete(operator::clear_all))
         .route("/v1/cache/{manager}", delete(operator::clear_manager))
         .route("/v1/cache/{manager}/{*name}", delete(operator::clear_secret))
@@ -343,6 +355,22 @@ async fn renew_due(state: Arc<State>, tick: Duration) {
     loop {
         ticks.tick().await;
         state.keyway.renew_due().await;
+    }
+}
+
+/// The profiles' scheduler: failed and drifted copies, periodic checks of copies, lapsed and approved
+/// requests.
+async fn profiles_due(state: Arc<State>) {
+    let tick = state.keyway.sync_tick().unwrap_or(Duration::from_secs(5));
+    let mut ticks = tokio::time::interval(tick);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if state.keyway.profile_names().is_empty() {
+            continue;
+        }
+        state.keyway.sync_due().await;
+        state.keyway.approvals_due().await;
     }
 }
 

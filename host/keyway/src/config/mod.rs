@@ -24,7 +24,9 @@ mod serve;
 pub use catalog::CatalogConfig;
 pub use interpolate::interpolate;
 pub use load::{default_home, find_config_file, ConfigSource};
-pub use profiles::{CharacterClass, ComplianceRules, ProfileConfig};
+pub use profiles::{
+    ApprovalPolicy, CharacterClass, ComplianceRules, GatedOperation, ProfileConfig, RepairMode, SyncPolicy,
+};
 pub use renewal::{RenewalRule, RotationHook};
 pub use serve::{ClientConfig, ServeConfig, ServeLimits, TlsConfig};
 

@@ -1,4 +1,5 @@
-//! `profiles:`: secrets bound by name pattern to a profile, and the profile's compliance rules.
+//! `profiles:`: secrets bound by name pattern (or `keyway bind`) to a profile: its source manager and sync
+//! managers, its approval policy and its compliance rules.
 
 use serde::Deserialize;
 use std::time::Duration;
@@ -9,6 +10,9 @@ use std::time::Duration;
 /// profiles:
 ///   production-db:
 ///     secrets: ["aws/prod/db/*"]        # MANAGER/NAME patterns
+///     source: aws                       # where bound secrets are written
+///     sync: {to: [vault]}               # copies kept equal to the source
+///     approval: {groups: [admins], quorum: 2}
 ///     compliance:
 ///       min_length: 24
 ///       character_classes: [lower, upper, digit]
@@ -20,10 +24,117 @@ use std::time::Duration;
 #[serde(deny_unknown_fields)]
 pub struct ProfileConfig {
     /// The secrets bound to it: `MANAGER/NAME` patterns (`*` within a segment, `**` across).
+    #[serde(default)]
     pub secrets: Vec<String>,
+    /// The manager bound secrets are written to; the managers of `sync.to` hold copies of it. Without it the
+    /// profile neither synchronises nor changes sources (patterns' managers are where secrets live).
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Synchronisation of bound secrets from the source to other managers.
+    #[serde(default)]
+    pub sync: Option<SyncPolicy>,
+    /// Which changes need approval, and by whom.
+    #[serde(default)]
+    pub approval: Option<ApprovalPolicy>,
     /// Rules every bound secret must follow.
     #[serde(default)]
     pub compliance: Option<ComplianceRules>,
+}
+
+impl ProfileConfig {
+    /// The managers of the profile: its source, then its sync managers.
+    pub fn managers(&self) -> Vec<&str> {
+        let mut managers: Vec<&str> = self.source.iter().map(String::as_str).collect();
+        for target in self.sync.iter().flat_map(|sync| &sync.to) {
+            if !managers.contains(&target.as_str()) {
+                managers.push(target);
+            }
+        }
+        managers
+    }
+}
+
+/// How bound secrets are copied from their source.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncPolicy {
+    /// The managers that hold copies.
+    pub to: Vec<String>,
+    /// Whether drift (a copy or source changed outside keyway) is repaired by itself (`auto`, the default) or
+    /// only reported until `keyway sync run` (`manual`). Failed copies are always tried again.
+    #[serde(default)]
+    pub repair: RepairMode,
+    /// How often `keyway serve` compares every copy with its source (default 15 minutes).
+    #[serde(default, with = "humantime_serde")]
+    pub check_every: Option<Duration>,
+}
+
+/// Whether drift is repaired by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RepairMode {
+    /// The periodic check repairs what it finds.
+    #[default]
+    Auto,
+    /// Drift is reported; `keyway sync run` repairs it.
+    Manual,
+}
+
+/// An operation an approval policy can gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GatedOperation {
+    /// Creating a bound secret.
+    Create,
+    /// A new value or attributes.
+    Update,
+    /// Deleting it.
+    Delete,
+    /// Changing its source manager.
+    ChangeSource,
+}
+
+impl GatedOperation {
+    /// The name used in requests and audit records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Update => "update",
+            Self::Delete => "delete",
+            Self::ChangeSource => "change-source",
+        }
+    }
+}
+
+/// Which changes of bound secrets need approval, and by whom.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalPolicy {
+    /// The operations that wait for approval (default: all four).
+    #[serde(default = "all_operations")]
+    pub operations: Vec<GatedOperation>,
+    /// The groups whose members approve (a caller in any of them).
+    pub groups: Vec<String>,
+    /// How many distinct approvers it takes (default 1).
+    #[serde(default = "one")]
+    pub quorum: usize,
+    /// Whether requesters may approve their own requests (default: no).
+    #[serde(default)]
+    pub self_approval: bool,
+    /// How long a request waits before it lapses (default 24 hours).
+    #[serde(default, with = "humantime_serde")]
+    pub lifetime: Option<Duration>,
+    /// Whether approvers may see the proposed value (default: no; they see its fingerprint).
+    #[serde(default)]
+    pub reveal: bool,
+}
+
+fn all_operations() -> Vec<GatedOperation> {
+    vec![GatedOperation::Create, GatedOperation::Update, GatedOperation::Delete, GatedOperation::ChangeSource]
+}
+
+fn one() -> usize {
+    1
 }
 
 /// A character class a value must contain.

@@ -156,14 +156,26 @@ pub(crate) fn evaluate(rules: &ComplianceRules, candidate: &Candidate<'_>, now: 
 }
 
 impl Keyway {
-    /// The profiles `manager/name` is bound to, with their rules.
-    fn bound_rules(&self, manager: &str, name: &str) -> Vec<(&str, &ComplianceRules)> {
+    /// The profiles `manager/name` is bound to, with their rules: those whose patterns match it, and the one
+    /// `keyway bind` bound it to.
+    async fn bound_rules(&self, manager: &str, name: &str) -> Vec<(&str, &ComplianceRules)> {
         let reference = format!("{manager}/{name}");
-        self.profiles
+        let mut rules: Vec<(&str, &ComplianceRules)> = self
+            .profiles
             .iter()
             .filter(|(_, profile)| profile.secrets.iter().any(|pattern| NamePattern::new(pattern).matches(&reference)))
             .filter_map(|(profile, config)| config.compliance.as_ref().map(|rules| (profile.as_str(), rules)))
-            .collect()
+            .collect();
+        if let Ok(Some(bound)) = self.bound(manager, name).await {
+            if let Some((profile, config)) = self.profiles.get_key_value(&bound.profile) {
+                if let Some(compliance) = &config.compliance {
+                    if !bound.is_copy && !rules.iter().any(|(name, _)| *name == profile.as_str()) {
+                        rules.push((profile.as_str(), compliance));
+                    }
+                }
+            }
+        }
+        rules
     }
 
     /// Checks a write against the rules of the secret's profiles: blocking rules refuse it (before any
@@ -179,7 +191,7 @@ impl Keyway {
         tags: &Tags,
         expires_at: Option<Timestamp>,
     ) -> Result<(), KeywayError> {
-        let profiles = self.bound_rules(manager, name);
+        let profiles = self.bound_rules(manager, name).await;
         if profiles.is_empty() {
             return Ok(());
         }
@@ -213,7 +225,7 @@ impl Keyway {
         value: &SecretValue,
         request: &keyway_types::UpdateRequest,
     ) -> Result<(), KeywayError> {
-        if self.bound_rules(manager, name).is_empty() {
+        if self.bound_rules(manager, name).await.is_empty() {
             return Ok(());
         }
         let current = match self.shared.connected(manager).await {

@@ -170,7 +170,7 @@ pub(crate) fn millis(duration: std::time::Duration) -> u64 {
 }
 
 /// The caller as recorded in the catalog: `namespace=…, groups=…, client=…`.
-pub(crate) fn actor(identity: &Identity) -> String {
+pub fn actor(identity: &Identity) -> String {
     let mut parts = Vec::new();
     if let Some(namespace) = &identity.namespace {
         parts.push(format!("namespace={namespace}"));
@@ -363,8 +363,14 @@ impl super::Shared {
                 expires_at: metadata.expires_at.and_then(|at| i64::try_from(at).ok()),
                 not_before: metadata.not_before.and_then(|at| i64::try_from(at).ok()),
             };
-            if let Err(err) = catalog.observe(&version).await {
-                tracing::warn!(target: "keyway::catalog", error = %err, "a version read could not be recorded");
+            match catalog.observe(&version).await {
+                Ok(Some(entry)) if entry.origin == keyway_catalog::Origin::Outside => {
+                    shared.note_outside_change(catalog, &manager, &metadata.name).await;
+                }
+                Ok(_) => {}
+                Err(err) => {
+                    tracing::warn!(target: "keyway::catalog", error = %err, "a version read could not be recorded");
+                }
             }
         });
     }

@@ -215,7 +215,7 @@ impl Keyway {
             keep("tested", None).await?;
         }
         let request = UpdateRequest { value: Some(value), ..UpdateRequest::default() };
-        let written = self.update(identity, manager, name, &request).await?;
+        let written = self.update_via(identity, manager, name, &request, super::profiles::Via::Renewal).await?;
         if let Some(catalog) = catalog {
             catalog.clear_pending_renewal(manager, name).await.map_err(|err| KeywayError::Catalog(err.to_string()))?;
         }

@@ -70,7 +70,7 @@ impl Keyway {
     }
 
     /// The type of a secret: keyway's record, else the backend's metadata.
-    async fn known_type(&self, manager: &str, name: &str) -> Option<String> {
+    pub(crate) async fn known_type(&self, manager: &str, name: &str) -> Option<String> {
         if let Ok(Some(catalog)) = self.shared.records.catalog().await {
             if let Ok(Some(entry)) = catalog.secret(manager, name).await {
                 if entry.secret_type.is_some() {
@@ -82,7 +82,7 @@ impl Keyway {
         target.describe(name, &keyway_types::VersionSelector::Latest).await.ok()?.secret_type
     }
 
-    async fn keeps_tags(&self, manager: &str) -> bool {
+    pub(crate) async fn keeps_tags(&self, manager: &str) -> bool {
         self.shared.connected(manager).await.is_ok_and(|target| target.capabilities().tags)
     }
 }

@@ -53,6 +53,9 @@ pub struct AuditRecord {
     pub cache: CacheStatus,
     /// For resolutions: the step path of the (first) string that used the secret (left out when none).
     pub path: Option<String>,
+    /// What else the call concerned, such as `request=ID` for an approval or `profile=NAME` for a binding
+    /// (left out when none). Never a value.
+    pub detail: Option<String>,
 }
 
 impl AuditRecord {
@@ -71,6 +74,7 @@ impl AuditRecord {
             outcome: "ok",
             cache: CacheStatus::Bypassed,
             path: None,
+            detail: None,
         }
     }
 
@@ -84,6 +88,7 @@ impl AuditRecord {
             outcome: self.outcome,
             cache: self.cache,
             path: self.path.as_deref(),
+            detail: self.detail.as_deref(),
         }
     }
 }
@@ -104,6 +109,7 @@ impl Serialize for AuditRecord {
             outcome: fields.outcome,
             cache: fields.cache,
             path: fields.path,
+            detail: fields.detail,
         }
         .serialize(serializer)
     }
@@ -120,6 +126,7 @@ pub(crate) struct RecordFields<'a> {
     pub outcome: &'static str,
     pub cache: CacheStatus,
     pub path: Option<&'a str>,
+    pub detail: Option<&'a str>,
 }
 
 /// Writes audit records. Every record goes to tracing (target `keyway::audit`); with a file, also to that

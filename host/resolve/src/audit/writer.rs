@@ -56,6 +56,7 @@ struct QueuedRecord {
     outcome: &'static str,
     cache: CacheStatus,
     path: Option<Range<usize>>,
+    detail: Option<Range<usize>>,
 }
 
 impl QueuedBatch {
@@ -104,6 +105,7 @@ impl QueuedBatch {
             outcome: fields.outcome,
             cache: fields.cache,
             path: fields.path.map(|path| self.add(path)),
+            detail: fields.detail.map(|detail| self.add(detail)),
         };
         self.records.push(record);
     }
@@ -233,6 +235,8 @@ pub(super) struct JsonLine<'a> {
     pub cache: CacheStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<&'a str>,
 }
 
 fn rfc3339<S: serde::Serializer>(time: &SystemTime, serializer: S) -> Result<S::Ok, S::Error> {
@@ -396,6 +400,10 @@ fn write_batch(out: &mut Vec<u8>, batch: &QueuedBatch) {
             out.extend_from_slice(b",\"path\":");
             string(out, &[batch.text(path)]);
         }
+        if let Some(detail) = &record.detail {
+            out.extend_from_slice(b",\"detail\":");
+            string(out, &[batch.text(detail)]);
+        }
         out.extend_from_slice(b"}\n");
     }
 }
@@ -435,6 +443,7 @@ mod tests {
                 key: Some("pass\u{e9}word".into()),
                 version: Some("v2".into()),
                 path: Some("steps[0][\"a b\"]".into()),
+                detail: Some("request=\"r1\"".into()),
                 cache: CacheStatus::Hit,
                 selector: VersionSelector::Label("AWSPREVIOUS".into()),
                 ..AuditRecord::new(Arc::clone(&identity), "resolve", "aws", "prod/db")

@@ -48,6 +48,7 @@ impl Resolver {
                         outcome: error.kind_name(),
                         cache: CacheStatus::Bypassed,
                         path: None,
+                        detail: None,
                     });
                 }
                 Err(error)

@@ -56,6 +56,7 @@ impl<E: Borrow<Arc<Entry>>> Outcome<E> {
             outcome: self.result.as_ref().err().map_or("ok", |error| error.kind_name()),
             cache: self.status,
             path,
+            detail: None,
         }
     }
 
