@@ -76,7 +76,7 @@ impl TypeFacts {
         put("type", self.secret_type.to_string());
         let texts = [
             ("format", self.format),
-            ("encoding", self.encoding),
+            ("value-encoding", self.encoding),
             ("key-type", self.key_type),
             ("curve", self.curve),
             ("alg", self.alg.as_deref()),

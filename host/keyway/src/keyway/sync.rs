@@ -229,19 +229,30 @@ impl Keyway {
             return Ok(Copied { state: "drift", fingerprint: existing, differed: true });
         }
         let metadata = &secret.metadata;
-        let keeps_tags = self.keeps_tags(target).await;
+        // `keyway-…` tags belong to the backend's plugin (encodings) or to keyway's typing, which the copy's
+        // write derives again; the rest is the user's.
+        let tags: keyway_types::Tags = if self.keeps_tags(target).await {
+            metadata
+                .tags
+                .iter()
+                .filter(|(key, _)| !key.starts_with("keyway-"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        } else {
+            Default::default()
+        };
         if existing.is_some() {
             let request = UpdateRequest {
                 value: Some(secret.value.clone()),
                 description: metadata.description.clone(),
                 expires_at: metadata.expires_at,
-                set_tags: if keeps_tags { metadata.tags.clone() } else { Default::default() },
+                set_tags: tags,
                 ..UpdateRequest::default()
             };
             self.update_via(identity, target, name, &request, Via::Sync).await?;
         } else {
             let options = WriteOptions {
-                tags: if keeps_tags { metadata.tags.clone() } else { Default::default() },
+                tags,
                 description: metadata.description.clone(),
                 expires_at: metadata.expires_at,
                 secret_type: secret_type.map(str::to_owned),

@@ -82,6 +82,18 @@ impl Moto {
         self.child.kill();
     }
 
+    /// Starts the server again on the same port, empty and without signature checks (after [`Moto::stop`]:
+    /// a backend that comes back).
+    #[allow(dead_code)]
+    pub async fn restart(&mut self) {
+        self.child.kill();
+        let mut command = Command::new(venv_bin("moto_server"));
+        command.args(["-H", "127.0.0.1", "-p", &self.port.to_string()]);
+        scrub_aws_environment(&mut command);
+        self.child = ChildGuard::spawn("moto_server", command);
+        wait_for_http("moto_server", &format!("{}/moto-api/", self.endpoint()), Duration::from_secs(60)).await;
+    }
+
     /// Runs `script` with boto3 from the test environment against this server (`MOTO_ENDPOINT`,
     /// signing as the identity when there is one) and parses its JSON output.
     pub fn boto3(&self, script: &str) -> Value {
