@@ -3,7 +3,9 @@
 //! retention, lifecycle state, the catalog key, concurrent writers, and no acknowledged record lost when
 //! the writing process is killed.
 
-use keyway_catalog::{Catalog, CatalogKey, ErrorFilter, Location, NewError, NewVersion, Origin};
+use keyway_catalog::{
+    Catalog, CatalogKey, ErrorFilter, Location, NewApproval, NewError, NewVersion, Origin, SyncUpdate,
+};
 use keyway_integration_tests::harness::TempDir;
 use keyway_integration_tests::postgres::Postgres;
 use keyway_types::SecretValue;
@@ -46,6 +48,118 @@ where
     lifecycle_state_follows_the_latest_version(open(1).await).await;
     concurrent_writers_of_one_secret_lose_nothing(open(1).await).await;
     pending_renewals_are_sealed_and_wiped(open(1).await).await;
+    bindings_and_copies_keep_their_state(open(1).await).await;
+    approvals_are_sealed_claimed_once_and_wiped(open(1).await).await;
+}
+
+async fn bindings_and_copies_keep_their_state(catalog: Catalog) {
+    catalog.bind("prod", "db/pw", "aws", Some("client=ops")).await.expect("bind");
+    catalog.bind("prod", "db/pw", "vault", Some("client=ops")).await.expect("change of source");
+    let bound = catalog.bindings_of("db/pw").await.expect("bindings");
+    assert_eq!(bound.len(), 1, "one binding per profile and name: {bound:?}");
+    assert_eq!((bound[0].source.as_str(), bound[0].bound_by.as_deref()), ("vault", Some("client=ops")));
+    assert_eq!(catalog.bindings("prod").await.expect("bindings").len(), 1);
+    assert!(catalog.unbind("prod", "db/pw").await.expect("unbind"));
+    assert!(!catalog.unbind("prod", "db/pw").await.expect("unbind twice"));
+
+    let copy = |state: &'static str, error: Option<&'static str>, fingerprint: Option<&'static str>| SyncUpdate {
+        profile: "prod",
+        name: "db/pw",
+        target: "vault",
+        source: "aws",
+        state,
+        fingerprint,
+        source_fingerprint: Some("f1"),
+        error,
+        next_attempt_at: error.map(|_| 0),
+    };
+    catalog.set_sync_state(&copy("synced", None, Some("f1"))).await.expect("synced");
+    catalog.set_sync_state(&copy("failed", Some("down"), None)).await.expect("failed");
+    catalog.set_sync_state(&copy("failed", Some("still down"), None)).await.expect("failed again");
+    let rows = catalog.sync_targets_of("prod", "db/pw").await.expect("copies");
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!((row.state.as_str(), row.attempts, row.last_error.as_deref()), ("failed", 2, Some("still down")));
+    assert_eq!(row.fingerprint.as_deref(), Some("f1"), "a failure keeps the last known fingerprint");
+    assert_eq!(catalog.due_sync_targets(1, 10).await.expect("due").len(), 1, "due at its time");
+    assert_eq!(catalog.sync_targets_involving("vault", "db/pw").await.expect("involving").len(), 1);
+    assert_eq!(catalog.sync_targets_involving("aws", "db/pw").await.expect("involving").len(), 1);
+    assert!(catalog.sync_targets_involving("azure", "db/pw").await.expect("involving").is_empty());
+    catalog.set_sync_state(&copy("synced", None, Some("f1"))).await.expect("repaired");
+    let row = &catalog.sync_targets(Some("prod")).await.expect("copies")[0];
+    assert_eq!((row.state.as_str(), row.attempts, row.last_error.as_deref()), ("synced", 0, None));
+    assert!(catalog.due_sync_targets(i64::MAX, 10).await.expect("due").is_empty(), "nothing due when synced");
+    catalog.forget_sync_target("prod", "db/pw", "vault").await.expect("forget");
+    assert!(catalog.sync_targets(None).await.expect("copies").is_empty());
+}
+
+async fn approvals_are_sealed_claimed_once_and_wiped(catalog: Catalog) {
+    let value = SecretValue::text("proposed-secret-2c9e");
+    let fingerprint = catalog.key().fingerprint(None, &value);
+    let far = i64::MAX / 2;
+    let request = |operation: &'static str, expires_at: i64| NewApproval {
+        profile: "prod",
+        manager: "aws",
+        name: "db/pw",
+        operation,
+        requester: "client=alice",
+        change_json: "{}",
+        fingerprint: Some(&fingerprint),
+        expires_at,
+    };
+    let id = catalog.open_approval(&request("update", far), Some(&value)).await.expect("open");
+    let pending = catalog.approval(&id).await.expect("read").expect("exists");
+    assert_eq!((pending.state.as_str(), pending.holds_value), ("pending", true));
+    assert_eq!(pending.fingerprint.as_deref(), Some(fingerprint.0.as_str()));
+    assert_eq!(catalog.approval_value(&pending).await.expect("open").expect("a value"), value);
+    let mut moved = pending.clone();
+    moved.name = "db/other".into();
+    assert!(catalog.approval_value(&moved).await.is_err(), "a sealed value opens only for its own request");
+
+    assert!(catalog.vote(&id, "client=bob", "approve", Some("ok")).await.expect("vote"));
+    assert!(!catalog.vote(&id, "client=bob", "approve", None).await.expect("vote again"), "one vote per approver");
+    assert!(catalog.vote(&id, "client=carol", "approve", None).await.expect("vote"));
+    assert_eq!(catalog.approval(&id).await.expect("read").expect("exists").votes.len(), 2);
+
+    // Many callers claim at once: exactly one gets it.
+    let mut claims = Vec::new();
+    for _ in 0..12 {
+        let (catalog, id) = (catalog.clone(), id.clone());
+        claims.push(tokio::spawn(async move { catalog.claim_approval(&id).await.expect("claim") }));
+    }
+    let mut won = 0;
+    for claim in claims {
+        won += usize::from(claim.await.expect("claimer"));
+    }
+    assert_eq!(won, 1, "exactly one claim");
+    catalog.finish_approval(&id, Some("backend down")).await.expect("failed attempt");
+    let retried = catalog.approval(&id).await.expect("read").expect("exists");
+    assert_eq!((retried.state.as_str(), retried.holds_value), ("approved", true), "kept for another attempt");
+    assert!(catalog.claim_approval(&id).await.expect("claim"), "an approved request is claimed again");
+    catalog.finish_approval(&id, None).await.expect("applied");
+    let applied = catalog.approval(&id).await.expect("read").expect("exists");
+    assert_eq!((applied.state.as_str(), applied.holds_value), ("applied", false), "wiped when applied");
+    assert!(catalog.approval_value(&applied).await.expect("read").is_none());
+    assert!(!catalog.claim_approval(&id).await.expect("claim"), "applied once");
+    assert!(!catalog.reject_approval(&id, None).await.expect("reject"), "only pending requests are rejected");
+
+    let rejected = catalog.open_approval(&request("create", far), Some(&value)).await.expect("open");
+    assert!(catalog.reject_approval(&rejected, Some("wrong")).await.expect("reject"));
+    let rejected = catalog.approval(&rejected).await.expect("read").expect("exists");
+    assert_eq!((rejected.state.as_str(), rejected.holds_value), ("rejected", false));
+    assert!(!catalog.claim_approval(&rejected.id).await.expect("claim"));
+
+    tokio::time::sleep(Duration::from_millis(3)).await; // the latest by time, to the millisecond
+    let lapsed = catalog.open_approval(&request("delete", 1), None).await.expect("open");
+    assert!(!catalog.claim_approval(&lapsed).await.expect("claim"), "a lapsed request is not claimed");
+    let expired = catalog.expire_approvals().await.expect("expire");
+    assert_eq!(expired.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), [lapsed.as_str()]);
+    assert!(catalog.expire_approvals().await.expect("expire").is_empty(), "once");
+    let latest = catalog.latest_approval_of("aws", "db/pw").await.expect("latest").expect("one");
+    assert_eq!(latest.id, lapsed);
+    assert_eq!(catalog.approvals(&["pending"], 10).await.expect("list").len(), 0);
+    assert_eq!(catalog.approvals(&[], 10).await.expect("list").len(), 3);
+    assert_eq!(catalog.approvals(&["applied", "expired"], 10).await.expect("list").len(), 2);
 }
 
 async fn pending_renewals_are_sealed_and_wiped(catalog: Catalog) {

@@ -21,7 +21,7 @@ mod store;
 mod sync;
 mod typed;
 pub use approvals::{principal, ApprovalOutcome, ApprovalView, ProposedChange, ProposedUpdate, RevealedValue};
-pub use compliance::Finding;
+pub use compliance::{compliance_identity, Finding};
 use keyway_resolve::{
     AuditRecord, Auditor, CacheScope, CachedSecretInfo, Disclosure, Identity, ManagerOptions, Masker, ResolvedStep,
     Resolver, SecretSource, SharedSecret, StepPath,

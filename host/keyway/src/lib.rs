@@ -38,9 +38,9 @@ pub use clients::{Client, ClientRegistry};
 pub use config::{Config, ConfigSource, ManagerConfig};
 pub use error::KeywayError;
 pub use keyway::{
-    actor_text, mask_tree, parse_reference, principal, renewal_identity, sync_identity, ApprovalOutcome, ApprovalView,
-    Finding, Keyway, ManagerStatus, MaskedStep, NewStoreKey, ProposedChange, ProposedUpdate, RekeyOutcome,
-    RenewOutcome, RevealedValue,
+    actor_text, compliance_identity, mask_tree, parse_reference, principal, renewal_identity, sync_identity,
+    ApprovalOutcome, ApprovalView, Finding, Keyway, ManagerStatus, MaskedStep, NewStoreKey, ProposedChange,
+    ProposedUpdate, RekeyOutcome, RenewOutcome, RevealedValue,
 };
 pub use keyway_catalog as catalog;
 pub use keyway_resolve::{CacheScope, CachedSecretInfo, Identity, Masker, ResolvedStep, SharedSecret};

@@ -51,11 +51,35 @@ pub async fn get(ctx: &Ctx, args: GetArgs) -> Result<i32> {
 
 pub async fn describe(ctx: &Ctx, args: RefArgs) -> Result<i32> {
     let (manager, name) = parse_reference(&args.reference)?;
-    let meta = ctx.keyway.describe(&ctx.identity, manager, name, &VersionSelector::Latest).await?;
+    let described = ctx.keyway.describe(&ctx.identity, manager, name, &VersionSelector::Latest).await;
+    let request = ctx.keyway.latest_request(&ctx.identity, manager, name).await.ok().flatten();
+    let meta = match (described, &request) {
+        (Ok(meta), _) => meta,
+        (Err(error), Some(request)) if error.exit_code() == exit::NOT_FOUND && request.state == "pending" => {
+            return Err(super::Failure::new(
+                exit::NOT_FOUND,
+                format!("{error}; its {} waits for approval (request {})", request.operation, request.id),
+            )
+            .into());
+        }
+        (Err(error), _) => return Err(error.into()),
+    };
     if args.json {
-        output::json(&output::metadata_json(&meta));
+        let mut json = output::metadata_json(&meta);
+        if let Some(request) = &request {
+            json["approval"] =
+                serde_json::json!({ "request": request.id, "state": request.state, "operation": request.operation });
+        }
+        output::json(&json);
     } else {
         output::metadata_lines(&meta);
+        if let Some(request) = &request {
+            let state = match request.state.as_str() {
+                "pending" => "pending approval".to_owned(),
+                other => other.to_owned(),
+            };
+            println!("{:<12} {state} ({} request {})", "approval", request.operation, request.id);
+        }
     }
     Ok(exit::OK)
 }

@@ -359,7 +359,7 @@ async fn renew_due(state: Arc<State>, tick: Duration) {
 }
 
 /// The profiles' scheduler: failed and drifted copies, periodic checks of copies, lapsed and approved
-/// requests.
+/// requests, periodic compliance reports.
 async fn profiles_due(state: Arc<State>) {
     let tick = state.keyway.sync_tick().unwrap_or(Duration::from_secs(5));
     let mut ticks = tokio::time::interval(tick);
@@ -371,6 +371,7 @@ async fn profiles_due(state: Arc<State>) {
         }
         state.keyway.sync_due().await;
         state.keyway.approvals_due().await;
+        state.keyway.compliance_due().await;
     }
 }
 

@@ -32,5 +32,6 @@ mod serve;
 mod service;
 mod store;
 mod support;
+mod sync;
 mod trace_logs;
 mod typed;

@@ -185,4 +185,8 @@ pub struct ComplianceRules {
     pub jwt_max_lifetime: Option<Duration>,
     /// Rules (by field name) that only record a finding.
     pub advisory: Vec<String>,
+    /// How often `keyway serve` reports on every bound secret, findings going to each secret's error history
+    /// (default 24 hours).
+    #[serde(with = "humantime_serde")]
+    pub check_every: Option<Duration>,
 }

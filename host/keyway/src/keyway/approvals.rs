@@ -17,6 +17,9 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How long after a failed attempt an approved change is applied again by the scheduler.
+const RETRY_APPLY_MS: i64 = 60_000;
+
 /// How long a request waits unless its policy says otherwise.
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
@@ -411,13 +414,34 @@ impl Keyway {
         }
     }
 
+    /// The latest request concerning `manager/name` (pending, or how the last one ended), for a caller allowed
+    /// to use the secret: what `describe` shows beside the metadata. Audited as part of the caller's read.
+    pub async fn latest_request(
+        &self,
+        identity: &Identity,
+        manager: &str,
+        name: &str,
+    ) -> Result<Option<Approval>, KeywayError> {
+        self.resolver.authorize(identity, manager, Some(name))?;
+        if !self.profiles.values().any(|profile| profile.approval.is_some()) {
+            return Ok(None);
+        }
+        self.expire_approvals().await;
+        let catalog = self.catalog_for_profiles().await?;
+        catalog.latest_approval_of(manager, name).await.map_err(|err| KeywayError::Catalog(err.to_string()))
+    }
+
     /// The scheduler's part: lapses requests past their lifetime (audited) and applies approved requests
     /// whose applying failed before.
     pub async fn approvals_due(&self) {
         self.expire_approvals().await;
         let Ok(catalog) = self.catalog_for_profiles().await else { return };
         let Ok(approved) = catalog.approvals(&["approved"], 100).await else { return };
-        for request in approved {
+        let now = now_ms() as i64;
+        // A failed attempt is tried again a minute later, not at every tick.
+        for request in
+            approved.into_iter().filter(|request| request.decided_at.is_none_or(|at| now - at >= RETRY_APPLY_MS))
+        {
             if let Err(error) = self.apply_if_claimed(&request.id).await {
                 tracing::warn!(target: "keyway::approvals", request = request.id.as_str(), error = %error, "an approved change could not be applied; it is tried again");
             }

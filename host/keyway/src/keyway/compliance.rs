@@ -42,6 +42,19 @@ pub(crate) struct Candidate<'a> {
     pub reused: bool,
 }
 
+/// How often `keyway serve` reports on a profile's secrets unless the profile says otherwise.
+const DEFAULT_CHECK_EVERY: Duration = Duration::from_secs(24 * 3600);
+
+/// The identity the periodic compliance report runs as: group `keyway-compliance` (managers with access
+/// rules must allow it to be checked).
+pub fn compliance_identity() -> Identity {
+    Identity {
+        groups: vec!["keyway-compliance".into()],
+        client: Some("keyway-compliance".into()),
+        ..Identity::default()
+    }
+}
+
 /// The most secrets of one manager a report looks at.
 const MAX_SCANNED: usize = 10_000;
 
@@ -290,6 +303,29 @@ impl Keyway {
         };
         if let Err(err) = catalog.record_error(&record).await {
             tracing::warn!(target: "keyway::catalog", error = %err, "a compliance finding could not be recorded");
+        }
+    }
+
+    /// The periodic report, run by `keyway serve`: each profile with compliance rules is reported on every
+    /// `check_every` (first when the service starts), its findings recorded in each secret's error history.
+    pub async fn compliance_due(&self) {
+        for (name, profile) in &self.profiles {
+            let Some(rules) = &profile.compliance else { continue };
+            let every = rules.check_every.unwrap_or(DEFAULT_CHECK_EVERY);
+            if !self.sync.due(&format!("compliance/{name}"), every, true) {
+                continue;
+            }
+            match self.compliance_report(&compliance_identity(), Some(name)).await {
+                Ok(findings) => tracing::info!(
+                    target: "keyway::compliance",
+                    profile = name.as_str(),
+                    findings = findings.len(),
+                    "compliance report"
+                ),
+                Err(error) => {
+                    tracing::warn!(target: "keyway::compliance", profile = name.as_str(), error = %error, "the periodic compliance report failed");
+                }
+            }
         }
     }
 

@@ -44,6 +44,23 @@ pub(crate) struct SyncState {
 }
 
 impl SyncState {
+    /// Whether the periodic job `job` is due (every `every`); marks it run when it is. A job never run is
+    /// due at once when `at_start`, else after `every`.
+    pub(crate) fn due(&self, job: &str, every: Duration, at_start: bool) -> bool {
+        let mut checked = self.checked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match checked.get(job) {
+            Some(last) if last.elapsed() < every => false,
+            None if !at_start => {
+                checked.insert(job.to_owned(), Instant::now());
+                false
+            }
+            _ => {
+                checked.insert(job.to_owned(), Instant::now());
+                true
+            }
+        }
+    }
+
     fn lock_for(&self, profile: &str, name: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self.locks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if locks.len() > 10_000 {
@@ -479,16 +496,7 @@ impl Keyway {
         for (name, profile) in &self.profiles {
             let Some(sync) = &profile.sync else { continue };
             let every = sync.check_every.unwrap_or(DEFAULT_CHECK_EVERY);
-            let due = {
-                let mut checked = self.sync.checked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                let last = checked.entry(name.clone()).or_insert_with(Instant::now);
-                let due = last.elapsed() >= every;
-                if due {
-                    *last = Instant::now();
-                }
-                due
-            };
-            if due {
+            if self.sync.due(&format!("sync/{name}"), every, false) {
                 let repair = if sync.repair == RepairMode::Auto { Repair::Yes } else { Repair::OnlyOwnFailures };
                 if let Err(error) = self.check_profile(None, name, repair).await {
                     tracing::warn!(target: "keyway::sync", profile = name.as_str(), error = %error, "the periodic check failed");
@@ -507,8 +515,8 @@ impl super::Shared {
             let (message, on) = if row.target == manager {
                 (
                     format!(
-                        "the copy in {manager} changed outside keyway and differs from the source {}/{name}; \
-                         `keyway sync run {}` repairs it",
+                        "the copy in {manager} changed outside keyway and differs from the source {}/{name}; it \
+                         is repaired by `keyway serve` when profile {} repairs by itself, else by `keyway sync run`",
                         row.source, row.profile
                     ),
                     row.target.as_str(),
@@ -517,7 +525,7 @@ impl super::Shared {
                 (
                     format!(
                         "the source {manager}/{name} changed outside keyway; its copy in {} is behind until it is \
-                         synchronised (`keyway sync run {}`)",
+                         synchronised (by `keyway serve` when profile {} repairs by itself, else by `keyway sync run`)",
                         row.target, row.profile
                     ),
                     row.target.as_str(),
