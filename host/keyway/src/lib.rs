@@ -15,7 +15,10 @@
 //! # Layout
 //! - [`config`]: the configuration file ([`Config`], [`ManagerConfig`]) and `${env:...}` references.
 //! - [`keyway`](mod@keyway): [`Keyway`], managers by name, the resolver, the capability API; `keyway::store`,
-//!   re-keying the embedded store ([`Keyway::rekey_store`]).
+//!   re-keying the embedded store ([`Keyway::rekey_store`]); secret profiles: `keyway::profiles` (which
+//!   profile a secret belongs to, as source or copy), `keyway::sync` (copies, drift, the scheduler's part),
+//!   `keyway::approvals` (requests, votes, the exactly-once apply), `keyway::source` (changing a source),
+//!   `keyway::compliance` (rules on writes and the periodic report).
 //! - [`manager`]: [`Manager`], a plugin connection with prefix, default tags, read-only and visibility rules.
 //! - [`plugins`]: [`PluginRegistry`], built-in and third-party plugins.
 //! - [`auth`]: the host-side credentials of a manager (`auth: {type: aws|azure}`).

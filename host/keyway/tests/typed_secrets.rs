@@ -47,5 +47,6 @@ async fn the_library_refuses_invalid_typed_values_before_any_backend_call() {
     assert!(err.to_string().contains("type basic-auth"), "{err}");
     let current = keyway.get(&caller, "local", "db", &VersionSelector::Latest).await.expect("get");
     assert_eq!(current.value().expose_text(), Some(r#"{"username":"etl","password":"pw-0001"}"#));
-    assert_eq!(current.metadata().tags.get("keyway-type").map(String::as_str), Some("basic-auth"));
+    assert_eq!(current.metadata().secret_type.as_deref(), Some("basic-auth"));
+    assert_eq!(current.metadata().tags.get("keyway-type"), None, "the type travels as the type, not as a tag");
 }

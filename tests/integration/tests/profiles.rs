@@ -222,3 +222,83 @@ async fn bound_secrets_are_kept_equal_across_real_backends() {
     assert!(rows.iter().all(|row| row.name != "app-token" || (row.source == "aws" && row.target != "aws")), "{rows:?}");
     assert_eq!(state(&rows, "app-token", "local").state, "synced");
 }
+
+/// The README's worked example (`examples/production-db.yaml`), pointed at moto and OpenBao: a deployer's put
+/// waits for two admins, a short password is refused at once, the approved credentials reach Vault, and a
+/// renewal by the 30-day rule is copied there too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worked_example_of_the_readme() {
+    let moto = Moto::start().await;
+    let bao = OpenBao::start();
+    let home = TempDir::new("profiles-example");
+    let path = keyway_integration_tests::harness::workspace_root().join("examples/production-db.yaml");
+    let example = std::fs::read_to_string(&path).expect("the example");
+    let replace = |text: String, from: &str, to: String| {
+        assert!(text.contains(from), "the example has `{from}`");
+        text.replace(from, &to)
+    };
+    let yaml = replace(
+        example,
+        "settings: { region: eu-west-1 }",
+        format!("settings: {{ region: us-east-1, endpoint_override: \"{}\" }}", moto.endpoint()),
+    );
+    let yaml = replace(
+        yaml,
+        "auth: { type: aws }",
+        "auth: { type: aws, access_key_id: test, secret_access_key: test }".into(),
+    );
+    let vault_line =
+        yaml.lines().find(|line| line.contains("https://vault.internal:8200")).expect("the vault line").to_owned();
+    let yaml = replace(
+        yaml,
+        &vault_line,
+        format!("    settings: {{ address: \"{}\", token: \"{}\" }}", bao.address(), bao.root_token()),
+    );
+    let yaml = format!("home: {}\n{yaml}", home.path().display());
+    let config = Config::from_yaml(&yaml).expect("the example parses");
+    let keyway = Keyway::open(config, ConfigSource::BuiltInDefault).await.expect("keyway opens");
+    let as_client = |client: &str, groups: &[&str]| Identity {
+        client: Some(client.into()),
+        groups: groups.iter().map(|g| (*g).to_owned()).collect(),
+        ..Identity::default()
+    };
+    let (deployer, alice, bob) =
+        (as_client("deployer", &[]), as_client("alice", &["admins"]), as_client("bob", &["admins"]));
+
+    let basic = WriteOptions { secret_type: Some("basic-auth".into()), ..WriteOptions::default() };
+    let short = SecretValue::text(r#"{"username":"orders","password":"Sh0rt-pass-12"}"#);
+    let refused = keyway.create(&deployer, "aws", "prod/db/orders", &short, &basic).await.expect_err("too short");
+    assert!(refused.to_string().contains("rule `min_length`"), "refused before any request: {refused}");
+    let good = SecretValue::text(r#"{"username":"orders","password":"Kq7-Vb2n-Xz9p-Lm4t-Rw8c-Hd3s"}"#);
+    let pending = keyway.create(&deployer, "aws", "prod/db/orders", &good, &basic).await.expect_err("waits");
+    let KeywayError::PendingApproval { request, quorum, .. } = pending else { panic!("{pending}") };
+    assert_eq!(quorum, 2);
+    assert_eq!(value_of(&moto, "prod/db/orders"), None, "nothing written before the approvals");
+    let first = keyway.approve(&alice, &request, Some("checked")).await.expect("alice approves");
+    assert!(matches!(first, keyway::ApprovalOutcome::Waiting { approvals: 1, quorum: 2 }), "{first:?}");
+    let second = keyway.approve(&bob, &request, None).await.expect("bob approves");
+    assert!(matches!(second, keyway::ApprovalOutcome::Applied), "{second:?}");
+    let rows = keyway.sync_status(&deployer, Some("production-db")).await.expect("status");
+    assert_eq!(state(&rows, "prod/db/orders", "vault").state, "synced", "{rows:?}");
+    let copied = text(&keyway, &deployer, "vault", "prod/db/orders").await;
+    assert!(copied.contains("Kq7-Vb2n-Xz9p-Lm4t-Rw8c-Hd3s"), "in Vault after the approvals");
+
+    // The 30-day rule, run now: a new 32-character password, in AWS and in Vault, without an approval.
+    keyway.renew(&keyway::renewal_identity(), "aws", "prod/db/orders").await.expect("renewal");
+    let renewed = text(&keyway, &deployer, "aws", "prod/db/orders").await;
+    assert!(!renewed.contains("Kq7-Vb2n"), "a new password");
+    let in_vault: serde_json::Value =
+        serde_json::from_str(&text(&keyway, &deployer, "vault", "prod/db/orders").await).expect("JSON");
+    let in_aws: serde_json::Value = serde_json::from_str(&renewed).expect("JSON");
+    assert_eq!(in_vault, in_aws, "copied to Vault (Vault keeps the fields in its own order)");
+    let rows = keyway.sync_status(&deployer, Some("production-db")).await.expect("status");
+    let copy = state(&rows, "prod/db/orders", "vault");
+    assert_eq!((copy.state.as_str(), &copy.fingerprint), ("synced", &copy.source_fingerprint));
+    // The periodic check finds the copy equal, whatever order Vault keeps its fields in.
+    let checked = keyway.sync_run(&alice, Some("production-db")).await.expect("check");
+    let copy = state(&checked, "prod/db/orders", "vault");
+    assert_eq!((copy.state.as_str(), &copy.fingerprint), ("synced", &copy.source_fingerprint));
+    let filter = keyway::catalog::ErrorFilter { manager: Some("vault".into()), ..Default::default() };
+    let errors = keyway.errors(&alice, &filter).await.expect("errors");
+    assert!(errors.iter().all(|e| e.kind != "drift" && e.operation != "sync"), "no false drift: {errors:?}");
+}

@@ -219,6 +219,8 @@ fn the_cli_proposes_and_a_different_user_approves() {
     let line = put.fails(code::PENDING);
     assert!(line.contains("waits for approval") && line.contains("keyway approvals approve"), "{line}");
     let id = line.split("request ").nth(1).and_then(|rest| rest.split(';').next()).expect("the id").trim().to_owned();
+    let described = sandbox.run(&["describe", "local/prod/api-key"]).fails(code::NOT_FOUND);
+    assert!(described.contains(&format!("its create waits for approval (request {id})")), "{described}");
     let shown = sandbox.run(&["approvals", "show", &id]);
     let text = shown.ok();
     assert!(text.contains("local/prod/api-key") && text.contains("create") && text.contains("0 of 2"), "{text}");

@@ -87,11 +87,58 @@ struct Copied {
     fingerprint: Option<String>,
     /// Whether the copy differed from the source (or was missing).
     differed: bool,
+    /// The copy's fingerprint as found (none when it was missing).
+    before: Option<String>,
 }
 
 impl Copied {
     fn deleted() -> Self {
-        Self { state: "deleted", fingerprint: None, differed: false }
+        Self { state: "deleted", fingerprint: None, differed: false, before: None }
+    }
+}
+
+/// The fingerprint copies are compared by: a JSON object's fields in a canonical order (backends that keep
+/// key/value secrets as fields, such as Vault, give them back in their own order), anything else as it is.
+fn copy_fingerprint(
+    catalog: &keyway_catalog::Catalog,
+    secret_type: Option<&str>,
+    value: &keyway_types::SecretValue,
+) -> keyway_catalog::Fingerprint {
+    let parsed = value.expose_text().and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok());
+    match parsed {
+        Some(mut document @ serde_json::Value::Object(_)) => {
+            sort_fields(&mut document);
+            let canonical = zeroize::Zeroizing::new(document.to_string());
+            wipe(&mut document);
+            catalog.key().fingerprint(secret_type, &keyway_types::SecretValue::text(canonical.as_str()))
+        }
+        _ => catalog.key().fingerprint(secret_type, value),
+    }
+}
+
+/// Orders every object's fields by name, recursively.
+fn sort_fields(document: &mut serde_json::Value) {
+    match document {
+        serde_json::Value::Object(map) => {
+            let mut fields: Vec<(String, serde_json::Value)> = std::mem::take(map).into_iter().collect();
+            fields.sort_by(|a, b| a.0.cmp(&b.0));
+            for (key, mut value) in fields {
+                sort_fields(&mut value);
+                map.insert(key, value);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(sort_fields),
+        _ => {}
+    }
+}
+
+/// Wipes the strings of a parsed secret.
+fn wipe(document: &mut serde_json::Value) {
+    match document {
+        serde_json::Value::String(text) => zeroize::Zeroize::zeroize(text),
+        serde_json::Value::Object(map) => map.values_mut().for_each(wipe),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(wipe),
+        _ => {}
     }
 }
 
@@ -164,7 +211,7 @@ impl Keyway {
             None => catalog.secret(source, name).await.ok().flatten().and_then(|entry| entry.secret_type),
         };
         let source_fingerprint =
-            current.as_ref().map(|secret| catalog.key().fingerprint(secret_type.as_deref(), &secret.value));
+            current.as_ref().map(|secret| copy_fingerprint(catalog, secret_type.as_deref(), &secret.value));
         for target in targets {
             let row = known.get(target);
             let attempts = row.map_or(0, |row| row.attempts);
@@ -179,8 +226,12 @@ impl Keyway {
             };
             match outcome {
                 Ok(copied) => {
-                    // A copy keyway had synchronised differs: someone changed it (or the source) outside keyway.
-                    if copied.differed && !own_failure && row.is_none_or(|row| row.state != "drift") {
+                    // A copy that is no longer what keyway last made it: someone changed it outside keyway. (A copy
+                    // behind a source keyway just wrote is no drift.)
+                    let changed_behind = row.is_some_and(|row| {
+                        row.state == "synced" && row.fingerprint.is_some() && copied.before != row.fingerprint
+                    });
+                    if copied.differed && changed_behind {
                         let message = if copied.state == "drift" {
                             format!(
                                 "the copy in {target} differs from the source {source}/{name} (changed outside \
@@ -235,15 +286,15 @@ impl Keyway {
     ) -> Result<Copied, KeywayError> {
         let catalog = self.catalog_for_profiles().await?;
         let existing = match self.read_for(identity, "sync-read", target, name).await {
-            Ok(copy) => Some(catalog.key().fingerprint(secret_type, &copy.value).0),
+            Ok(copy) => Some(copy_fingerprint(catalog, secret_type, &copy.value).0),
             Err(error) if is_not_found(&error) => None,
             Err(error) => return Err(error),
         };
         if existing.is_some() && existing.as_deref() == wanted {
-            return Ok(Copied { state: "synced", fingerprint: existing, differed: false });
+            return Ok(Copied { state: "synced", fingerprint: existing.clone(), differed: false, before: existing });
         }
         if !may_write {
-            return Ok(Copied { state: "drift", fingerprint: existing, differed: true });
+            return Ok(Copied { state: "drift", fingerprint: existing.clone(), differed: true, before: existing });
         }
         let metadata = &secret.metadata;
         // `keyway-…` tags belong to the backend's plugin (encodings) or to keyway's typing, which the copy's
@@ -286,7 +337,7 @@ impl Keyway {
                 }
             }
         }
-        Ok(Copied { state: "synced", fingerprint: wanted.map(str::to_owned), differed: true })
+        Ok(Copied { state: "synced", fingerprint: wanted.map(str::to_owned), differed: true, before: existing })
     }
 
     async fn delete_copy(&self, identity: &Identity, target: &str, name: &str) -> Result<(), KeywayError> {

@@ -19,6 +19,13 @@ fn check(secret_type: &SecretType, value: &SecretValue) -> Result<TypeFacts, Key
     validate(secret_type, value).map_err(|err| KeywayError::InvalidInput(err.to_string()))
 }
 
+/// The facts a write adds as tags: all but the type, expiry and not-before, which travel as the secret's own
+/// type and expiry (plugins that keep those in tags reserve these names).
+fn fact_tags(facts: &TypeFacts) -> keyway_types::Tags {
+    const CARRIED: [&str; 3] = ["keyway-type", "keyway-expires-at", "keyway-not-before"];
+    facts.tags().into_iter().filter(|(key, _)| !CARRIED.contains(&key.as_str())).collect()
+}
+
 impl Keyway {
     /// The options a create is written with: the value checked against its type (refused before any backend
     /// call when it does not follow the type's rule), a JWT's `exp` as the expiry when none is given, the
@@ -38,7 +45,7 @@ impl Keyway {
             options.expires_at = facts.expires_at;
         }
         if self.keeps_tags(manager).await {
-            for (key, value) in facts.tags() {
+            for (key, value) in fact_tags(&facts) {
                 options.tags.entry(key).or_insert(value);
             }
         }
@@ -62,7 +69,7 @@ impl Keyway {
             request.expires_at = facts.expires_at;
         }
         if self.keeps_tags(manager).await {
-            for (key, value) in facts.tags() {
+            for (key, value) in fact_tags(&facts) {
                 request.set_tags.entry(key).or_insert(value);
             }
         }
