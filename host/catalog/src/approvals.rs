@@ -288,20 +288,23 @@ impl Catalog {
     /// Lapses every undecided request past its lifetime, wiping its value; returns those that lapsed now.
     pub async fn expire_approvals(&self) -> Result<Vec<Approval>, CatalogError> {
         let now = now_ms();
+        // A claim left by a node that died while applying lapses too, once the claim itself has lapsed.
         let query = format!(
-            "SELECT {COLUMNS} FROM approvals WHERE state IN ('pending', 'approved') AND expires_at <= $1 LIMIT 1000"
+            "SELECT {COLUMNS} FROM approvals WHERE expires_at <= $1 AND (state IN ('pending', 'approved') \
+             OR (state = 'applying' AND claimed_at < $2)) LIMIT 1000"
         );
         let due = with_pool!(self, pool => {
-            let rows = sqlx::query(&query).bind(now).fetch_all(pool).await;
+            let rows = sqlx::query(&query).bind(now).bind(now - CLAIM_LAPSES_MS).fetch_all(pool).await;
             rows.and_then(|rows| rows.iter().map(|row| entry(row, holds(row)?)).collect::<Result<Vec<_>, _>>())
         })
         .map_err(|source| self.query_error("read approval requests", source))?;
         let mut lapsed = Vec::new();
         for mut approval in due {
             let update = "UPDATE approvals SET state = 'expired', sealed_value = NULL, decided_at = $2 \
-                          WHERE id = $1 AND state IN ('pending', 'approved')";
+                          WHERE id = $1 AND (state IN ('pending', 'approved') \
+                          OR (state = 'applying' AND claimed_at < $3))";
             let done = with_pool!(self, pool => sqlx::query(update)
-                .bind(&approval.id).bind(now)
+                .bind(&approval.id).bind(now).bind(now - CLAIM_LAPSES_MS)
                 .execute(pool).await.map(|done| done.rows_affected()))
             .map_err(|source| self.query_error("lapse an approval request", source))?;
             if done == 1 {

@@ -123,7 +123,7 @@ impl Keyway {
             .iter()
             .map(|(name, manager)| (name.clone(), Slot { config: manager.clone(), manager: OnceCell::new() }))
             .collect();
-        profiles::check_profiles(&config.profiles, &managers)?;
+        profiles::check_profiles(&config.profiles, &managers, config.catalog.enabled)?;
         let records = records::Records::new(&config.catalog, &home)?;
         let shared = Arc::new(Shared { runtime, registry, home, cache_dir, slots, records });
         let auditor = match &config.audit.file {

@@ -184,10 +184,18 @@ pub(crate) fn matches(profile: &ProfileConfig, manager: &str, name: &str) -> boo
 pub(crate) fn check_profiles(
     profiles: &BTreeMap<String, ProfileConfig>,
     managers: &BTreeMap<String, ManagerConfig>,
+    catalog_enabled: bool,
 ) -> Result<(), KeywayError> {
     let known = || managers.keys().cloned().collect::<Vec<_>>().join(", ");
     for (name, profile) in profiles {
         let wrong = |message: String| Err(KeywayError::Config { message: format!("profiles.{name}: {message}") });
+        if !catalog_enabled && (profile.sync.is_some() || profile.approval.is_some()) {
+            return wrong(
+                "synchronisation and approvals keep their state in keyway's records, which are disabled; set \
+                 catalog.enabled: true"
+                    .into(),
+            );
+        }
         if let Some(source) = &profile.source {
             if !managers.contains_key(source) {
                 return wrong(format!("source '{source}' is not a configured manager ({})", known()));
