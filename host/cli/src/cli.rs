@@ -21,8 +21,21 @@ pub struct Cli {
     /// The flow recorded in audit records.
     #[arg(long, global = true)]
     pub flow: Option<String>,
+    /// How log lines are written to standard error: `text` (default) or `json` (one object per line, for log
+    /// collectors). Which lines: $KEYWAY_LOG (e.g. `info,keyway=debug`).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "KEYWAY_LOG_FORMAT")]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line: time, level, target, message, fields and the spans they happened in.
+    Json,
 }
 
 /// keyway's commands.
