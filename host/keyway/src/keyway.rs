@@ -80,6 +80,7 @@ struct Shared {
     cache_dir: PathBuf,
     slots: BTreeMap<String, Slot>,
     records: records::Records,
+    metrics: crate::metrics::Metrics,
 }
 
 struct Slot {
@@ -125,7 +126,8 @@ impl Keyway {
             .collect();
         profiles::check_profiles(&config.profiles, &managers, config.catalog.enabled)?;
         let records = records::Records::new(&config.catalog, &home)?;
-        let shared = Arc::new(Shared { runtime, registry, home, cache_dir, slots, records });
+        let metrics = crate::metrics::Metrics::default();
+        let shared = Arc::new(Shared { runtime, registry, home, cache_dir, slots, records, metrics });
         let auditor = match &config.audit.file {
             Some(path) => Auditor::to_file(path)
                 .map_err(|err| KeywayError::Config { message: format!("audit file {}: {err}", path.display()) })?,
@@ -231,9 +233,8 @@ impl Keyway {
 
     /// Resolves every placeholder in a flow step's configuration for `identity`.
     pub async fn resolve(&self, identity: &Identity, step: &serde_json::Value) -> Result<ResolvedStep, KeywayError> {
-        let resolved = self
-            .resolver
-            .resolve(identity, step)
+        let span = resolution_span("resolve", identity);
+        let resolved = tracing::Instrument::instrument(self.resolver.resolve(identity, step), span)
             .await
             .map_err(|error| self.failed(identity, "resolve", error.into()))?;
         self.confirm_audit().await?;
@@ -247,7 +248,10 @@ impl Keyway {
         identity: &Identity,
         step: &serde_json::Value,
     ) -> Result<MaskedStep, KeywayError> {
-        let resolved = self.resolver.resolve_with(identity, &StepPath::root(), step, Disclosure::Masked).await?;
+        let span = resolution_span("resolve", identity);
+        let root = StepPath::root();
+        let resolving = self.resolver.resolve_with(identity, &root, step, Disclosure::Masked);
+        let resolved = tracing::Instrument::instrument(resolving, span).await?;
         self.confirm_audit().await?;
         let secrets = resolved.secrets();
         let (mut value, masker) = resolved.into_parts();
@@ -264,9 +268,8 @@ impl Keyway {
         selector: &VersionSelector,
     ) -> Result<Arc<SharedSecret>, KeywayError> {
         self.shared.slot(manager)?;
-        let secret = self
-            .resolver
-            .get(identity, manager, name, selector)
+        let span = resolution_span("get", identity);
+        let secret = tracing::Instrument::instrument(self.resolver.get(identity, manager, name, selector), span)
             .await
             .map_err(|error| self.failed(identity, "get", error.into()))?;
         self.confirm_audit().await?;
@@ -734,6 +737,40 @@ impl Keyway {
         Ok(())
     }
 
+    /// keyway's metrics in the OpenMetrics text format (what `/metrics` serves); `extra` registers a front
+    /// end's own metrics (such as the HTTP service's requests) beside them. Never a secret's name or value.
+    pub fn encode_metrics(
+        &self,
+        extra: impl FnOnce(&mut prometheus_client::registry::Registry),
+    ) -> Result<String, KeywayError> {
+        let snapshot = crate::metrics::Snapshot {
+            cache: self.resolver.cache_counts(),
+            instances: self
+                .shared
+                .slots
+                .iter()
+                .filter_map(|(name, slot)| slot.manager.get().map(|manager| (name, manager)))
+                .map(|(name, manager)| {
+                    let connection = manager.connection();
+                    (name.clone(), connection.busy_instances(), connection.idle_instances())
+                })
+                .collect(),
+            audit: self.resolver.auditor().stats(),
+        };
+        let mut registry = prometheus_client::registry::Registry::default();
+        self.shared.metrics.register(&mut registry, &snapshot);
+        extra(&mut registry);
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &registry)
+            .map_err(|err| KeywayError::InvalidInput(format!("the metrics could not be encoded: {err}")))?;
+        Ok(text)
+    }
+
+    /// The counters of keyway's own work (renewals, synchronisation, approvals).
+    pub(crate) fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.shared.metrics
+    }
+
     /// Flushes audit records to their file.
     pub fn flush(&self) {
         if let Err(err) = self.resolver.auditor().flush() {
@@ -818,7 +855,7 @@ impl Shared {
             read_only: config.read_only,
             visible: config.visible.clone(),
         };
-        Ok(Arc::new(Manager::new(name, connection, rules)))
+        Ok(Arc::new(Manager::new(name, connection, rules).with_metrics(self.metrics.clone())))
     }
 }
 
@@ -904,6 +941,19 @@ impl SecretSource for LazyManager {
 }
 
 /// The audit outcome of a failed call.
+/// The span of one resolution or read for a caller: its namespace, flow and step (never a secret's value).
+fn resolution_span(operation: &'static str, identity: &Identity) -> tracing::Span {
+    tracing::info_span!(
+        target: "keyway::resolve",
+        "resolution",
+        operation,
+        namespace = identity.namespace.as_deref(),
+        flow = identity.flow.as_deref(),
+        step = identity.step.as_deref(),
+        client = identity.client.as_deref(),
+    )
+}
+
 fn outcome_of(error: &KeywayError) -> &'static str {
     match error {
         KeywayError::Secret(error) => error.kind_name(),

@@ -20,6 +20,8 @@
 //!   `keyway::approvals` (requests, votes, the exactly-once apply), `keyway::source` (changing a source),
 //!   `keyway::compliance` (rules on writes and the periodic report).
 //! - [`manager`]: [`Manager`], a plugin connection with prefix, default tags, read-only and visibility rules.
+//! - [`metrics`]: counters of backend calls, the cache, plugin instances, the audit writer, renewals,
+//!   synchronisation and approvals, in the OpenMetrics text format ([`Keyway::encode_metrics`]).
 //! - [`plugins`]: [`PluginRegistry`], built-in and third-party plugins.
 //! - [`auth`]: the host-side credentials of a manager (`auth: {type: aws|azure}`).
 //! - [`clients`]: who may call the front ends: [`ClientRegistry`], each [`Client`]'s credentials and the
@@ -34,6 +36,7 @@ pub mod error;
 #[allow(clippy::module_inception)]
 pub mod keyway;
 pub mod manager;
+pub mod metrics;
 pub mod plugins;
 mod private_file;
 

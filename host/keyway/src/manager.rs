@@ -3,6 +3,7 @@
 //! visibility filter that hides the rest.
 
 use crate::config::VisibilityFilter;
+use crate::metrics::Metrics;
 use keyway_runtime::Connection;
 use keyway_types::{
     BoxFuture, Capabilities, DeleteMode, ListPage, ListRequest, ProviderError, Secret, SecretMetadata, SecretValue,
@@ -28,12 +29,19 @@ pub struct Manager {
     name: String,
     connection: Connection,
     rules: ManagerRules,
+    metrics: Option<Metrics>,
 }
 
 impl Manager {
     /// A manager `name` on `connection` with `rules`.
     pub fn new(name: &str, connection: Connection, rules: ManagerRules) -> Self {
-        Self { name: name.into(), connection, rules }
+        Self { name: name.into(), connection, rules, metrics: None }
+    }
+
+    /// The same manager, counting its backend calls in `metrics`.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// The manager's name.
@@ -106,8 +114,21 @@ impl Manager {
         Ok(())
     }
 
-    fn call<T>(&self, result: Result<T, keyway_runtime::CallError>) -> Result<T, ProviderError> {
-        result.map_err(keyway_runtime::CallError::into_provider_error)
+    /// Runs one backend call in a `backend` span (manager and operation, never a name or value), counting it
+    /// and its error kind in the metrics.
+    async fn call<T>(
+        &self,
+        operation: &'static str,
+        call: impl std::future::Future<Output = Result<T, keyway_runtime::CallError>>,
+    ) -> Result<T, ProviderError> {
+        let span = tracing::info_span!(target: "keyway::backend", "backend", manager = %self.name, operation);
+        let started = std::time::Instant::now();
+        let result = tracing::Instrument::instrument(call, span).await.map_err(keyway_runtime::CallError::into_provider_error);
+        if let Some(metrics) = &self.metrics {
+            let error = result.as_ref().err().map(|error| kind_name(error.kind()));
+            metrics.backend_call(&self.name, operation, started.elapsed().as_secs_f64(), error);
+        }
+        result
     }
 
     /// Fills in the tags a visibility filter needs when the backend's read left them out (AWS's
@@ -131,7 +152,7 @@ impl Manager {
     /// Reads a secret.
     pub async fn get(&self, name: &str, selector: &VersionSelector) -> Result<Secret, ProviderError> {
         let backend = self.backend_name(name)?;
-        let mut secret = self.call(self.connection.get(&backend, selector).await)?;
+        let mut secret = self.call("get", self.connection.get(&backend, selector)).await?;
         self.with_filter_tags(&backend, selector, &mut secret.metadata).await;
         self.visible(name, &secret.metadata)?;
         self.usable(name, &secret.metadata)?;
@@ -145,7 +166,7 @@ impl Manager {
         for name in names {
             self.backend_name(name)?;
         }
-        let results = self.call(self.connection.get_many(&backend).await)?;
+        let results = self.call("get-many", self.connection.get_many(&backend)).await?;
         let mut secrets = Vec::with_capacity(results.len());
         for ((result, name), backend) in results.into_iter().zip(names).zip(&backend) {
             secrets.push(match result {
@@ -165,7 +186,7 @@ impl Manager {
     /// Reads metadata only.
     pub async fn describe(&self, name: &str, selector: &VersionSelector) -> Result<SecretMetadata, ProviderError> {
         let backend = self.backend_name(name)?;
-        let meta = self.call(self.connection.describe(&backend, selector).await)?;
+        let meta = self.call("describe", self.connection.describe(&backend, selector)).await?;
         self.visible(name, &meta)?;
         Ok(self.to_user(meta))
     }
@@ -183,7 +204,7 @@ impl Manager {
         for (key, value) in &self.rules.default_tags {
             options.tags.entry(key.clone()).or_insert_with(|| value.clone());
         }
-        let meta = self.call(self.connection.create(&backend, value, &options).await)?;
+        let meta = self.call("create", self.connection.create(&backend, value, &options)).await?;
         Ok(self.to_user(meta))
     }
 
@@ -191,7 +212,7 @@ impl Manager {
     pub async fn update(&self, name: &str, request: &UpdateRequest) -> Result<SecretMetadata, ProviderError> {
         self.writable()?;
         let backend = self.backend_name(name)?;
-        let meta = self.call(self.connection.update(&backend, request).await)?;
+        let meta = self.call("update", self.connection.update(&backend, request)).await?;
         Ok(self.to_user(meta))
     }
 
@@ -199,14 +220,14 @@ impl Manager {
     pub async fn delete(&self, name: &str, mode: DeleteMode) -> Result<Option<Timestamp>, ProviderError> {
         self.writable()?;
         let backend = self.backend_name(name)?;
-        self.call(self.connection.delete(&backend, mode).await)
+        self.call("delete", self.connection.delete(&backend, mode)).await
     }
 
     /// Recovers a deleted secret.
     pub async fn restore(&self, name: &str) -> Result<SecretMetadata, ProviderError> {
         self.writable()?;
         let backend = self.backend_name(name)?;
-        let meta = self.call(self.connection.restore(&backend).await)?;
+        let meta = self.call("restore", self.connection.restore(&backend)).await?;
         Ok(self.to_user(meta))
     }
 
@@ -214,7 +235,7 @@ impl Manager {
     pub async fn list(&self, request: &ListRequest) -> Result<ListPage, ProviderError> {
         let mut backend = request.clone();
         backend.prefix = Some(format!("{}{}", self.rules.prefix, request.prefix.as_deref().unwrap_or("")));
-        let page = self.call(self.connection.list(&backend).await)?;
+        let page = self.call("list", self.connection.list(&backend)).await?;
         let secrets = page
             .secrets
             .into_iter()
@@ -230,7 +251,7 @@ impl Manager {
         if !self.rules.visible.tags.is_empty() {
             self.describe(name, &VersionSelector::Latest).await?;
         }
-        self.call(self.connection.versions(&backend).await)
+        self.call("versions", self.connection.versions(&backend)).await
     }
 }
 
@@ -269,5 +290,22 @@ impl keyway_resolve::SecretSource for Manager {
 
     fn capabilities(&self) -> Capabilities {
         Manager::capabilities(self)
+    }
+}
+
+/// A contract error kind as metrics label it.
+fn kind_name(kind: keyway_types::ErrorKind) -> &'static str {
+    use keyway_types::ErrorKind;
+    match kind {
+        ErrorKind::NotFound => "not-found",
+        ErrorKind::AlreadyExists => "already-exists",
+        ErrorKind::AccessDenied => "access-denied",
+        ErrorKind::InvalidArgument => "invalid-argument",
+        ErrorKind::Conflict => "conflict",
+        ErrorKind::Throttled => "throttled",
+        ErrorKind::Unavailable => "unavailable",
+        ErrorKind::Unsupported => "unsupported",
+        ErrorKind::Configuration => "configuration",
+        _ => "other",
     }
 }

@@ -45,8 +45,8 @@ mod resolver;
 pub mod source;
 
 pub use access::{AccessPolicy, Denial, Identity};
-pub use audit::{AuditRecord, Auditor};
-pub use cache::{CacheOptions, CacheOverrides, CacheStatus, CachedSecretInfo, EntryState};
+pub use audit::{AuditRecord, AuditStats, Auditor};
+pub use cache::{CacheCounts, CacheOptions, CacheOverrides, CacheStatus, CachedSecretInfo, EntryState};
 pub use error::{Absence, ResolveError, SecretError};
 pub use fields::{KeyError, SharedSecret};
 pub use glob::NamePattern;

@@ -300,6 +300,11 @@ impl Connection {
         self.inner.pool.idle_count()
     }
 
+    /// How many calls are running on instances now.
+    pub fn busy_instances(&self) -> usize {
+        (self.inner.limits.max_instances.max(1) as usize).saturating_sub(self.inner.pool.slots.available_permits())
+    }
+
     /// Reads a secret.
     pub async fn get(&self, name: &str, selector: &VersionSelector) -> Result<Secret, CallError> {
         self.require(Operation::Get)?;

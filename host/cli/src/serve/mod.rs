@@ -19,6 +19,7 @@
 //! - `records`: keyway's records: version history and error history.
 //! - `resolve`: placeholder resolution of a step.
 //! - `operator`: health, managers, the cache view and revocation.
+//! - `metrics`: `/metrics` (keyway's and the service's, OpenMetrics text) and `/v1/ready`.
 //! - `profiles`: approvals, synchronisation, bindings and changes of source.
 //! - `error`: [`ApiError`](error::ApiError), the JSON error with its HTTP status.
 
@@ -29,6 +30,7 @@ mod error;
 mod extract;
 mod guard;
 mod listen;
+mod metrics;
 mod operator;
 mod profiles;
 mod records;
@@ -39,7 +41,7 @@ mod tls;
 
 use crate::cli::ServeArgs;
 use anyhow::{Context, Result};
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, Request, State as StateOf};
 use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -72,6 +74,8 @@ pub struct State {
     pub token_hint: String,
     /// When the service started.
     pub started: Instant,
+    /// The service's request counters.
+    pub http: metrics::HttpMetrics,
 }
 
 /// Runs the service until SIGINT or SIGTERM.
@@ -138,7 +142,8 @@ pub async fn run(keyway: Keyway, args: &ServeArgs) -> Result<i32> {
             (Listener::Unix(listener, path.clone()), format!("unix:{}", path.display()), door)
         }
     };
-    let state = Arc::new(State { keyway, clients, door, token_hint, started: Instant::now() });
+    let state =
+        Arc::new(State { keyway, clients, door, token_hint, started: Instant::now(), http: Default::default() });
     let flusher = tokio::spawn(flush_audit(Arc::clone(&state)));
     let renewer = state.keyway.renewal_tick().map(|tick| tokio::spawn(renew_due(Arc::clone(&state), tick)));
     let profiles_work = tokio::spawn(profiles_due(Arc::clone(&state)));
@@ -283,14 +288,17 @@ fn router(state: Arc<State>) -> Router {
         .route("/v1/cache", get(operator::list).delete(operator::clear_all))
         .route("/v1/cache/{manager}", delete(operator::clear_manager))
         .route("/v1/cache/{manager}/{*name}", delete(operator::clear_secret))
+        .route("/metrics", get(metrics::metrics))
         .route_layer(from_fn_with_state(Arc::clone(&state), caller::authenticate));
     Router::new()
         .route("/v1/health", get(operator::health))
+        .route("/v1/ready", get(metrics::ready))
         .merge(authenticated)
+        .route_layer(from_fn(metrics::note_route))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(from_fn_with_state(Arc::clone(&state), guard::check))
-        .layer(from_fn(log_request))
+        .layer(from_fn_with_state(Arc::clone(&state), log_request))
         .with_state(state)
 }
 
@@ -318,13 +326,16 @@ fn printable_path(path: &str) -> String {
     path.chars().filter(|c| !c.is_control()).take(200).collect()
 }
 
-/// One log line per request: method, path, status, duration and peer (never bodies or query strings).
-async fn log_request(request: Request, next: Next) -> Response {
+/// One log line per request: method, path, status, duration and peer (never bodies or query strings); and the
+/// request counted in the metrics under its route's template (`other` for what no route took).
+async fn log_request(StateOf(state): StateOf<Arc<State>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let path = printable_path(request.uri().path());
     let peer = request.extensions().get::<Peer>().map(|peer| peer.address.clone());
     let response = next.run(request).await.into_response();
+    let route = response.extensions().get::<metrics::RouteName>().map_or("other", |route| route.0.as_str());
+    state.http.observe(route, method.as_str(), response.status().as_u16(), started.elapsed().as_secs_f64());
     tracing::info!(
         target: "keyway::serve",
         %method,

@@ -207,6 +207,9 @@ impl Keyway {
         if let Err(error) = audited {
             return error;
         }
+        if result.is_ok() {
+            self.metrics().approval("requested");
+        }
         match result {
             Ok(id) => KeywayError::PendingApproval {
                 request: id,
@@ -326,6 +329,9 @@ impl Keyway {
         }
         .await;
         self.audit(record, &result).await?;
+        if result.is_ok() {
+            self.metrics().approval("approved");
+        }
         match result? {
             ApprovalOutcome::AppliedElsewhere => self.apply_if_claimed(id).await,
             waiting => Ok(waiting),
@@ -360,6 +366,9 @@ impl Keyway {
         }
         .await;
         self.audit(record, &result).await?;
+        if result.is_ok() {
+            self.metrics().approval("rejected");
+        }
         result
     }
 
@@ -380,6 +389,7 @@ impl Keyway {
         let failure = result.as_ref().err().map(ToString::to_string);
         let finished = catalog.finish_approval(id, failure.as_deref()).await;
         self.audit(record, &result).await?;
+        self.metrics().approval(if result.is_ok() { "applied" } else { "apply-failed" });
         result?;
         finished.map_err(|err| KeywayError::Catalog(err.to_string()))?;
         Ok(ApprovalOutcome::Applied)
@@ -456,6 +466,7 @@ impl Keyway {
             let mut record = AuditRecord::new(Arc::new(identity), "approval-expire", &request.manager, &request.name);
             record.detail = Some(format!("request={}", request.id));
             self.resolver.auditor().record(record);
+            self.metrics().approval("expired");
         }
     }
 

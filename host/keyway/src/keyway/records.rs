@@ -291,6 +291,23 @@ impl Keyway {
         result
     }
 
+    /// Whether keyway's records answer: `None` when they are disabled, else the outcome of opening them (if
+    /// need be) and one query, within two seconds. What `/v1/ready` reports.
+    pub async fn records_ready(&self) -> Option<Result<(), KeywayError>> {
+        self.shared.records.setup.as_ref()?;
+        let check = async {
+            let catalog = self.shared.records.catalog().await?;
+            match catalog {
+                Some(catalog) => catalog.ping().await.map_err(catalog_error),
+                None => Ok(()),
+            }
+        };
+        Some(match tokio::time::timeout(READ_PATH_WAIT, check).await {
+            Ok(result) => result,
+            Err(_) => Err(KeywayError::Catalog("keyway's records did not answer within 2 s".into())),
+        })
+    }
+
     /// Waits until the records being written in the background (versions read, errors) are written: a
     /// short-lived front end (the CLI) calls this before it exits.
     pub async fn settle(&self) {

@@ -56,6 +56,7 @@ impl Keyway {
                 ))
             })?;
         let result = self.renew_by(identity, manager, name, rule).await;
+        self.metrics().renewal(if result.is_ok() { "ok" } else { "failed" });
         if let Err(error) = &result {
             self.record_renewal_failure(identity, manager, name, error).await;
         }

@@ -360,6 +360,13 @@ impl Keyway {
         error: Option<&str>,
         attempts: i64,
     ) {
+        self.metrics().sync_copy(match state {
+            "synced" => "synced",
+            "drift" => "drift",
+            "deleted" => "deleted",
+            "pending" => "pending",
+            _ => "failed",
+        });
         let Ok(catalog) = self.catalog_for_profiles().await else { return };
         let update = SyncUpdate {
             profile,

@@ -129,6 +129,15 @@ pub(crate) struct RecordFields<'a> {
     pub detail: Option<&'a str>,
 }
 
+/// How the audit file's writer keeps up.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AuditStats {
+    /// Calls' records waiting to be written.
+    pub queued: u64,
+    /// Writes or flushes of the file that failed since keyway started.
+    pub failures: u64,
+}
+
 /// Writes audit records. Every record goes to tracing (target `keyway::audit`); with a file, also to that
 /// file, one JSON object per line, written by a background thread so callers do not wait on the disk (unless
 /// it falls a thousand calls behind: then they wait rather than lose records).
@@ -151,6 +160,14 @@ impl Auditor {
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let (file, worker) = writer::spawn(options.open(path)?)?;
         Ok(Self { file: Some(file), worker: Mutex::new(Some(worker)) })
+    }
+
+    /// How the file's writer keeps up (zeros without a file).
+    pub fn stats(&self) -> AuditStats {
+        self.file.as_ref().map_or_else(AuditStats::default, |file| {
+            let (queued, failures) = file.stats();
+            AuditStats { queued, failures }
+        })
     }
 
     /// Records one call.

@@ -133,6 +133,8 @@ pub(super) struct Progress {
     pub handled: u64,
     /// The highest sequence number of a batch whose write or flush failed (0: none).
     pub lost_through: u64,
+    /// How many writes or flushes failed.
+    pub failures: u64,
 }
 
 /// The calling side of the file: the queue to the writer, the pool of emptied batches, and the writer's
@@ -181,6 +183,12 @@ impl FileSink {
             return Err(io::Error::other("the audit file could not be written"));
         }
         Ok(())
+    }
+
+    /// Batches queued but not yet handled by the writer, and how many writes failed so far.
+    pub fn stats(&self) -> (u64, u64) {
+        let progress = *self.progress.borrow();
+        (self.queued.load(Ordering::Acquire).saturating_sub(progress.handled), progress.failures)
     }
 
     /// Waits until the writer has written and flushed everything queued before.
@@ -326,6 +334,7 @@ impl Writer {
                 };
                 if self.cycle_failed || result.is_err() {
                     self.progress.lost_through = self.progress.handled;
+                    self.progress.failures += 1;
                 }
                 self.cycle_failed = false;
                 self.publish.send_replace(self.progress);
@@ -341,6 +350,7 @@ impl Writer {
         self.note(flushed);
         if self.cycle_failed {
             self.progress.lost_through = self.progress.handled;
+            self.progress.failures += 1;
         }
         self.cycle_failed = false;
         if *self.publish.borrow() != self.progress {

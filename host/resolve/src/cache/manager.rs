@@ -1,6 +1,7 @@
 //! One manager's part of the cache: reads with single-flight and stale-if-error, and the judgement of an
 //! entry already in hand (the resolver's fast path). Refresh-ahead is in `refresh`.
 
+use super::{CacheCounters, CacheCounts};
 use super::entry::{retry_delay, CacheKey, Entry, Freshness};
 use super::epochs::ManagerEpochs;
 use super::listing::{CacheStatus, CachedSecretInfo};
@@ -53,6 +54,7 @@ pub(super) struct Inner {
     pub options: CacheOptions,
     pub store: Cache<CacheKey, Arc<Entry>>,
     pub epochs: ManagerEpochs,
+    pub counters: Arc<CacheCounters>,
 }
 
 impl ManagerCache {
@@ -63,14 +65,26 @@ impl ManagerCache {
         capacity: u64,
         epochs: ManagerEpochs,
     ) -> Self {
+        let counters = Arc::new(CacheCounters::default());
+        let evicted = Arc::clone(&counters);
         let store = Cache::builder()
             .max_capacity(capacity)
             .expire_after(EntryExpiry)
             // Whatever the cause (replaced, evicted, expired, invalidated), an entry the cache lets go of is
             // not served from the resolver's fast path either.
-            .eviction_listener(|_: Arc<CacheKey>, entry: Arc<Entry>, _: RemovalCause| entry.retire())
+            .eviction_listener(move |_: Arc<CacheKey>, entry: Arc<Entry>, cause: RemovalCause| {
+                if cause == RemovalCause::Size {
+                    evicted.eviction();
+                }
+                entry.retire();
+            })
             .build();
-        Self { inner: Arc::new(Inner { name: name.to_owned(), source, options, store, epochs }) }
+        Self { inner: Arc::new(Inner { name: name.to_owned(), source, options, store, epochs, counters }) }
+    }
+
+    /// How this cache has served reads so far.
+    pub fn counts(&self) -> CacheCounts {
+        self.inner.counters.counts()
     }
 
     /// Reads a secret through the cache.
@@ -108,6 +122,7 @@ impl ManagerCache {
             Freshness::Stale if entry.backing_off(now) => CacheStatus::Stale,
             Freshness::Stale | Freshness::Expired => return None,
         };
+        self.count(status);
         if entry.is_found() {
             entry.record_hit();
         }
@@ -180,6 +195,7 @@ impl ManagerCache {
                 let error = ProviderError::Other("the cache entry vanished while it was read".into());
                 let vanished = Entry::failed(error, called_at, inner.epochs.current(), &inner.options);
                 vanished.retire();
+                self.count(CacheStatus::Miss);
                 return Fetched { status: CacheStatus::Miss, entry: Arc::new(vanished) };
             }
         };
@@ -194,7 +210,18 @@ impl ManagerCache {
         if status != CacheStatus::Miss && entry.is_found() {
             entry.record_hit();
         }
+        self.count(status);
         Fetched { status, entry }
+    }
+
+    fn count(&self, status: CacheStatus) {
+        let counters = &self.inner.counters;
+        match status {
+            CacheStatus::Hit => counters.hit(),
+            CacheStatus::Miss => counters.miss(),
+            CacheStatus::Stale => counters.stale(),
+            CacheStatus::Bypassed => {}
+        }
     }
 
     /// The entry of a failed read of `key`. When the read found nothing (not found, or a conflict: backends

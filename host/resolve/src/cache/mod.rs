@@ -8,6 +8,7 @@
 //! An entry the cache lets go of is marked retired, so that a holder judging it later with
 //! [`ManagerCache::serve_cached`] (the resolver's fast path) never serves it.
 
+mod counts;
 mod entry;
 mod epochs;
 mod listing;
@@ -15,6 +16,8 @@ mod manager;
 mod options;
 mod refresh;
 
+pub use counts::CacheCounts;
+pub(crate) use counts::CacheCounters;
 pub use listing::{CacheStatus, CachedSecretInfo, EntryState};
 pub use options::{CacheOptions, CacheOverrides};
 
@@ -71,6 +74,14 @@ impl SecretCache {
         for manager in self.managers.values() {
             manager.drop_entries().await;
         }
+    }
+
+    /// How each manager's cache has served reads so far, by manager.
+    pub fn counts(&self) -> Vec<(String, CacheCounts)> {
+        let mut counts: Vec<(String, CacheCounts)> =
+            self.managers.iter().map(|(name, manager)| (name.clone(), manager.counts())).collect();
+        counts.sort_by(|a, b| a.0.cmp(&b.0));
+        counts
     }
 
     /// Every entry that may still be served, sorted by manager, name and selector.

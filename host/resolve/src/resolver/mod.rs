@@ -224,6 +224,11 @@ impl Resolver {
         self.inner.cache.list()
     }
 
+    /// How each manager's cache has served reads so far (hits, misses, stale answers, evictions).
+    pub fn cache_counts(&self) -> Vec<(String, crate::cache::CacheCounts)> {
+        self.inner.cache.counts()
+    }
+
     /// Drops cache entries at once (revocation); their values are zeroized.
     pub async fn clear_cache(&self, scope: CacheScope) -> Result<(), SecretError> {
         let front = &self.inner.front;

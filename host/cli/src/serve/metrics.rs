@@ -1,0 +1,119 @@
+//! `/metrics` (OpenMetrics text, authenticated like every caller) with the service's own request counters and
+//! latency histograms beside keyway's, and `/v1/ready`: configuration loaded and keyway's records reachable,
+//! apart from `/v1/health` (liveness).
+//!
+//! Requests are labelled by the route's template (`/v1/secrets/{manager}/{*name}`), never by a secret's name.
+
+use super::caller::Caller;
+use super::error::ApiResult;
+use super::State;
+use axum::extract::{MatchedPath, Request, State as StateOf};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::{Registry, Unit};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// A request's labels.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: String,
+    method: String,
+    status: u16,
+}
+
+/// A route.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabel {
+    route: String,
+}
+
+fn latency() -> Histogram {
+    // 50 µs to ~1.6 s.
+    Histogram::new(exponential_buckets(0.000_05, 2.0, 16))
+}
+
+/// The service's request metrics.
+#[derive(Debug, Clone)]
+pub struct HttpMetrics {
+    requests: Family<RequestLabels, Counter>,
+    seconds: Family<RouteLabel, Histogram, fn() -> Histogram>,
+}
+
+impl Default for HttpMetrics {
+    fn default() -> Self {
+        Self { requests: Family::default(), seconds: Family::new_with_constructor(latency) }
+    }
+}
+
+/// The route a request matched, handed from the routed layer to the outer one.
+#[derive(Debug, Clone)]
+pub struct RouteName(pub String);
+
+impl HttpMetrics {
+    /// Counts one answered request.
+    pub fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
+        let route = route.to_owned();
+        self.requests.get_or_create(&RequestLabels { route: route.clone(), method: method.to_owned(), status }).inc();
+        self.seconds.get_or_create(&RouteLabel { route }).observe(seconds);
+    }
+
+    fn register(&self, registry: &mut Registry) {
+        let serve = registry.sub_registry_with_prefix("keyway_http");
+        serve.register("requests", "Requests answered, by route template, method and status", self.requests.clone());
+        serve.register_with_unit(
+            "request_duration",
+            "How long requests took to answer, by route template",
+            Unit::Seconds,
+            self.seconds.clone(),
+        );
+    }
+}
+
+/// Notes the route template a request matched (in the routed layer, where it is known) on its answer.
+pub async fn note_route(request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().map(|path| path.as_str().to_owned());
+    let mut response = next.run(request).await;
+    if let Some(route) = route {
+        response.extensions_mut().insert(RouteName(route));
+    }
+    response
+}
+
+/// `GET /metrics`: keyway's and the service's metrics, OpenMetrics text.
+pub async fn metrics(StateOf(state): StateOf<Arc<State>>, _caller: Caller) -> ApiResult<Response> {
+    let text = state.keyway.encode_metrics(|registry| state.http.register(registry))?;
+    let mut response = text.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    Ok(response)
+}
+
+/// `GET /v1/ready`: 200 when the configuration is loaded and keyway's records answer (or are disabled), 503
+/// otherwise. Open to every caller the door admits, like `/v1/health`: it says which part is not ready, never
+/// why (that goes to the log).
+pub async fn ready(StateOf(state): StateOf<Arc<State>>) -> Response {
+    let records = match state.keyway.records_ready().await {
+        None => "disabled",
+        Some(Ok(())) => "ok",
+        Some(Err(error)) => {
+            tracing::warn!(target: "keyway::serve", error = %error, "not ready: keyway's records do not answer");
+            "unreachable"
+        }
+    };
+    let ready = records != "unreachable";
+    let body: Value = json!({
+        "status": if ready { "ready" } else { "not-ready" },
+        "checks": { "configuration": "ok", "records": records },
+    });
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(body)).into_response()
+}
