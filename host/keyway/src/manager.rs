@@ -123,7 +123,8 @@ impl Manager {
     ) -> Result<T, ProviderError> {
         let span = tracing::info_span!(target: "keyway::backend", "backend", manager = %self.name, operation);
         let started = std::time::Instant::now();
-        let result = tracing::Instrument::instrument(call, span).await.map_err(keyway_runtime::CallError::into_provider_error);
+        let result =
+            tracing::Instrument::instrument(call, span).await.map_err(keyway_runtime::CallError::into_provider_error);
         if let Some(metrics) = &self.metrics {
             let error = result.as_ref().err().map(|error| kind_name(error.kind()));
             metrics.backend_call(&self.name, operation, started.elapsed().as_secs_f64(), error);

@@ -125,7 +125,11 @@ impl Metrics {
             self.backend_seconds.clone(),
         );
         keyway.register("renewals", "Renewals, by outcome", self.renewals.clone());
-        keyway.register("sync_copies", "Synchronised copies written or checked, by resulting state", self.sync_copies.clone());
+        keyway.register(
+            "sync_copies",
+            "Synchronised copies written or checked, by resulting state",
+            self.sync_copies.clone(),
+        );
         keyway.register("approvals", "Approval requests and decisions, by event", self.approvals.clone());
         let counter = |pick: fn(&keyway_resolve::CacheCounts) -> u64| {
             let family = Family::<ManagerLabel, Counter>::default();
@@ -137,7 +141,11 @@ impl Metrics {
         keyway.register("cache_hits", "Reads served from the cache", counter(|c| c.hits));
         keyway.register("cache_misses", "Reads that went to the backend", counter(|c| c.misses));
         keyway.register("cache_stale", "Stale entries served while the backend failed", counter(|c| c.stale));
-        keyway.register("cache_evictions", "Entries dropped to keep the cache within its size", counter(|c| c.evictions));
+        keyway.register(
+            "cache_evictions",
+            "Entries dropped to keep the cache within its size",
+            counter(|c| c.evictions),
+        );
         let (busy, idle) = (Family::<ManagerLabel, Gauge>::default(), Family::<ManagerLabel, Gauge>::default());
         for (manager, busy_now, idle_now) in &snapshot.instances {
             busy.get_or_create(&ManagerLabel { manager: manager.clone() }).set(*busy_now as i64);

@@ -6,6 +6,10 @@
 
 use super::caller::Caller;
 use super::error::ApiResult;
+#[allow(unused_imports)]
+use super::openapi::shapes::{
+    CreateBody, ErrorBody, Health, MetadataAnswer, PendingApproval, Readiness, SecretAnswer, UpdateBody,
+};
 use super::State;
 use axum::extract::{MatchedPath, Request, State as StateOf};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -87,6 +91,7 @@ pub async fn note_route(request: Request, next: Next) -> Response {
 }
 
 /// `GET /metrics`: keyway's and the service's metrics, OpenMetrics text.
+#[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "operator", security(("bearer" = [])), responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text"), (status = "4XX", description = "Refused or wrong: see the error kind", body = ErrorBody), (status = "5XX", description = "A backend or keyway's records failed", body = ErrorBody)))]
 pub async fn metrics(StateOf(state): StateOf<Arc<State>>, _caller: Caller) -> ApiResult<Response> {
     let text = state.keyway.encode_metrics(|registry| state.http.register(registry))?;
     let mut response = text.into_response();
@@ -100,6 +105,7 @@ pub async fn metrics(StateOf(state): StateOf<Arc<State>>, _caller: Caller) -> Ap
 /// `GET /v1/ready`: 200 when the configuration is loaded and keyway's records answer (or are disabled), 503
 /// otherwise. Open to every caller the door admits, like `/v1/health`: it says which part is not ready, never
 /// why (that goes to the log).
+#[utoipa::path(get, path = "/v1/ready", operation_id = "ready", tag = "operator", responses((status = 200, description = "Ready", body = Readiness), (status = 503, description = "Not ready", body = Readiness)))]
 pub async fn ready(StateOf(state): StateOf<Arc<State>>) -> Response {
     let records = match state.keyway.records_ready().await {
         None => "disabled",

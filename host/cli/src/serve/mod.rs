@@ -20,6 +20,7 @@
 //! - `resolve`: placeholder resolution of a step.
 //! - `operator`: health, managers, the cache view and revocation.
 //! - `metrics`: `/metrics` (keyway's and the service's, OpenMetrics text) and `/v1/ready`.
+//! - `openapi`: the OpenAPI 3.1 document of these endpoints (`/v1/openapi.json`), from the handlers' annotations.
 //! - `profiles`: approvals, synchronisation, bindings and changes of source.
 //! - `error`: [`ApiError`](error::ApiError), the JSON error with its HTTP status.
 
@@ -31,6 +32,7 @@ mod extract;
 mod guard;
 mod listen;
 mod metrics;
+mod openapi;
 mod operator;
 mod profiles;
 mod records;
@@ -293,6 +295,7 @@ fn router(state: Arc<State>) -> Router {
     Router::new()
         .route("/v1/health", get(operator::health))
         .route("/v1/ready", get(metrics::ready))
+        .route("/v1/openapi.json", get(openapi::openapi))
         .merge(authenticated)
         .route_layer(from_fn(metrics::note_route))
         .fallback(no_route)

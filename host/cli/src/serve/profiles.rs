@@ -5,6 +5,10 @@
 use super::caller::Caller;
 use super::error::{ApiError, ApiResult};
 use super::extract::{wiped_json, QueryPairs, SecretPath};
+#[allow(unused_imports)]
+use super::openapi::shapes::{
+    CreateBody, ErrorBody, Health, MetadataAnswer, PendingApproval, Readiness, SecretAnswer, UpdateBody,
+};
 use super::State;
 use axum::extract::{Path, State as StateOf};
 use axum::http::StatusCode;
@@ -14,6 +18,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 
 /// `GET /v1/approvals?state=`: requests (pending unless `state` says otherwise, `all` for every state).
+#[utoipa::path(get, path = "/v1/approvals", operation_id = "listApprovals", tag = "profiles", security(("bearer" = [])), params(("state" = Option<String>, Query, description = "pending (default), approved, applied, rejected, expired, or all")), responses((status = 200, description = "Approval requests", body = Object), (status = "4XX", description = "Refused or wrong: see the error kind", body = ErrorBody), (status = "5XX", description = "A backend or keyway's records failed", body = ErrorBody)))]
 pub async fn list(StateOf(state): StateOf<Arc<State>>, caller: Caller, query: QueryPairs) -> ApiResult<Json<Value>> {
     query.only(&["state"])?;
     let wanted = match query.get("state") {
@@ -27,6 +32,7 @@ pub async fn list(StateOf(state): StateOf<Arc<State>>, caller: Caller, query: Qu
 
 /// `GET /v1/approvals/{id}?reveal=true`: one request; the proposed value only for an approver whose client
 /// may reveal values, when the profile's policy reveals them to approvers.
+#[utoipa::path(get, path = "/v1/approvals/{id}", operation_id = "showApproval", tag = "profiles", security(("bearer" = [])), params(("id" = String, Path, description = "The request"), ("reveal" = Option<bool>, Query, description = "The proposed value too (approvers, when the policy reveals values)")), responses((status = 200, description = "The request", body = Object), (status = "4XX", description = "Refused or wrong: see the error kind", body = ErrorBody), (status = "5XX", description = "A backend or keyway's records failed", body = ErrorBody)))]
 pub async fn show(
     StateOf(state): StateOf<Arc<State>>,
     caller: Caller,
@@ -53,6 +59,7 @@ pub async fn show(
 }
 
 /// `POST /v1/approvals/{id}/approve?comment=`: a vote; at quorum the change is applied.
+#[utoipa::path(post, path = "/v1/approvals/{id}/approve", operation_id = "approve", tag = "profiles", security(("bearer" = [])), params(("id" = String, Path, description = "The request"), ("comment" = Option<String>, Query, description = "Why")), responses((status = 200, description = "outcome: waiting, applied or applied-elsewhere", body = Object), (status = "4XX", description = "Refused or wrong: see the error kind", body = ErrorBody), (status = "5XX", description = "A backend or keyway's records failed", body = ErrorBody)))]
 pub async fn approve(
     StateOf(state): StateOf<Arc<State>>,
     caller: Caller,
@@ -67,6 +74,7 @@ pub async fn approve(
 }
 
 /// `POST /v1/approvals/{id}/reject?comment=`: the request ends, nothing changes.
+#[utoipa::path(post, path = "/v1/approvals/{id}/reject", operation_id = "reject", tag = "profiles", security(("bearer" = [])), params(("id" = String, Path, description = "The request"), ("comment" = Option<String>, Query, description = "Why")), responses((status = 200, description = "The rejected request", body = Object), (status = "4XX", description = "Refused or wrong: see the error kind", body = ErrorBody), (status = "5XX", description = "A backend or keyway's records failed", body = ErrorBody)))]
 pub async fn reject(
     StateOf(state): StateOf<Arc<State>>,
     caller: Caller,
@@ -79,6 +87,7 @@ pub async fn reject(
 }
 
 /// `GET /v1/sync?profile=`: every copy's state.
+#[utoipa::path(get, path = "/v1/sync", operation_id = "syncStatus", tag = "profiles", security(("bearer" = [])), params(("profile" = Option<String>, Query, description = "One profile")), responses((status = 200, description = "Every synchronised copy's state", body = Object), (status = "4XX", description = "Refused or wrong: see the error kind", body = ErrorBody), (status = "5XX", description = "A backend or keyway's records failed", body = ErrorBody)))]
 pub async fn status(StateOf(state): StateOf<Arc<State>>, caller: Caller, query: QueryPairs) -> ApiResult<Json<Value>> {
     query.only(&["profile"])?;
     let rows = state.keyway.sync_status(&caller.identity, query.get("profile")).await?;
@@ -86,6 +95,7 @@ pub async fn status(StateOf(state): StateOf<Arc<State>>, caller: Caller, query: 
 }
 
 /// `POST /v1/sync/run?profile=`: compare every copy with its source and repair what differs.
+#[utoipa::path(post, path = "/v1/sync/run", operation_id = "syncRun", tag = "profiles", security(("bearer" = [])), params(("profile" = Option<String>, Query, description = "One profile")), responses((status = 200, description = "Every copy compared with its source and repaired", body = Object), (status = "4XX", description = "Refused or wrong: see the error kind", body = ErrorBody), (status = "5XX", description = "A backend or keyway's records failed", body = ErrorBody)))]
 pub async fn run(StateOf(state): StateOf<Arc<State>>, caller: Caller, query: QueryPairs) -> ApiResult<Json<Value>> {
     query.only(&["profile"])?;
     let rows = state.keyway.sync_run(&caller.identity, query.get("profile")).await?;
@@ -93,6 +103,7 @@ pub async fn run(StateOf(state): StateOf<Arc<State>>, caller: Caller, query: Que
 }
 
 /// `POST /v1/bind/{manager}/{name}?profile=`: bind the secret to a profile.
+#[utoipa::path(post, path = "/v1/bind/{manager}/{name}", operation_id = "bind", tag = "profiles", security(("bearer" = [])), params(("manager" = String, Path, description = "The manager"), ("name" = String, Path, description = "The secret's name (may contain /)"), ("profile" = String, Query, description = "The profile")), responses((status = 200, description = "Bound; its copies", body = Object), (status = "4XX", description = "Refused or wrong: see the error kind", body = ErrorBody), (status = "5XX", description = "A backend or keyway's records failed", body = ErrorBody)))]
 pub async fn bind(
     StateOf(state): StateOf<Arc<State>>,
     caller: Caller,
@@ -107,12 +118,14 @@ pub async fn bind(
 }
 
 /// `DELETE /v1/bind/{manager}/{name}`: remove a binding made by bind.
+#[utoipa::path(delete, path = "/v1/bind/{manager}/{name}", operation_id = "unbind", tag = "profiles", security(("bearer" = [])), params(("manager" = String, Path, description = "The manager"), ("name" = String, Path, description = "The secret's name (may contain /)")), responses((status = 200, description = "Unbound", body = Object), (status = "4XX", description = "Refused or wrong: see the error kind", body = ErrorBody), (status = "5XX", description = "A backend or keyway's records failed", body = ErrorBody)))]
 pub async fn unbind(StateOf(state): StateOf<Arc<State>>, caller: Caller, path: SecretPath) -> ApiResult<Json<Value>> {
     let profile = state.keyway.unbind(&caller.identity, &path.manager, &path.name).await?;
     Ok(Json(json!({ "manager": path.manager, "name": path.name, "unbound_from": profile })))
 }
 
 /// `POST /v1/change-source/{manager}/{name}?to=MANAGER`: make another manager the source.
+#[utoipa::path(post, path = "/v1/change-source/{manager}/{name}", operation_id = "changeSource", tag = "profiles", security(("bearer" = [])), params(("manager" = String, Path, description = "The manager"), ("name" = String, Path, description = "The secret's name (may contain /)"), ("to" = String, Query, description = "The new source manager")), responses((status = 200, description = "The new source and its copies", body = Object), (status = 202, description = "Waits for approval", body = PendingApproval), (status = "4XX", description = "Refused or wrong: see the error kind", body = ErrorBody), (status = "5XX", description = "A backend or keyway's records failed", body = ErrorBody)))]
 pub async fn change_source(
     StateOf(state): StateOf<Arc<State>>,
     caller: Caller,

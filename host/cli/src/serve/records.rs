@@ -4,6 +4,10 @@
 use super::caller::Caller;
 use super::error::{ApiError, ApiResult};
 use super::extract::{QueryPairs, SecretPath};
+#[allow(unused_imports)]
+use super::openapi::shapes::{
+    CreateBody, ErrorBody, Health, MetadataAnswer, PendingApproval, Readiness, SecretAnswer, UpdateBody,
+};
 use super::State;
 use crate::output::time_ms;
 use axum::extract::State as StateOf;
@@ -13,6 +17,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 
 /// `GET /v1/history/...`: the secret's recorded versions, newest first.
+#[utoipa::path(get, path = "/v1/history/{manager}/{name}", operation_id = "versionHistory", tag = "records", security(("bearer" = [])), params(("manager" = String, Path, description = "The manager"), ("name" = String, Path, description = "The secret's name (may contain /)")), responses((status = 200, description = "keyway's records of the secret's versions: number, version id, keyed fingerprint, type, origin, actor", body = Object), (status = "4XX", description = "Refused or wrong: see the error kind", body = ErrorBody), (status = "5XX", description = "A backend or keyway's records failed", body = ErrorBody)))]
 pub async fn history(
     StateOf(state): StateOf<Arc<State>>,
     Caller { identity, .. }: Caller,
@@ -23,6 +28,7 @@ pub async fn history(
 }
 
 /// `GET /v1/errors?manager=&name=&limit=`: recorded errors, newest first.
+#[utoipa::path(get, path = "/v1/errors", operation_id = "listErrors", tag = "records", security(("bearer" = [])), params(("manager" = Option<String>, Query, description = "One manager"), ("name" = Option<String>, Query, description = "One secret"), ("limit" = Option<u32>, Query, description = "The most errors")), responses((status = 200, description = "Recorded errors, newest first", body = Object), (status = "4XX", description = "Refused or wrong: see the error kind", body = ErrorBody), (status = "5XX", description = "A backend or keyway's records failed", body = ErrorBody)))]
 pub async fn errors(
     StateOf(state): StateOf<Arc<State>>,
     Caller { identity, .. }: Caller,
@@ -44,6 +50,7 @@ pub async fn errors(
 }
 
 /// `GET /v1/compliance?profile=`: every finding of the bound secrets the caller may use (never a value).
+#[utoipa::path(get, path = "/v1/compliance", operation_id = "complianceReport", tag = "records", security(("bearer" = [])), params(("profile" = Option<String>, Query, description = "One profile")), responses((status = 200, description = "Compliance findings (never values)", body = Object), (status = "4XX", description = "Refused or wrong: see the error kind", body = ErrorBody), (status = "5XX", description = "A backend or keyway's records failed", body = ErrorBody)))]
 pub async fn compliance(
     StateOf(state): StateOf<Arc<State>>,
     Caller { identity, .. }: Caller,

@@ -4,6 +4,10 @@
 use super::caller::Caller;
 use super::error::{ApiError, ApiResult};
 use super::extract::{wiped_json, JsonBody, QueryPairs};
+#[allow(unused_imports)]
+use super::openapi::shapes::{
+    CreateBody, ErrorBody, Health, MetadataAnswer, PendingApproval, Readiness, SecretAnswer, UpdateBody,
+};
 use super::State;
 use axum::extract::State as StateOf;
 use axum::http::{HeaderValue, StatusCode};
@@ -16,6 +20,7 @@ pub const SECRETS_HEADER: &str = "x-keyway-secrets";
 
 /// Resolves the step. The body is the step itself, or `{"step": STEP, "reveal": BOOL}`; `?reveal=true` works
 /// for both. The answer is the resolved step, with every value this call resolved masked unless revealed.
+#[utoipa::path(post, path = "/v1/resolve", operation_id = "resolveStep", tag = "resolve", security(("bearer" = [])), params(("reveal" = Option<bool>, Query, description = "Answer with values (when the client may reveal)")), request_body(content = Object, description = "The step, or {\"step\": STEP, \"reveal\": true}"), responses((status = 200, description = "The step resolved; masked unless revealed", body = Object), (status = "4XX", description = "Refused or wrong: see the error kind", body = ErrorBody), (status = "5XX", description = "A backend or keyway's records failed", body = ErrorBody)))]
 pub async fn resolve(
     StateOf(state): StateOf<Arc<State>>,
     caller: Caller,

@@ -5,6 +5,10 @@ use super::body;
 use super::caller::Caller;
 use super::error::{ApiError, ApiResult};
 use super::extract::{wiped_json, JsonBody, ManagerPath, QueryPairs, SecretPath};
+#[allow(unused_imports)]
+use super::openapi::shapes::{
+    CreateBody, ErrorBody, Health, MetadataAnswer, PendingApproval, Readiness, SecretAnswer, UpdateBody,
+};
 use super::State;
 use crate::output::{metadata_json, time, versions_json};
 use axum::extract::State as StateOf;
@@ -24,6 +28,7 @@ const MAX_LIST_ITEMS: usize = 10_000;
 const MAX_LIST_PAGES: usize = 1_000;
 
 /// `GET`: the value (base64 when binary) and the full metadata; `?key=` reads one field of a JSON secret.
+#[utoipa::path(get, path = "/v1/secrets/{manager}/{name}", operation_id = "getSecret", tag = "secrets", security(("bearer" = [])), params(("manager" = String, Path, description = "The manager"), ("name" = String, Path, description = "The secret's name (may contain /)"), ("version" = Option<String>, Query, description = "A version id"), ("label" = Option<String>, Query, description = "A version label"), ("key" = Option<String>, Query, description = "A field of a JSON key/value secret")), responses((status = 200, description = "The value and metadata", body = SecretAnswer), (status = 410, description = "Past its expiry", body = ErrorBody), (status = "4XX", description = "Refused or wrong: see the error kind", body = ErrorBody), (status = "5XX", description = "A backend or keyway's records failed", body = ErrorBody)))]
 pub async fn get(
     StateOf(state): StateOf<Arc<State>>,
     Caller { identity, .. }: Caller,
@@ -65,6 +70,7 @@ pub async fn get(
 }
 
 /// `PUT`: creates the secret (or a new version with `"overwrite": true`).
+#[utoipa::path(put, path = "/v1/secrets/{manager}/{name}", operation_id = "createSecret", tag = "secrets", security(("bearer" = [])), params(("manager" = String, Path, description = "The manager"), ("name" = String, Path, description = "The secret's name (may contain /)")), request_body = CreateBody, responses((status = 201, description = "Created", body = MetadataAnswer), (status = 202, description = "Waits for approval", body = PendingApproval), (status = "4XX", description = "Refused or wrong: see the error kind", body = ErrorBody), (status = "5XX", description = "A backend or keyway's records failed", body = ErrorBody)))]
 pub async fn create(
     StateOf(state): StateOf<Arc<State>>,
     Caller { identity, .. }: Caller,
@@ -77,6 +83,7 @@ pub async fn create(
 }
 
 /// `PATCH`: a new value (a new version) and/or attributes.
+#[utoipa::path(patch, path = "/v1/secrets/{manager}/{name}", operation_id = "updateSecret", tag = "secrets", security(("bearer" = [])), params(("manager" = String, Path, description = "The manager"), ("name" = String, Path, description = "The secret's name (may contain /)")), request_body = UpdateBody, responses((status = 200, description = "Changed", body = MetadataAnswer), (status = 202, description = "Waits for approval", body = PendingApproval), (status = "4XX", description = "Refused or wrong: see the error kind", body = ErrorBody), (status = "5XX", description = "A backend or keyway's records failed", body = ErrorBody)))]
 pub async fn update(
     StateOf(state): StateOf<Arc<State>>,
     Caller { identity, .. }: Caller,
@@ -89,6 +96,7 @@ pub async fn update(
 }
 
 /// `DELETE`: recoverable (`?recovery_days=N`, or the backend's default window) or at once (`?force=true`).
+#[utoipa::path(delete, path = "/v1/secrets/{manager}/{name}", operation_id = "deleteSecret", tag = "secrets", security(("bearer" = [])), params(("manager" = String, Path, description = "The manager"), ("name" = String, Path, description = "The secret's name (may contain /)"), ("recovery_days" = Option<u32>, Query, description = "Days it stays recoverable"), ("force" = Option<bool>, Query, description = "Delete at once, every version")), responses((status = 200, description = "Deleted; when it is purged", body = Object), (status = 202, description = "Waits for approval", body = PendingApproval), (status = "4XX", description = "Refused or wrong: see the error kind", body = ErrorBody), (status = "5XX", description = "A backend or keyway's records failed", body = ErrorBody)))]
 pub async fn delete(
     StateOf(state): StateOf<Arc<State>>,
     Caller { identity, .. }: Caller,
@@ -119,6 +127,7 @@ pub async fn delete(
 }
 
 /// `POST /v1/restore/...`: recovers a deleted secret.
+#[utoipa::path(post, path = "/v1/restore/{manager}/{name}", operation_id = "restoreSecret", tag = "secrets", security(("bearer" = [])), params(("manager" = String, Path, description = "The manager"), ("name" = String, Path, description = "The secret's name (may contain /)")), responses((status = 200, description = "Restored", body = MetadataAnswer), (status = "4XX", description = "Refused or wrong: see the error kind", body = ErrorBody), (status = "5XX", description = "A backend or keyway's records failed", body = ErrorBody)))]
 pub async fn restore(
     StateOf(state): StateOf<Arc<State>>,
     Caller { identity, .. }: Caller,
@@ -129,6 +138,7 @@ pub async fn restore(
 }
 
 /// `GET /v1/versions/...`: the secret's versions, newest as the backend orders them.
+#[utoipa::path(get, path = "/v1/versions/{manager}/{name}", operation_id = "listVersions", tag = "secrets", security(("bearer" = [])), params(("manager" = String, Path, description = "The manager"), ("name" = String, Path, description = "The secret's name (may contain /)")), responses((status = 200, description = "The secret's versions", body = Object), (status = "4XX", description = "Refused or wrong: see the error kind", body = ErrorBody), (status = "5XX", description = "A backend or keyway's records failed", body = ErrorBody)))]
 pub async fn versions(
     StateOf(state): StateOf<Arc<State>>,
     Caller { identity, .. }: Caller,
@@ -140,6 +150,7 @@ pub async fn versions(
 
 /// `GET /v1/list/{manager}`: metadata of the secrets the caller may use. `prefix`, `tag=K=V` (repeatable),
 /// `include_deleted`; every page by default, or one page with `page_size`/`page_token`.
+#[utoipa::path(get, path = "/v1/list/{manager}", operation_id = "listSecrets", tag = "secrets", security(("bearer" = [])), params(("manager" = String, Path, description = "The manager"), ("prefix" = Option<String>, Query, description = "Names starting with this"), ("tag" = Option<String>, Query, description = "K=V, repeatable"), ("include_deleted" = Option<bool>, Query, description = "Also recoverably deleted secrets"), ("page_size" = Option<u32>, Query, description = "One page of this size"), ("page_token" = Option<String>, Query, description = "The next page")), responses((status = 200, description = "Metadata of the secrets the caller may use", body = Object), (status = "4XX", description = "Refused or wrong: see the error kind", body = ErrorBody), (status = "5XX", description = "A backend or keyway's records failed", body = ErrorBody)))]
 pub async fn list(
     StateOf(state): StateOf<Arc<State>>,
     Caller { identity, .. }: Caller,

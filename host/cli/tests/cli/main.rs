@@ -25,6 +25,7 @@ mod exec;
 mod first_flow;
 mod hostile_plugin;
 mod managers;
+mod openapi;
 mod operability;
 mod plugin_test;
 mod records;

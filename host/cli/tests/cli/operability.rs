@@ -95,9 +95,9 @@ async fn json_logs_carry_the_resolution_span() {
         .collect();
     assert!(lines.iter().any(|line| line["target"] == "keyway::serve"), "request lines: {log}");
     let in_resolution = lines.iter().find(|line| {
-        line["spans"].as_array().is_some_and(|spans| {
-            spans.iter().any(|span| span["name"] == "resolution" && span["flow"] == "nightly")
-        })
+        line["spans"]
+            .as_array()
+            .is_some_and(|spans| spans.iter().any(|span| span["name"] == "resolution" && span["flow"] == "nightly"))
     });
     assert!(in_resolution.is_some(), "an event inside the resolution span: {log}");
     assert!(!log.contains(VALUE), "no value in the log");
