@@ -3,9 +3,13 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+/// What `keyway --version` prints after the name: the crate's version and the plugin contract this build
+/// serves (read from `wit/` by the build script).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (plugin contract ", env!("KEYWAY_CONTRACT"), ")");
+
 /// keyway: secrets for workflow engines, from any secret manager, through sandboxed plugins.
 #[derive(Debug, Parser)]
-#[command(name = "keyway", version, about, long_about = None)]
+#[command(name = "keyway", version = VERSION, about, long_about = None)]
 #[command(after_help = "Without a configuration file, keyway uses one manager named `local`: an encrypted store in \
 $KEYWAY_HOME (default: the user's data folder). Example:\n  keyway put local/db/password 's3cr3t'\n  keyway get local/db/password")]
 pub struct Cli {
@@ -41,9 +45,10 @@ pub enum LogFormat {
 /// keyway's commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Print a secret's value (raw, so `$(keyway get ...)` works).
+    /// Print a secret's value (raw, so `$(keyway get ...)` works). MANAGER/NAME/KEY reads as in a placeholder:
+    /// when no secret has the full name, KEY is a key of the JSON secret MANAGER/NAME.
     #[command(
-        after_help = "Examples:\n  keyway get local/db/password\n  keyway get aws/prod/db --key password\n  keyway get aws/prod/db --label AWSPREVIOUS\n  keyway get local/cert --json   # value (base64 if binary) and metadata"
+        after_help = "Examples:\n  keyway get local/db/password\n  keyway get aws/prod/db --key password\n  keyway get vault/app/db/password   # key `password` of JSON secret app/db, unless app/db/password exists\n  keyway get aws/prod/db --label AWSPREVIOUS\n  keyway get local/cert --json   # value (base64 if binary) and metadata"
     )]
     Get(GetArgs),
     /// Print a secret's metadata, never its value.
@@ -84,7 +89,10 @@ pub enum Command {
     )]
     Renew(RefArgs),
     /// Compliance of the secrets bound to profiles: `keyway compliance report [PROFILE]`.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  keyway compliance report production-db\nRules: profiles.NAME.compliance in the configuration (the README, section \"Secret profiles\")."
+    )]
     Compliance(ComplianceCommand),
     /// Bind a secret to a profile (its manager becomes the secret's source when the profile synchronises).
     #[command(
@@ -99,17 +107,33 @@ pub enum Command {
     #[command(after_help = "Example:\n  keyway change-source aws/prod/db/password vault")]
     ChangeSource(ChangeSourceArgs),
     /// Synchronisation of profiles' secrets to their sync managers: `keyway sync status|run [PROFILE]`.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Examples:\n  keyway sync status\n  keyway sync run production-db")]
     Sync(SyncCommand),
     /// Changes waiting for approval: `keyway approvals list|show|approve|reject`.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  keyway approvals list\n  keyway --group admins approvals approve 3f9a0c"
+    )]
     Approvals(ApprovalsCommand),
     /// Show what went wrong with secrets (failed reads, backend errors, renewals), newest first.
     #[command(after_help = "Examples:\n  keyway errors\n  keyway errors aws\n  keyway errors aws/prod/db --json")]
     Errors(ErrorsArgs),
-    /// List the configured managers.
-    #[command(after_help = "Example:\n  keyway managers --json")]
+    /// List the configured managers: plugin, prefix, access, capabilities, and whether the plugin opened
+    /// with its settings. No backend is called, so a backend that is down still shows `ok` here: `keyway
+    /// check` tests reachability and credentials.
+    #[command(after_help = "Examples:\n  keyway managers --json\n  keyway check   # each backend asked for real")]
     Managers(FormatArgs),
+    /// Test managers for real: each backend asked one cheap question with keyway's credentials (a list of at
+    /// most one secret, or a describe), capabilities, secrets read on request, and secrets keyway's records
+    /// say expire soon (warnings).
+    #[command(
+        after_help = "Examples:\n  keyway check\n  keyway check vault aws --read vault/app/db --expiring-within 14d\n  \
+keyway check --json | jq '.managers[] | select(.status != \"ok\")'\n\
+Exit codes: 0 every check passed (expiring secrets are only listed as warnings); 1 a backend is unreachable,\n\
+refused keyway's credentials, or a --read failed; 6 a manager's configuration is wrong (this wins over 1);\n\
+4 a manager or secret named here is one the caller may not use."
+    )]
+    Check(CheckArgs),
     /// List available plugins with versions, capabilities and egress.
     #[command(after_help = "Example:\n  keyway plugins")]
     Plugins(FormatArgs),
@@ -131,22 +155,67 @@ standard input is not a terminal); keyway exits with the command's code, or 128+
         after_help = "Examples:\n  keyway inject -i app.properties.tpl -o app.properties\n  keyway inject -i - -o .env < env.tpl"
     )]
     Inject(InjectArgs),
-    /// Plugin tools for plugin authors.
-    #[command(subcommand)]
+    /// Plugin tools for plugin authors: the conformance suite, and grants for third-party plugins.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  keyway plugin test my_plugin.wasm --config test.yaml\n  keyway plugin trust plugins/acme.wasm"
+    )]
     Plugin(PluginCommand),
     /// Serve the JSON API on local HTTP, for engines in other languages (holds the shared cache).
     #[command(after_help = "Examples:\n  keyway serve\n  keyway serve --listen 127.0.0.1:9000\n  \
 keyway serve --listen unix:/run/keyway/keyway.sock\n  \
 keyway serve --listen 0.0.0.0:8750 --allow-remote --tls-cert tls.crt --tls-key tls.key\n\
 Clients authenticate with the token keyway writes to $KEYWAY_HOME/serve.token, or as configured in serve.clients.\n\
-Endpoints and curl examples: host/cli/README.md.")]
+Endpoints and curl examples: the README of the keyway command, section \"keyway serve: the local HTTP service\".")]
     Serve(ServeArgs),
     /// Inspect or clear the cache of a running `keyway serve` (names and ages, never values).
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Examples:\n  keyway cache list\n  keyway cache clear aws/prod/db")]
     Cache(CacheCommand),
     /// Maintain the embedded encrypted store: seal it with a new passphrase or key.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example:\n  keyway store rekey local --new-passphrase-env NEW")]
     Store(StoreCommand),
+    /// Print a completion script for a shell.
+    #[command(after_help = "Examples:\n  keyway completions bash > /etc/bash_completion.d/keyway\n  \
+keyway completions zsh > \"${fpath[1]}/_keyway\"\n  keyway completions fish > ~/.config/fish/completions/keyway.fish")]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), or write one page per command to a folder.
+    #[command(
+        after_help = "Examples:\n  keyway man | man -l -\n  keyway man --dir /usr/local/share/man/man1   # keyway.1, keyway-get.1, ..."
+    )]
+    Man(ManArgs),
+}
+
+/// `keyway check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The managers to check; all configured ones when none is given.
+    pub managers: Vec<String>,
+    /// Also read this secret (MANAGER/NAME) from its backend, past the cache; repeat for several. The value
+    /// is never printed.
+    #[arg(long = "read", value_name = "MANAGER/NAME")]
+    pub reads: Vec<String>,
+    /// List secrets keyway's records say expire within this time (or have expired), e.g. 7d, 12h.
+    #[arg(long = "expiring-within", value_name = "DURATION", default_value = "7d")]
+    pub expiring_within: humantime::Duration,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `keyway completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
+}
+
+/// `keyway man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `keyway.1` and one page per command (`keyway-get.1`, ...) to this folder instead of printing
+    /// the main page.
+    #[arg(long, value_name = "FOLDER")]
+    pub dir: Option<PathBuf>,
 }
 
 /// `keyway store ...`.
@@ -453,7 +522,8 @@ pub struct FormatArgs {
 /// `keyway get`.
 #[derive(Debug, Args)]
 pub struct GetArgs {
-    /// MANAGER/NAME.
+    /// MANAGER/NAME, or MANAGER/NAME/KEY for a key of a JSON secret (the full name is tried first, as in
+    /// `${secret:MANAGER/NAME/KEY}`).
     pub reference: String,
     /// Read this version id.
     #[arg(long, conflicts_with = "label")]
@@ -641,4 +711,62 @@ pub struct PluginTestArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every command and subcommand, with its full name (`keyway sync status`).
+    fn every_command() -> Vec<(String, clap::Command)> {
+        fn walk(prefix: &str, command: &clap::Command, out: &mut Vec<(String, clap::Command)>) {
+            for sub in command.get_subcommands().filter(|sub| sub.get_name() != "help") {
+                let name = format!("{prefix} {}", sub.get_name());
+                out.push((name.clone(), sub.clone()));
+                walk(&name, sub, out);
+            }
+        }
+        let mut out = Vec::new();
+        walk("keyway", &Cli::command(), &mut out);
+        out
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_has_an_example_in_its_help() {
+        let missing: Vec<String> = every_command()
+            .into_iter()
+            .filter(|(_, command)| {
+                let after = command.get_after_help().map(|text| text.to_string()).unwrap_or_default();
+                !after.contains("Example") || !after.contains("keyway ")
+            })
+            .map(|(name, _)| name)
+            .collect();
+        assert!(missing.is_empty(), "commands without an example: {missing:?}");
+    }
+
+    #[test]
+    fn help_points_to_documentation_users_have_not_to_source_files() {
+        let mut texts = vec![Cli::command().get_after_help().map(|t| t.to_string()).unwrap_or_default()];
+        for (_, command) in every_command() {
+            texts.extend(command.get_about().map(|t| t.to_string()));
+            texts.extend(command.get_after_help().map(|t| t.to_string()));
+            for arg in command.get_arguments() {
+                texts.extend(arg.get_help().map(|t| t.to_string()));
+            }
+        }
+        for text in texts {
+            assert!(!text.contains(".md") && !text.contains("src/"), "a source path in help: {text}");
+        }
+    }
+
+    #[test]
+    fn the_version_names_the_contract_the_runtime_serves() {
+        assert!(super::VERSION.contains(keyway_runtime::CONTRACT), "{}", super::VERSION);
+    }
 }

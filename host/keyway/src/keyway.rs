@@ -12,6 +12,7 @@ use crate::manager::{Manager, ManagerRules};
 use crate::plugins::PluginRegistry;
 
 mod approvals;
+pub mod check;
 mod compliance;
 mod profiles;
 mod records;

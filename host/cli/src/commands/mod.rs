@@ -2,6 +2,8 @@
 
 mod approvals;
 mod cache;
+mod check;
+mod docs;
 pub(crate) mod exec;
 pub(crate) mod info;
 mod plugin_test;
@@ -26,6 +28,8 @@ pub async fn run(cli: Cli) -> Result<i32> {
     match &cli.command {
         Command::Plugin(PluginCommand::Test(args)) => return plugin_test::run(args, cli.config.as_deref()).await,
         Command::Plugin(PluginCommand::Trust(args)) => return plugin_test::trust(args),
+        Command::Completions(args) => return docs::completions(args),
+        Command::Man(args) => return docs::man(args),
         Command::Cache(command) => return cache::run(command, &identity, cli.config.as_deref()).await,
         Command::Serve(args) => return crate::serve::run(Keyway::load(cli.config.as_deref()).await?, args).await,
         _ => {}
@@ -52,11 +56,14 @@ pub async fn run(cli: Cli) -> Result<i32> {
             Command::Restore(args) => write::restore(&ctx, args).await?,
             Command::Managers(args) => info::managers(&ctx, args).await?,
             Command::Plugins(args) => info::plugins(&ctx, args).await?,
+            Command::Check(args) => check::run(&ctx, args).await?,
             Command::Resolve(args) => exec::resolve(&ctx, args).await?,
             Command::Exec(args) => exec::exec(&ctx, args).await?,
             Command::Inject(args) => exec::inject(&ctx, args).await?,
             Command::Store(command) => store::run(&ctx, command).await?,
-            Command::Plugin(_) | Command::Cache(_) | Command::Serve(_) => handled_above(),
+            Command::Plugin(_) | Command::Cache(_) | Command::Serve(_) | Command::Completions(_) | Command::Man(_) => {
+                handled_above()
+            }
         })
     }
     .await;
@@ -69,7 +76,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
 }
 
 fn handled_above() -> i32 {
-    // `plugin test`, `cache` and `serve` returned above.
+    // `plugin`, `cache`, `serve`, `completions` and `man` returned above.
     keyway::error::exit::INVALID
 }
 

@@ -2,6 +2,7 @@
 //!
 //! - `first_flow`: put and get on a fresh machine, binary values, keys, versions, list, delete, restore.
 //! - `bad_input`: every mistake gives one clear line, its exit code, and changes nothing.
+//! - `check`: `keyway check`: reachable and dead backends, reads, expiring secrets, exit codes, JSON.
 //! - `managers`: read-only managers, access rules, `resolve` and `exec`.
 //! - `serve`: the HTTP service, its identity headers, cache view, revocation and token; no value leaks.
 //! - `callers`: the service against hostile callers: clients and scopes, the Unix socket, TLS, the door,
@@ -10,6 +11,7 @@
 //! - `exec`: `exec` as a faithful wrapper, `--env-file`, and `inject`.
 //! - `hostile_plugin`: a hostile third-party plugin seen through the command line: escaped text, redacted
 //!   values, bounded listings, `plugin trust`.
+//! - `packaging`: completions, the manual page, `--version`, the systemd unit and the container recipe.
 //! - `plugin_test`: the conformance suite on a plugin file.
 //! - `records`: version history with keyed fingerprints, error history, expiry refused everywhere.
 //! - `renewal`: `renew`, rotation hooks that fail and resume, the service's scheduler.
@@ -20,6 +22,7 @@
 mod approvals;
 mod bad_input;
 mod callers;
+mod check;
 mod compliance;
 mod exec;
 mod first_flow;
@@ -27,6 +30,7 @@ mod hostile_plugin;
 mod managers;
 mod openapi;
 mod operability;
+mod packaging;
 mod plugin_test;
 mod records;
 mod renewal;
