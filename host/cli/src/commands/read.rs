@@ -9,7 +9,7 @@ use keyway::error::exit;
 use keyway::parse_reference;
 use keyway::types::{ListRequest, VersionSelector};
 use keyway::KeywayError;
-use keyway_resolve::KeyError;
+use keyway_resolve::{KeyError, SecretError};
 use std::io::Write;
 
 pub async fn get(ctx: &Ctx, args: GetArgs) -> Result<i32> {
@@ -19,7 +19,15 @@ pub async fn get(ctx: &Ctx, args: GetArgs) -> Result<i32> {
         (None, Some(label)) => VersionSelector::Label(label),
         (None, None) => VersionSelector::Latest,
     };
-    let secret = ctx.keyway.get(&ctx.identity, manager, name, &selector).await?;
+    let secret = match ctx.keyway.get(&ctx.identity, manager, name, &selector).await {
+        Ok(secret) => secret,
+        // `MANAGER/NAME/KEY` as in a placeholder: the full path was no secret, so the last segment may be a
+        // key of a JSON secret (by the manager's key rule, as `${secret:MANAGER/NAME/KEY}` reads it).
+        Err(error) if error.exit_code() == exit::NOT_FOUND && args.key.is_none() && name.contains('/') => {
+            return get_as_placeholder(ctx, manager, name, &selector, args.json, error).await;
+        }
+        Err(error) => return Err(error.into()),
+    };
     if let Some(key) = &args.key {
         let field = secret.key(key).map_err(|err| {
             KeywayError::InvalidInput(match err {
@@ -45,6 +53,61 @@ pub async fn get(ctx: &Ctx, args: GetArgs) -> Result<i32> {
         }));
     } else {
         std::io::stdout().write_all(secret.value().expose_bytes())?;
+    }
+    Ok(exit::OK)
+}
+
+/// `keyway get MANAGER/NAME/KEY` when `NAME/KEY` is no secret: resolved exactly as the placeholder
+/// `${secret:MANAGER/NAME/KEY}` (through the facade's resolution: access rules, key rule, audit). When the
+/// reference cannot be written as a placeholder, or no secret `NAME` exists, `not_found` (the error of the
+/// plain read) is the answer.
+async fn get_as_placeholder(
+    ctx: &Ctx,
+    manager: &str,
+    name: &str,
+    selector: &VersionSelector,
+    json: bool,
+    not_found: KeywayError,
+) -> Result<i32> {
+    let query = match selector {
+        VersionSelector::Latest => String::new(),
+        VersionSelector::Id(id) => format!("?version={id}"),
+        VersionSelector::Label(label) => format!("?label={label}"),
+    };
+    let reference = format!("{manager}/{name}{query}");
+    if reference.contains(['{', '}', '$']) || reference.matches('?').count() > usize::from(!query.is_empty()) {
+        return Err(not_found.into());
+    }
+    // Only when the secret the key would be read from exists (metadata only, audited): otherwise the plain
+    // read's "not found" stands, and it is the one kept in the error history.
+    let (parent, key) = name.rsplit_once('/').unwrap_or((name, ""));
+    if ctx.keyway.describe(&ctx.identity, manager, parent, selector).await.is_err() {
+        return Err(not_found.into());
+    }
+    let step = serde_json::Value::String(format!("${{secret:{reference}}}"));
+    let resolved = match ctx.keyway.resolve(&ctx.identity, &step).await {
+        Ok(resolved) => resolved,
+        // A name the placeholder syntax cannot carry: the plain read's answer stands.
+        Err(KeywayError::Resolve(error)) if matches!(error.cause(), SecretError::Malformed(_)) => {
+            return Err(not_found.into())
+        }
+        // The resolver's own words, without the step path a one-placeholder step would add.
+        Err(KeywayError::Resolve(error)) => return Err(KeywayError::Secret(error.cause().clone()).into()),
+        Err(error) => return Err(error.into()),
+    };
+    let mut value = resolved.into_value();
+    let text = value.as_str().unwrap_or_default();
+    if json {
+        // The secret the key was read from, for its metadata (cached by the resolution just made).
+        let secret = ctx.keyway.get(&ctx.identity, manager, parent, selector).await?;
+        output::json(
+            &serde_json::json!({ "key": key, "value": text, "metadata": output::metadata_json(secret.metadata()) }),
+        );
+    } else {
+        std::io::stdout().write_all(text.as_bytes())?;
+    }
+    if let serde_json::Value::String(text) = &mut value {
+        zeroize::Zeroize::zeroize(text);
     }
     Ok(exit::OK)
 }

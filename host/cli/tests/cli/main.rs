@@ -3,6 +3,7 @@
 //! - `first_flow`: put and get on a fresh machine, binary values, keys, versions, list, delete, restore.
 //! - `bad_input`: every mistake gives one clear line, its exit code, and changes nothing.
 //! - `check`: `keyway check`: reachable and dead backends, reads, expiring secrets, exit codes, JSON.
+//! - `get_keys`: `get MANAGER/NAME/KEY` reads a key of a JSON secret as the placeholder does.
 //! - `managers`: read-only managers, access rules, `resolve` and `exec`.
 //! - `serve`: the HTTP service, its identity headers, cache view, revocation and token; no value leaks.
 //! - `callers`: the service against hostile callers: clients and scopes, the Unix socket, TLS, the door,
@@ -26,6 +27,7 @@ mod check;
 mod compliance;
 mod exec;
 mod first_flow;
+mod get_keys;
 mod hostile_plugin;
 mod managers;
 mod openapi;
