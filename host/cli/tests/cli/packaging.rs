@@ -179,3 +179,43 @@ fn the_container_recipe_builds_the_plugins_and_runs_unprivileged_with_tls() {
         assert!(cmd.contains(flag), "{cmd}");
     }
 }
+
+#[test]
+fn the_quickstart_leaves_the_users_keyway_folders_alone() {
+    let root = workspace_root();
+    let canonical = |path: &std::path::Path| path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    if canonical(std::path::Path::new(KEYWAY)) != canonical(&root.join("target/debug/keyway")) {
+        eprintln!("the binary is not at target/debug/keyway, where the quickstart runs it; skipped");
+        return;
+    }
+    let sandbox = Sandbox::new("quickstart");
+    // `rustup` and `cargo` that do nothing: the binary under test is already built.
+    let bin = sandbox.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("bin folder");
+    for tool in ["rustup", "cargo"] {
+        let path = bin.join(tool);
+        std::fs::write(&path, "#!/bin/sh\nexit 0\n").expect("a stand-in");
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("executable");
+    }
+    let home = sandbox.path().join("user");
+    let output = Command::new("bash")
+        .arg(root.join("examples/quickstart.sh"))
+        .env_clear()
+        .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()))
+        .env("HOME", &home)
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("TMPDIR", sandbox.path())
+        .output()
+        .expect("run the quickstart");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("correct-horse-battery-staple") && stdout.contains("orders_app"), "{stdout}");
+    assert!(!home.exists(), "nothing written to the user's home folders");
+    let left: Vec<_> = std::fs::read_dir(sandbox.path())
+        .expect("the sandbox")
+        .flatten()
+        .filter(|entry| entry.file_name().to_string_lossy().starts_with("keyway-quickstart"))
+        .collect();
+    assert!(left.is_empty(), "the temporary home is removed");
+}
