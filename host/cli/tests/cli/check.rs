@@ -133,3 +133,20 @@ fn managers_and_secrets_named_must_be_usable_and_known() {
     sandbox.run(&["check", "--read", "no-slash"]).fails(code::INVALID);
     assert_eq!(sandbox.run(&["check", "--expiring-within", "soon"]).code, code::INVALID, "clap refuses it");
 }
+
+#[test]
+fn a_manager_configured_wrongly_fails_the_check_with_exit_6() {
+    let mut sandbox = Sandbox::new("check-config");
+    sandbox.configure(&format!(
+        "  local:\n    plugin: local\n  broken:\n    plugin: vault\n    settings: {{ address: \"http://127.0.0.1:{}\" }}\n",
+        closed_port()
+    ));
+    let run = sandbox.run(&["check", "--json"]);
+    assert_eq!(run.code, code::CONFIG, "stderr: {}", run.stderr);
+    let report = json(&run.out());
+    let broken = report["managers"].as_array().and_then(|all| all.iter().find(|m| m["name"] == "broken")).cloned();
+    let broken = broken.unwrap_or_default();
+    assert_eq!((broken["status"].as_str(), broken["probe"].as_str()), (Some("misconfigured"), Some("none")));
+    assert!(broken["message"].as_str().unwrap_or_default().contains("managers.broken"), "{broken}");
+    assert!(run.stderr.starts_with("keyway: check failed: manager 'broken' (vault) misconfigured: "), "{}", run.stderr);
+}
