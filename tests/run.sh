@@ -23,3 +23,9 @@ cargo test $(python3 tests/plugin_packages.py first-party) "$@"
 for fake in tests/fakes/*/; do
   .venv/bin/python -m pytest -q "$fake"
 done
+
+# The Airflow secrets backend (adapters/airflow) against real Apache Airflow in .venv-airflow, a `keyway serve`
+# of the binary `cargo test` built above and moto from .venv (setup-venv.sh is a no-op when the environment is
+# up to date).
+bash adapters/airflow/setup-venv.sh
+.venv-airflow/bin/python -m pytest -q adapters/airflow/tests
