@@ -2,8 +2,8 @@
 //!
 //! - `Host` must be the listen address (or `localhost` with its port on loopback) or a configured name, so a
 //!   web page cannot reach the service through DNS rebinding (a Unix socket is out of browsers' reach).
-//! - An `Origin` (sent by browsers) must be a configured one; none is by default. So is a `Sec-Fetch-Site`
-//!   other than `same-origin` or `none`.
+//! - An `Origin` (sent by browsers) must be a configured one, or this service itself (its admin page); none
+//!   else is by default. So is a `Sec-Fetch-Site` other than `same-origin` or `none`.
 //! - Forwarding headers (`Forwarded`, `X-Forwarded-*`, `X-Real-IP`) are refused: the service is not meant to
 //!   sit behind a proxy that would make every caller look alike.
 //! - A request with a body must say `Content-Type: application/json`, so a cross-site form or `text/plain`
@@ -31,6 +31,9 @@ pub struct Door {
     pub hosts: Option<Vec<String>>,
     /// Accepted `Origin` values.
     pub origins: Vec<String>,
+    /// `http` or `https` on TCP: an `Origin` that is this service itself (scheme and the checked `Host`) is
+    /// accepted, for its own admin page. `None` on a Unix socket.
+    pub scheme: Option<&'static str>,
 }
 
 /// The middleware.
@@ -87,7 +90,13 @@ impl Door {
             }
         }
         let origin = headers.get(header::ORIGIN).map(|value| value.to_str().unwrap_or("?"));
-        let origin_allowed = origin.is_some_and(|origin| self.origins.iter().any(|allowed| allowed == origin));
+        let own_origin = match (self.scheme, self.hosts.as_ref(), headers.get(header::HOST)) {
+            (Some(scheme), Some(_), Some(host)) => host.to_str().ok().map(|host| format!("{scheme}://{host}")),
+            _ => None,
+        };
+        let origin_allowed = origin.is_some_and(|origin| {
+            self.origins.iter().any(|allowed| allowed == origin) || own_origin.as_deref() == Some(origin)
+        });
         if let Some(origin) = origin {
             if !origin_allowed {
                 return Err((
@@ -153,6 +162,7 @@ mod tests {
         Door {
             hosts: Some(vec!["127.0.0.1:8750".into(), "localhost:8750".into()]),
             origins: vec!["https://kestra.example.com".into()],
+            scheme: Some("http"),
         }
     }
 
@@ -199,8 +209,26 @@ mod tests {
             .admit(&Method::POST, &headers(&[("host", "localhost:8750"), ("origin", "https://kestra.example.com")]))
             .is_ok());
         assert!(door.admit(&Method::POST, &headers(&[("host", "localhost:8750"), ("content-length", "0")])).is_ok());
-        // A Unix socket has no Host to check.
-        let unix = Door { hosts: None, origins: Vec::new() };
+        // The service's own page: its origin is the scheme and the (checked) Host; no other scheme or port.
+        assert!(door
+            .admit(&Method::POST, &headers(&[("host", "localhost:8750"), ("origin", "http://localhost:8750")]))
+            .is_ok());
+        assert_eq!(
+            refused(&Method::POST, &[("host", "localhost:8750"), ("origin", "https://localhost:8750")]),
+            "refused-origin"
+        );
+        assert_eq!(
+            refused(&Method::POST, &[("host", "localhost:8750"), ("origin", "http://localhost:8751")]),
+            "refused-origin"
+        );
+        // A Unix socket has no Host to check, and no page of its own.
+        let unix = Door { hosts: None, origins: Vec::new(), scheme: None };
         assert!(unix.admit(&Method::GET, &headers(&[("host", "anything")])).is_ok());
+        assert_eq!(
+            unix.admit(&Method::POST, &headers(&[("host", "anything"), ("origin", "http://anything")]))
+                .expect_err("refused")
+                .1,
+            "refused-origin"
+        );
     }
 }

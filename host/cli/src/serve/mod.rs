@@ -8,6 +8,7 @@
 //! security model and examples: `host/cli/README.md`.
 //!
 //! # Layout
+//! - `admin`: the admin page (`serve.admin: true`), its script and style, served with a strict CSP.
 //! - `listen`: `--listen` (TCP or `unix:PATH`), Unix sockets, the peer of a connection, allowed `Host`s.
 //! - `tls`: the rustls acceptor from the certificate and key files.
 //! - `connections`: the connection cap, header/idle and request deadlines, one task per connection.
@@ -24,6 +25,7 @@
 //! - `profiles`: approvals, synchronisation, bindings and changes of source.
 //! - `error`: [`ApiError`](error::ApiError), the JSON error with its HTTP status.
 
+mod admin;
 mod body;
 mod caller;
 mod connections;
@@ -134,13 +136,16 @@ pub async fn run(keyway: Keyway, args: &ServeArgs) -> Result<i32> {
                 .with_context(|| format!("cannot listen on {}", args.listen))?;
             let local = listener.local_addr().context("cannot read the listening address")?;
             let scheme = if acceptor.is_some() { "https" } else { "http" };
-            let door =
-                Door { hosts: Some(listen::allowed_hosts(&[local], &serve.hosts)), origins: serve.origins.clone() };
+            let door = Door {
+                hosts: Some(listen::allowed_hosts(&[local], &serve.hosts)),
+                origins: serve.origins.clone(),
+                scheme: Some(scheme),
+            };
             (Listener::Tcp(listener), format!("{scheme}://{local}"), door)
         }
         Endpoint::Unix(path) => {
             let listener = listen::bind_unix(path)?;
-            let door = Door { hosts: None, origins: serve.origins.clone() };
+            let door = Door { hosts: None, origins: serve.origins.clone(), scheme: None };
             (Listener::Unix(listener, path.clone()), format!("unix:{}", path.display()), door)
         }
     };
@@ -292,8 +297,17 @@ fn router(state: Arc<State>) -> Router {
         .route("/v1/cache/{manager}/{*name}", delete(operator::clear_secret))
         .route("/metrics", get(metrics::metrics))
         .route_layer(from_fn_with_state(Arc::clone(&state), caller::authenticate));
+    let pages = if state.keyway.serve_config().admin {
+        Router::new()
+            .route("/admin", get(admin::page))
+            .route("/admin/app.js", get(admin::script))
+            .route("/admin/app.css", get(admin::style))
+    } else {
+        Router::new()
+    };
     Router::new()
         .route("/v1/health", get(operator::health))
+        .merge(pages)
         .route("/v1/ready", get(metrics::ready))
         .route("/v1/openapi.json", get(openapi::openapi))
         .merge(authenticated)

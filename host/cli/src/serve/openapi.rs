@@ -4,12 +4,12 @@
 
 use super::State;
 use axum::extract::State as StateOf;
-use std::sync::Arc;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use shapes::{
     CreateBody, ErrorBody, ErrorDetail, Health, Metadata, MetadataAnswer, PendingApproval, Readiness, SecretAnswer,
     UpdateBody,
 };
+use std::sync::Arc;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 /// The document.

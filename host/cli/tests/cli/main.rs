@@ -20,6 +20,7 @@
 //! - `trace_logs`: no key material or value in logs at trace level.
 //! - `typed`: typed secrets: rules checked before the backend, facts as tags, typed input and output.
 
+mod admin_page;
 mod approvals;
 mod bad_input;
 mod callers;

@@ -20,6 +20,8 @@ fn declared_routes() -> BTreeSet<(String, String)> {
         rest = quoted;
         let end = rest.find('"').expect("a closing quote");
         let path = rest[..end].replace("{*", "{");
+        // The admin page's files are a web page, not API operations.
+        let page = path.starts_with("/admin");
         // The handlers: up to the parenthesis that closes `.route(`.
         let mut depth = 1;
         let mut close = 0;
@@ -39,10 +41,10 @@ fn declared_routes() -> BTreeSet<(String, String)> {
         let handlers = &rest[end..close];
         for method in ["get", "post", "put", "patch", "delete"] {
             let call = format!("{method}(");
-            let found = handlers.match_indices(&call).any(|(i, _)| {
-                i == 0 || !handlers[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_')
-            });
-            if found {
+            let found = handlers
+                .match_indices(&call)
+                .any(|(i, _)| i == 0 || !handlers[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_'));
+            if found && !page {
                 routes.insert((method.to_owned(), path.clone()));
             }
         }

@@ -47,6 +47,10 @@ pub struct ServeConfig {
     /// Resource bounds.
     #[serde(default)]
     pub limits: ServeLimits,
+    /// Serve the admin page at `/admin`: managers, the cache (clear one or all), approvals, errors and the
+    /// compliance report, never a value; it calls the API with a client's token like any caller.
+    #[serde(default)]
+    pub admin: bool,
 }
 
 impl ServeConfig {
