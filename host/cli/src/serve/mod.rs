@@ -324,7 +324,7 @@ async fn no_route(request: Request) -> ApiError {
         axum::http::StatusCode::NOT_FOUND,
         "no-route",
         format!(
-            "no endpoint {} {}; the endpoints are listed in host/cli/README.md",
+            "no endpoint {} {}; GET /v1/openapi.json lists the endpoints",
             request.method(),
             printable_path(request.uri().path())
         ),
