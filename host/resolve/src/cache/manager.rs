@@ -1,11 +1,11 @@
 //! One manager's part of the cache: reads with single-flight and stale-if-error, and the judgement of an
 //! entry already in hand (the resolver's fast path). Refresh-ahead is in `refresh`.
 
-use super::{CacheCounters, CacheCounts};
 use super::entry::{retry_delay, CacheKey, Entry, Freshness};
 use super::epochs::ManagerEpochs;
 use super::listing::{CacheStatus, CachedSecretInfo};
 use super::options::CacheOptions;
+use super::{CacheCounters, CacheCounts};
 use crate::error::Absence;
 use crate::source::SecretSource;
 use keyway_types::{ProviderError, VersionSelector};

@@ -16,8 +16,8 @@ mod manager;
 mod options;
 mod refresh;
 
-pub use counts::CacheCounts;
 pub(crate) use counts::CacheCounters;
+pub use counts::CacheCounts;
 pub use listing::{CacheStatus, CachedSecretInfo, EntryState};
 pub use options::{CacheOptions, CacheOverrides};
 
