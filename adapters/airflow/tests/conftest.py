@@ -35,6 +35,10 @@ REPO = ADAPTER.parent.parent
 SRC = ADAPTER / "src"
 sys.path.insert(0, str(SRC))  # the working tree's package, installed or not
 
+# Where the tools under test are (read before the environment is cleaned below).
+KEYWAY_BIN = Path(os.environ.get("KEYWAY_BIN") or REPO / "target" / "debug" / "keyway")
+MOTO_SERVER = Path(os.environ.get("KEYWAY_TEST_MOTO_SERVER") or REPO / ".venv" / "bin" / "moto_server")
+
 # Airflow, imported by the backend's in-process tests, reads its configuration once, from AIRFLOW_HOME (default
 # ~/airflow, which it would create): give this process a throw-away one, and none of the developer's settings.
 for _name in [name for name in os.environ if name.startswith(("AIRFLOW_", "AIRFLOW__", "KEYWAY_"))]:
@@ -161,12 +165,12 @@ class Keyway:
         if result.returncode != 0:
             raise AssertionError(f"keyway put {reference} failed ({result.returncode}): {result.stderr.strip()}")
 
-    def serve(self, listen: str, config: Path | None = None) -> Service:
+    def serve(self, listen: str, config: Path | None = None, extra_args: list[str] | None = None) -> Service:
         log = self.home.parent / f"serve-{len(list(self.home.parent.glob('serve-*.log')))}.log"
         env = dict(self.env, KEYWAY_CONFIG=str(config or self.config))
         with open(log, "wb") as stderr:
             process = subprocess.Popen(
-                [str(self.binary), "serve", "--listen", listen],
+                [str(self.binary), "serve", "--listen", listen, *(extra_args or [])],
                 env=env,
                 stdout=subprocess.PIPE,
                 stderr=stderr,
@@ -195,19 +199,19 @@ class Keyway:
 
 @pytest.fixture(scope="session")
 def keyway_binary() -> Path:
-    binary = Path(os.environ.get("KEYWAY_BIN") or REPO / "target" / "debug" / "keyway")
-    if not os.access(binary, os.X_OK):
-        pytest.fail(f"no keyway binary at {binary}: build it with `cargo build -p keyway-cli` (or set KEYWAY_BIN)")
-    return binary
+    if not os.access(KEYWAY_BIN, os.X_OK):
+        pytest.fail(f"no keyway binary at {KEYWAY_BIN}: build it with `cargo build -p keyway-cli` (or set KEYWAY_BIN)")
+    return KEYWAY_BIN
 
 
 @pytest.fixture(scope="session")
 def moto(tmp_path_factory):
     """`moto_server` on a free loopback port; its endpoint URL."""
-    executable = Path(os.environ.get("KEYWAY_TEST_MOTO_SERVER") or REPO / ".venv" / "bin" / "moto_server")
+    executable = MOTO_SERVER
     if not os.access(executable, os.X_OK):
-        pytest.fail(f"no moto_server at {executable}: run tests/run.sh once (it creates .venv), or set "
-                    "KEYWAY_TEST_MOTO_SERVER")
+        pytest.fail(
+            f"no moto_server at {executable}: run tests/run.sh once (it creates .venv), or set KEYWAY_TEST_MOTO_SERVER"
+        )
     port = free_port()
     log = tmp_path_factory.mktemp("moto") / "moto.log"
     with open(log, "wb") as output:
@@ -296,6 +300,22 @@ def unix_service(keyway, service) -> Service:
     running = keyway.serve(f"unix:{socket_dir / 'keyway.sock'}", config=config)
     try:
         yield running
+    finally:
+        stop(running.process)
+
+
+@pytest.fixture(scope="session")
+def tls_service(keyway, service, tmp_path_factory) -> tuple[Service, Path]:
+    """`keyway serve` over HTTPS on loopback, with a throw-away CA (tests/fakes/fakekit.py); and the CA's file."""
+    sys.path.append(str(REPO / "tests" / "fakes"))
+    from fakekit import generate_test_pki
+
+    pki = generate_test_pki(tmp_path_factory.mktemp("pki"))
+    running = keyway.serve(
+        "127.0.0.1:0", extra_args=["--tls-cert", str(pki.server_cert), "--tls-key", str(pki.server_key)]
+    )
+    try:
+        yield running, pki.ca_cert
     finally:
         stop(running.process)
 

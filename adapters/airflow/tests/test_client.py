@@ -263,3 +263,13 @@ def test_a_service_that_does_not_answer_times_out():
         for connection in accepted:
             connection.close()
         listener.close()
+
+
+def test_https_with_a_private_ca(tls_service, keyway):
+    service, ca_file = tls_service
+    assert service.url.startswith("https://127.0.0.1:")
+    client = KeywayClient(service.url, token=token_of(keyway), ca_file=str(ca_file))
+    assert client.get("local", "airflow/variables/my_var") == LOCAL_VARIABLE
+    # Without the CA the service's certificate is not trusted, and nothing is sent.
+    with pytest.raises(KeywayConnectionError, match="CERTIFICATE_VERIFY_FAILED"):
+        KeywayClient(service.url, token=token_of(keyway)).get("local", "airflow/variables/my_var")

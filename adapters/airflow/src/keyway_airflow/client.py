@@ -326,7 +326,8 @@ class KeywayClient:
                 f"keyway at {where} did not answer within {self.timeout:g} s (reading {what})"
             ) from None
         except (ConnectionError, FileNotFoundError, OSError, http.client.HTTPException) as err:
-            reason = getattr(err, "strerror", None) or type(err).__name__
+            # Error numbers' texts and TLS reasons (CERTIFICATE_VERIFY_FAILED) only: nothing the service sent.
+            reason = getattr(err, "strerror", None) or getattr(err, "reason", None) or type(err).__name__
             raise KeywayConnectionError(
                 f"cannot reach keyway at {where} (reading {what}): {reason}; is `keyway serve` running?"
             ) from None
