@@ -133,7 +133,11 @@ class KeywaySecretsBackend(BaseSecretsBackend):
         value = self._read("connection", self.connections_prefix, conn_id)
         if value is None:
             return None
-        return _normalise_connection(value)
+        try:
+            return _normalise_connection(value)
+        except KeywayError as err:
+            log.warning("keyway: cannot read Airflow connection %r: %s", conn_id, err)
+            raise
 
     def get_conn_uri(self, conn_id: str) -> str | None:
         """Airflow before 2.3: the connection as a URI (a JSON secret is turned into one)."""
