@@ -14,6 +14,7 @@ use crate::plugins::PluginRegistry;
 mod approvals;
 pub mod check;
 mod compliance;
+mod namespaces;
 mod profiles;
 mod records;
 mod renew;
@@ -50,6 +51,7 @@ pub struct Keyway {
     source: ConfigSource,
     audit_mode: AuditFailureMode,
     serve: ServeConfig,
+    default_manager: Option<String>,
     profiles: BTreeMap<String, crate::config::ProfileConfig>,
     sync: sync::SyncState,
 }
@@ -144,6 +146,7 @@ impl Keyway {
                 keys: manager.keys,
                 cache: manager.cache.clone(),
                 serve_expired: manager.serve_expired,
+                namespaces: manager.namespaces.clone(),
             };
             let source: Arc<dyn SecretSource> = Arc::new(LazyManager { shared: shared.clone(), name: name.clone() });
             builder = builder.manager(name.clone(), source, options);
@@ -155,6 +158,7 @@ impl Keyway {
             source,
             audit_mode: config.audit.on_failure,
             serve: config.serve,
+            default_manager: config.default_manager.clone(),
             profiles: config.profiles,
             sync: sync::SyncState::default(),
         })
@@ -234,6 +238,8 @@ impl Keyway {
 
     /// Resolves every placeholder in a flow step's configuration for `identity`.
     pub async fn resolve(&self, identity: &Identity, step: &serde_json::Value) -> Result<ResolvedStep, KeywayError> {
+        let step =
+            &*self.place_in_namespaces(identity, step).map_err(|error| self.failed(identity, "resolve", error))?;
         let span = resolution_span("resolve", identity);
         let resolved = tracing::Instrument::instrument(self.resolver.resolve(identity, step), span)
             .await
@@ -249,6 +255,7 @@ impl Keyway {
         identity: &Identity,
         step: &serde_json::Value,
     ) -> Result<MaskedStep, KeywayError> {
+        let step = &*self.place_in_namespaces(identity, step)?;
         let span = resolution_span("resolve", identity);
         let root = StepPath::root();
         let resolving = self.resolver.resolve_with(identity, &root, step, Disclosure::Masked);

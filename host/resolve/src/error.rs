@@ -25,6 +25,15 @@ pub enum SecretError {
     /// A placeholder without a manager (`{{ secret('NAME') }}`) and no default manager configured.
     #[error("no manager given and no default manager is configured")]
     NoDefaultManager,
+    /// A placeholder names a namespace on a manager that does not keep secrets by namespace.
+    #[error(
+        "namespace='…' names a namespace, but manager '{manager}' does not keep secrets by namespace; configure \
+         managers.{manager}.namespaces (the README, section 'Placeholders')"
+    )]
+    NotNamespaced {
+        /// The manager.
+        manager: String,
+    },
     /// The caller may not use this manager or this secret. No backend call was made.
     #[error("access to '{name}' on manager '{manager}' denied: {reason}")]
     Denied {
@@ -215,6 +224,7 @@ impl SecretError {
         match self {
             Self::Malformed(_) => "malformed",
             Self::UnknownManager { .. } | Self::NoDefaultManager => "unknown-manager",
+            Self::NotNamespaced { .. } => "malformed",
             Self::Denied { .. } => "denied",
             Self::NotFound { .. } => "not-found",
             Self::MissingKey { .. } => "missing-key",

@@ -37,4 +37,46 @@ pub struct ManagerOptions {
     /// Serve secrets past their expiry or before their not-before time instead of refusing them (for
     /// backends whose rotation sets the expiry late). Default: refused.
     pub serve_expired: bool,
+    /// Secrets kept by namespace, as Kestra keeps them: where a namespace's secrets are, and whether a flow
+    /// also finds those of the namespaces above its own. `None`: names are used as written.
+    pub namespaces: Option<NamespaceLayout>,
+}
+
+/// How a manager keeps secrets by namespace (Kestra's `{{ secret('NAME', namespace='…') }}`).
+///
+/// A placeholder's namespace is its `namespace='…'` argument, else the calling flow's namespace. Its secret
+/// `NAME` is looked up as `layout` with `{namespace}` and `{name}` filled in; with `inherit`, a flow in
+/// `company.team.sub` that has no such secret finds `company.team`'s, then `company`'s — the nearest wins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamespaceLayout {
+    /// Where a namespace's secret is: `{namespace}` and `{name}` (default `{namespace}/{name}`).
+    #[serde(default = "default_layout")]
+    pub layout: String,
+    /// Whether the namespaces above a flow's are searched too, nearest first (default true, as in Kestra).
+    #[serde(default = "inherit_by_default")]
+    pub inherit: bool,
+}
+
+fn default_layout() -> String {
+    "{namespace}/{name}".into()
+}
+
+fn inherit_by_default() -> bool {
+    true
+}
+
+impl NamespaceLayout {
+    /// The names `name` of `namespace` is looked up under, nearest namespace first.
+    pub fn names(&self, namespace: &str, name: &str) -> Vec<String> {
+        let mut levels = vec![namespace];
+        if self.inherit {
+            let mut rest = namespace;
+            while let Some((parent, _)) = rest.rsplit_once('.') {
+                levels.push(parent);
+                rest = parent;
+            }
+        }
+        levels.into_iter().map(|level| self.layout.replace("{namespace}", level).replace("{name}", name)).collect()
+    }
 }

@@ -130,6 +130,7 @@ impl ManagerConfig {
             default_tags: Default::default(),
             read_only: false,
             serve_expired: false,
+            namespaces: None,
             renewal: Vec::new(),
             visible: Default::default(),
             egress: Vec::new(),
@@ -222,6 +223,11 @@ pub struct ManagerConfig {
     /// refused by default.
     #[serde(default)]
     pub serve_expired: bool,
+    /// Secrets kept by namespace, as Kestra keeps them: `{layout: "{namespace}/{name}", inherit: true}`.
+    /// A Kestra placeholder's secret is then looked up in its `namespace='…'`, else the calling flow's
+    /// namespace, and (with `inherit`) in the namespaces above it, nearest first.
+    #[serde(default)]
+    pub namespaces: Option<keyway_resolve::manager::NamespaceLayout>,
     /// Secrets keyway renews by itself (`keyway serve` runs them; `keyway renew` runs one now).
     #[serde(default)]
     pub renewal: Vec<RenewalRule>,

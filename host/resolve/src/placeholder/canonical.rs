@@ -35,6 +35,7 @@ pub(super) fn parse_at(source: &str, start: usize) -> Result<(usize, SecretRef),
         path: path.to_owned(),
         key: KeySpec::LastSegment,
         selector: VersionSelector::Latest,
+        namespace: None,
     };
     if let Some((query, query_start)) = query {
         apply_query(&mut reference, query, query_start)?;

@@ -1,5 +1,5 @@
 //! Kestra's form: `{{ secret('NAME') }}`, `{{ secret('NAME', subkey='KEY', manager='M') }}`, also with
-//! `version='ID'` or `label='L'`; single or double quotes.
+//! `version='ID'`, `label='L'` or `namespace='company.team'`; single or double quotes.
 
 use super::parse::{check_manager, check_name, check_value, ParseError, ParseErrorReason};
 use super::{KeySpec, SecretRef};
@@ -80,7 +80,7 @@ impl<'a> Cursor<'a> {
             .get(start..)
             .map_or(0, |rest| rest.iter().take_while(|b| b.is_ascii_alphabetic() || **b == b'_').count());
         if len == 0 {
-            return Err(self.error("an argument name (subkey, manager, version or label)"));
+            return Err(self.error("an argument name (subkey, manager, namespace, version or label)"));
         }
         self.at += len;
         Ok(&self.source[start..start + len])
@@ -93,8 +93,13 @@ pub(super) fn parse_at(source: &str, start: usize, arguments: usize) -> Result<(
     let mut cursor = Cursor { source, at: arguments };
     let (name, name_at) = cursor.string()?;
     check_name(name, name_at)?;
-    let mut reference =
-        SecretRef { manager: None, path: name.to_owned(), key: KeySpec::None, selector: VersionSelector::Latest };
+    let mut reference = SecretRef {
+        manager: None,
+        path: name.to_owned(),
+        key: KeySpec::None,
+        selector: VersionSelector::Latest,
+        namespace: None,
+    };
     loop {
         cursor.skip_spaces();
         match cursor.peek() {
@@ -133,6 +138,12 @@ fn apply_argument(
                 return Err(duplicate());
             }
         }
+        "namespace" => {
+            check_namespace(value, value_at)?;
+            if reference.namespace.replace(value.to_owned()).is_some() {
+                return Err(duplicate());
+            }
+        }
         "subkey" => {
             check_value(argument, value, value_at)?;
             if !matches!(reference.key, KeySpec::None) {
@@ -152,4 +163,18 @@ fn apply_argument(
         other => return Err(ParseError::new(argument_at, ParseErrorReason::UnknownParameter(other.to_owned()))),
     }
     Ok(())
+}
+
+/// A Kestra namespace: dot-separated segments of letters, digits, `_` and `-`.
+fn check_namespace(value: &str, at: usize) -> Result<(), ParseError> {
+    let valid = !value.is_empty()
+        && value.len() <= 256
+        && value.split('.').all(|segment| {
+            !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        });
+    if valid {
+        Ok(())
+    } else {
+        Err(ParseError::new(at, ParseErrorReason::Expected("a namespace such as company.team")))
+    }
 }

@@ -40,6 +40,8 @@ pub struct SecretRef {
     pub key: KeySpec,
     /// Which version.
     pub selector: VersionSelector,
+    /// Kestra's `namespace='…'`: whose secret it is, on a manager that keeps secrets by namespace.
+    pub namespace: Option<String>,
 }
 
 impl fmt::Display for SecretRef {
@@ -59,6 +61,10 @@ impl fmt::Display for SecretRef {
         }
         if let KeySpec::Explicit(key) = &self.key {
             write!(f, "{separator}key={key}")?;
+            separator = '&';
+        }
+        if let Some(namespace) = &self.namespace {
+            write!(f, "{separator}namespace={namespace}")?;
         }
         f.write_str("}")
     }

@@ -12,7 +12,7 @@ fn reason(source: &str) -> ParseErrorReason {
 }
 
 fn secret(manager: Option<&str>, path: &str, key: KeySpec, selector: VersionSelector) -> SecretRef {
-    SecretRef { manager: manager.map(str::to_owned), path: path.to_owned(), key, selector }
+    SecretRef { manager: manager.map(str::to_owned), path: path.to_owned(), key, selector, namespace: None }
 }
 
 #[test]
@@ -122,4 +122,32 @@ fn display_is_the_canonical_form() {
         only("{{ secret('db', subkey='user', manager='aws', version='v2') }}").to_string(),
         "${secret:aws/db?version=v2&key=user}"
     );
+}
+
+#[test]
+fn kestra_namespaces() {
+    let reference = only("{{ secret('db', namespace='company.team', subkey='password') }}");
+    assert_eq!(reference.namespace.as_deref(), Some("company.team"));
+    assert_eq!((reference.path.as_str(), &reference.key), ("db", &KeySpec::Explicit("password".into())));
+    assert_eq!(only("{{ secret(\"db\", namespace=\"a-b.c_d\") }}").namespace.as_deref(), Some("a-b.c_d"));
+    assert_eq!(only("{{ secret('db') }}").namespace, None);
+    for bad in [
+        "{{ secret('db', namespace='') }}",
+        "{{ secret('db', namespace='a..b') }}",
+        "{{ secret('db', namespace='a/b') }}",
+    ] {
+        assert!(matches!(reason(bad), ParseErrorReason::Expected(_)), "{bad}");
+    }
+    assert!(matches!(
+        reason("{{ secret('db', namespace='a', namespace='b') }}"),
+        ParseErrorReason::DuplicateParameter(_)
+    ));
+}
+
+#[test]
+fn namespaces_are_searched_nearest_first() {
+    let layout = crate::manager::NamespaceLayout { layout: "{namespace}/{name}".into(), inherit: true };
+    assert_eq!(layout.names("company.team.sub", "db"), ["company.team.sub/db", "company.team/db", "company/db"]);
+    let flat = crate::manager::NamespaceLayout { layout: "kestra/{namespace}/{name}".into(), inherit: false };
+    assert_eq!(flat.names("company.team", "db"), ["kestra/company.team/db"]);
 }

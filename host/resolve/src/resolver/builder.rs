@@ -102,7 +102,12 @@ impl ResolverBuilder {
             if by_name.insert(name.clone(), rules.len()).is_some() {
                 return Err(BuildError::DuplicateManager(name));
             }
-            rules.push((AccessRules::new(&options.access), options.keys, options.serve_expired));
+            rules.push((
+                AccessRules::new(&options.access),
+                options.keys,
+                options.serve_expired,
+                options.namespaces.clone(),
+            ));
             setups.push(ManagerSetup { name, source, options: cache });
         }
         if let Some(default) = &self.default_manager {
@@ -113,9 +118,16 @@ impl ResolverBuilder {
         let names: Vec<String> = setups.iter().map(|setup| setup.name.clone()).collect();
         let cache = Arc::new(SecretCache::new(setups, self.cache.max_entries));
         let mut list = Vec::with_capacity(names.len());
-        for (name, (access, keys, serve_expired)) in names.into_iter().zip(rules) {
+        for (name, (access, keys, serve_expired, namespaces)) in names.into_iter().zip(rules) {
             let Some(manager_cache) = cache.manager(&name) else { continue };
-            list.push(Manager { name: Arc::from(name), access, keys, cache: manager_cache.clone(), serve_expired });
+            list.push(Manager {
+                name: Arc::from(name),
+                access,
+                keys,
+                cache: manager_cache.clone(),
+                serve_expired,
+                namespaces,
+            });
         }
         let inner = Inner {
             managers: Managers { list, by_name, default: self.default_manager },

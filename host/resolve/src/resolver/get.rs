@@ -101,6 +101,7 @@ impl Resolver {
                 path: name.to_owned(),
                 key: KeySpec::None,
                 selector: selector.clone(),
+                namespace: None,
             };
             self.inner.front.plan(PlanDraft::new(index, manager, reference))
         });

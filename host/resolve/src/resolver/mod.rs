@@ -51,6 +51,8 @@ pub(crate) struct Manager {
     pub cache: ManagerCache,
     /// Serve secrets past their expiry (for backends that rotate late).
     pub serve_expired: bool,
+    /// Secrets kept by namespace (Kestra).
+    pub namespaces: Option<crate::manager::NamespaceLayout>,
 }
 
 /// The configured managers, by index (plans refer to them so) and by name.

@@ -59,6 +59,12 @@ impl LeafDraft {
                 cause,
             })?;
             let manager = managers.get(index);
+            if reference.namespace.is_some() && manager.namespaces.is_none() {
+                return Err(LeafError {
+                    placeholder: quote_placeholder(text.get(span.clone()).unwrap_or_default()),
+                    cause: SecretError::NotNamespaced { manager: manager.name.to_string() },
+                });
+            }
             let reference = SecretRef { manager: Some(manager.name.to_string()), ..reference.clone() };
             plans.push(PlanDraft::new(index, manager, reference));
         }

@@ -164,7 +164,7 @@ impl State {
         self.leaves.get(hash, |leaf| &*leaf.text == text)
     }
 
-    /// The plan reading `path` (with `key` and `selector`) on manager `manager`.
+    /// The plan reading `path` (with `key` and `selector`, no namespace) on manager `manager`.
     pub fn plan(
         &self,
         manager: usize,
@@ -172,12 +172,25 @@ impl State {
         key: &KeySpec,
         selector: &VersionSelector,
     ) -> Option<&Arc<LookupPlan>> {
-        let hash = self.plan_hash(manager, path, key, selector);
-        self.plans.get(hash, |plan| plan.is_for(manager, path, key, selector))
+        let hash = self.plan_hash(manager, path, key, selector, None);
+        self.plans.get(hash, |plan| {
+            plan.manager == manager
+                && *plan.reference.path == *path
+                && &plan.reference.key == key
+                && &plan.reference.selector == selector
+                && plan.reference.namespace.is_none()
+        })
     }
 
     /// The hash of a reference.
-    fn plan_hash(&self, manager: usize, path: &str, key: &KeySpec, selector: &VersionSelector) -> u64 {
+    fn plan_hash(
+        &self,
+        manager: usize,
+        path: &str,
+        key: &KeySpec,
+        selector: &VersionSelector,
+        namespace: Option<&str>,
+    ) -> u64 {
         let (key_tag, key_text) = match key {
             KeySpec::None => (0u64, ""),
             KeySpec::Explicit(key) => (1, key.as_str()),
@@ -189,7 +202,8 @@ impl State {
             VersionSelector::Label(label) => (2, label.as_str()),
         };
         let tag = 1 + ((manager as u64) << 4 | key_tag << 2 | selector_tag);
-        self.seed.hash(tag, &[path.as_bytes(), key_text.as_bytes(), selector_text.as_bytes()])
+        let namespace = namespace.unwrap_or("\u{0}");
+        self.seed.hash(tag, &[path.as_bytes(), key_text.as_bytes(), selector_text.as_bytes(), namespace.as_bytes()])
     }
 
     /// The entries remembered for `plan`, one per candidate; `None` when the plan is no longer kept.
@@ -201,8 +215,8 @@ impl State {
     fn intern(&mut self, draft: PlanDraft) -> Arc<LookupPlan> {
         let reference = draft.reference();
         let (manager, path, key, selector) = (draft.manager(), &reference.path, &reference.key, &reference.selector);
-        let hash = self.plan_hash(manager, path, key, selector);
-        if let Some(plan) = self.plans.get(hash, |plan| plan.is_for(manager, path, key, selector)) {
+        let hash = self.plan_hash(manager, path, key, selector, reference.namespace.as_deref());
+        if let Some(plan) = self.plans.get(hash, |plan| plan.is_for(manager, reference)) {
             return Arc::clone(plan);
         }
         let plan = Arc::new(draft.into_plan(self.cells.len()));

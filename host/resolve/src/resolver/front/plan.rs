@@ -43,7 +43,18 @@ pub(crate) struct PlanDraft {
 impl PlanDraft {
     /// The plan of `reference` (whose manager is `manager`, at index `index`).
     pub fn new(index: usize, manager: &Manager, reference: SecretRef) -> Self {
-        let candidates: Vec<Candidate> = candidates(&reference, manager.keys)
+        let names = candidates(&reference, manager.keys);
+        // A namespace (Kestra) places each name in the namespace, and with inheritance in the namespaces above
+        // it, nearest first.
+        let names: Vec<(String, Option<&str>)> = match (&reference.namespace, &manager.namespaces) {
+            (Some(namespace), Some(layout)) => layout
+                .names(namespace, "\u{0}")
+                .into_iter()
+                .flat_map(|placed| names.iter().map(move |(name, field)| (placed.replace('\u{0}', name), *field)))
+                .collect(),
+            _ => names.into_iter().map(|(name, field)| (name.to_owned(), field)).collect(),
+        };
+        let candidates: Vec<Candidate> = names
             .into_iter()
             .map(|(name, field)| Candidate {
                 key: CacheKey { name: Arc::from(name), selector: reference.selector.clone() },
@@ -80,11 +91,12 @@ impl PlanDraft {
 
 impl LookupPlan {
     /// Whether this plan reads `reference` on manager `manager`.
-    pub fn is_for(&self, manager: usize, path: &str, key: &KeySpec, selector: &keyway_types::VersionSelector) -> bool {
+    pub fn is_for(&self, manager: usize, reference: &SecretRef) -> bool {
         self.manager == manager
-            && self.reference.path == path
-            && &self.reference.key == key
-            && &self.reference.selector == selector
+            && self.reference.path == reference.path
+            && self.reference.key == reference.key
+            && self.reference.selector == reference.selector
+            && self.reference.namespace == reference.namespace
     }
 }
 
@@ -108,7 +120,13 @@ mod tests {
     use keyway_types::VersionSelector;
 
     fn reference(path: &str, key: KeySpec) -> SecretRef {
-        SecretRef { manager: Some("m".into()), path: path.into(), key, selector: VersionSelector::Latest }
+        SecretRef {
+            manager: Some("m".into()),
+            path: path.into(),
+            key,
+            selector: VersionSelector::Latest,
+            namespace: None,
+        }
     }
 
     #[test]
