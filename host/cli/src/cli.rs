@@ -166,7 +166,7 @@ standard input is not a terminal); keyway exits with the command's code, or 128+
 keyway serve --listen unix:/run/keyway/keyway.sock\n  \
 keyway serve --listen 0.0.0.0:8750 --allow-remote --tls-cert tls.crt --tls-key tls.key\n\
 Clients authenticate with the token keyway writes to $KEYWAY_HOME/serve.token, or as configured in serve.clients.\n\
-Endpoints and curl examples: the README of the keyway command, section \"keyway serve: the local HTTP service\".")]
+Endpoints: GET /v1/openapi.json (the OpenAPI document); metrics, readiness and the admin page: the README, section \"Operating keyway\".")]
     Serve(ServeArgs),
     /// Inspect or clear the cache of a running `keyway serve` (names and ages, never values).
     #[command(subcommand, after_help = "Examples:\n  keyway cache list\n  keyway cache clear aws/prod/db")]

@@ -128,6 +128,13 @@ impl Keyway {
             .map(|(name, manager)| (name.clone(), Slot { config: manager.clone(), manager: OnceCell::new() }))
             .collect();
         profiles::check_profiles(&config.profiles, &managers, config.catalog.enabled)?;
+        for (name, manager) in &managers {
+            if let Some(layout) = &manager.namespaces {
+                layout.check().map_err(|problem| KeywayError::Config {
+                    message: format!("managers.{name}.namespaces: {problem}"),
+                })?;
+            }
+        }
         let records = records::Records::new(&config.catalog, &home)?;
         let metrics = crate::metrics::Metrics::default();
         let shared = Arc::new(Shared { runtime, registry, home, cache_dir, slots, records, metrics });
@@ -201,7 +208,7 @@ impl Keyway {
     /// Whether `identity` may use `manager` at all (its access rules admit the caller). No audit record:
     /// this tells no secret's existence.
     pub fn may_use(&self, identity: &Identity, manager: &str) -> bool {
-        self.resolver.authorize(identity, manager, None).is_ok()
+        self.authorize_name(identity, manager, None).is_ok()
     }
 
     /// The largest value `manager` accepts, in bytes.
@@ -276,6 +283,10 @@ impl Keyway {
         selector: &VersionSelector,
     ) -> Result<Arc<SharedSecret>, KeywayError> {
         self.shared.slot(manager)?;
+        if let Err(error) = self.check_namespace(identity, manager, name) {
+            self.record_refusal(identity, "get", "denied", manager, name).await;
+            return Err(error);
+        }
         let span = resolution_span("get", identity);
         let secret = tracing::Instrument::instrument(self.resolver.get(identity, manager, name, selector), span)
             .await
@@ -296,7 +307,7 @@ impl Keyway {
         let mut record = AuditRecord::new(Arc::new(identity.clone()), "describe", manager, name);
         record.selector = selector.clone();
         let result = async {
-            self.resolver.authorize(identity, manager, Some(name))?;
+            self.authorize_name(identity, manager, Some(name))?;
             let target = self.manager(manager).await?;
             target
                 .describe(name, selector)
@@ -553,7 +564,7 @@ impl Keyway {
             return Ok(None);
         }
         // A caller who may not use the secret learns nothing of its profile.
-        self.resolver.authorize(identity, manager, Some(name))?;
+        self.authorize_name(identity, manager, Some(name))?;
         let bound = self.bound(manager, name).await?;
         if let Some(copy) = bound.as_ref().filter(|bound| bound.is_copy) {
             return Err(KeywayError::InvalidInput(format!(
@@ -576,13 +587,13 @@ impl Keyway {
         let record =
             AuditRecord::new(Arc::new(identity.clone()), "list", manager, request.prefix.as_deref().unwrap_or(""));
         let result = async {
-            self.resolver.authorize(identity, manager, None)?;
+            self.authorize_name(identity, manager, None)?;
             let target = self.manager(manager).await?;
             let mut page = target
                 .list(request)
                 .await
                 .map_err(|source| KeywayError::Backend { manager: manager.into(), source })?;
-            page.secrets.retain(|meta| self.resolver.authorize(identity, manager, Some(&meta.name)).is_ok());
+            page.secrets.retain(|meta| self.authorize_name(identity, manager, Some(&meta.name)).is_ok());
             Ok(page)
         }
         .await;
@@ -600,7 +611,7 @@ impl Keyway {
         self.shared.slot(manager)?;
         let record = AuditRecord::new(Arc::new(identity.clone()), "versions", manager, name);
         let result = async {
-            self.resolver.authorize(identity, manager, Some(name))?;
+            self.authorize_name(identity, manager, Some(name))?;
             let target = self.manager(manager).await?;
             target.versions(name).await.map_err(|source| KeywayError::Backend { manager: manager.into(), source })
         }
@@ -616,7 +627,7 @@ impl Keyway {
             .resolver
             .cached_secrets()
             .into_iter()
-            .filter(|entry| self.resolver.authorize(identity, &entry.manager, Some(&entry.name)).is_ok())
+            .filter(|entry| self.authorize_name(identity, &entry.manager, Some(&entry.name)).is_ok())
             .collect();
         let record = AuditRecord::new(Arc::new(identity.clone()), "cache-view", "", "");
         self.audit(record, &Ok::<(), KeywayError>(())).await?;
@@ -636,16 +647,16 @@ impl Keyway {
             match &scope {
                 CacheScope::All => {
                     for manager in self.manager_names() {
-                        self.resolver.authorize(identity, manager, None)?;
+                        self.authorize_name(identity, manager, None)?;
                     }
                 }
                 CacheScope::Manager(manager) => {
                     self.shared.slot(manager)?;
-                    self.resolver.authorize(identity, manager, None)?;
+                    self.authorize_name(identity, manager, None)?;
                 }
                 CacheScope::Secret { manager, name } => {
                     self.shared.slot(manager)?;
-                    self.resolver.authorize(identity, manager, Some(name))?;
+                    self.authorize_name(identity, manager, Some(name))?;
                 }
             }
             let dropped = self.resolver.cached_secrets().iter().filter(|entry| in_scope(&scope, entry)).count();
@@ -747,10 +758,13 @@ impl Keyway {
 
     /// keyway's metrics in the OpenMetrics text format (what `/metrics` serves); `extra` registers a front
     /// end's own metrics (such as the HTTP service's requests) beside them. Never a secret's name or value.
-    pub fn encode_metrics(
+    /// Audited (`metrics`).
+    pub async fn encode_metrics(
         &self,
+        identity: &Identity,
         extra: impl FnOnce(&mut prometheus_client::registry::Registry),
     ) -> Result<String, KeywayError> {
+        self.audit(AuditRecord::new(Arc::new(identity.clone()), "metrics", "", ""), &Ok::<(), KeywayError>(())).await?;
         let snapshot = crate::metrics::Snapshot {
             cache: self.resolver.cache_counts(),
             instances: self

@@ -67,6 +67,42 @@ fn inherit_by_default() -> bool {
 }
 
 impl NamespaceLayout {
+    /// Checks the layout: `{namespace}` once, then `{name}` once, with a separator between them that has no
+    /// `.` (so a name never reads as a deeper namespace). Returns what is wrong.
+    pub fn check(&self) -> Result<(), String> {
+        let (Some(at_namespace), Some(at_name)) = (self.layout.find("{namespace}"), self.layout.find("{name}")) else {
+            return Err(format!("layout '{}' must contain {{namespace}} and {{name}}", self.layout));
+        };
+        if self.layout.matches("{namespace}").count() != 1 || self.layout.matches("{name}").count() != 1 {
+            return Err(format!("layout '{}' must contain {{namespace}} and {{name}} once each", self.layout));
+        }
+        let between = self.layout.get(at_namespace + "{namespace}".len()..at_name).unwrap_or_default();
+        if at_name < at_namespace || between.is_empty() || between.contains('.') {
+            return Err(format!(
+                "layout '{}' must put {{namespace}} first and separate it from {{name}} by something without '.', \
+                 such as '{{namespace}}/{{name}}'",
+                self.layout
+            ));
+        }
+        Ok(())
+    }
+
+    /// The namespace a backend name belongs to under this layout (`company.team` of `company.team/db`), or
+    /// `None` for a name outside the layout.
+    pub fn namespace_of<'a>(&self, name: &'a str) -> Option<&'a str> {
+        let at_namespace = self.layout.find("{namespace}")?;
+        let at_name = self.layout.find("{name}")?;
+        let before = self.layout.get(..at_namespace)?;
+        let between = self.layout.get(at_namespace + "{namespace}".len()..at_name)?;
+        let rest = name.strip_prefix(before)?;
+        let (namespace, _) = rest.split_once(between)?;
+        let valid = !namespace.is_empty()
+            && namespace.split('.').all(|segment| {
+                !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            });
+        valid.then_some(namespace)
+    }
+
     /// The names `name` of `namespace` is looked up under, nearest namespace first.
     pub fn names(&self, namespace: &str, name: &str) -> Vec<String> {
         let mut levels = vec![namespace];

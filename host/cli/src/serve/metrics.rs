@@ -61,9 +61,14 @@ impl Default for HttpMetrics {
 pub struct RouteName(pub String);
 
 impl HttpMetrics {
-    /// Counts one answered request.
+    /// Counts one answered request. Methods outside HTTP's usual ones count as `other`, so no caller can grow
+    /// the series (even one refused at the door).
     pub fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
         let route = route.to_owned();
+        let method = match method {
+            "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS" => method,
+            _ => "other",
+        };
         self.requests.get_or_create(&RequestLabels { route: route.clone(), method: method.to_owned(), status }).inc();
         self.seconds.get_or_create(&RouteLabel { route }).observe(seconds);
     }
@@ -92,8 +97,8 @@ pub async fn note_route(request: Request, next: Next) -> Response {
 
 /// `GET /metrics`: keyway's and the service's metrics, OpenMetrics text.
 #[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "operator", security(("bearer" = [])), responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text"), (status = "4XX", description = "Refused or wrong: see the error kind", body = ErrorBody), (status = "5XX", description = "A backend or keyway's records failed", body = ErrorBody)))]
-pub async fn metrics(StateOf(state): StateOf<Arc<State>>, _caller: Caller) -> ApiResult<Response> {
-    let text = state.keyway.encode_metrics(|registry| state.http.register(registry))?;
+pub async fn metrics(StateOf(state): StateOf<Arc<State>>, caller: Caller) -> ApiResult<Response> {
+    let text = state.keyway.encode_metrics(&caller.identity, |registry| state.http.register(registry)).await?;
     let mut response = text.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -168,7 +168,7 @@ impl Keyway {
     ) -> KeywayError {
         let mut record = AuditRecord::new(Arc::new(identity.clone()), "approval-request", manager, name);
         let result = async {
-            self.resolver.authorize(identity, manager, Some(name))?;
+            self.authorize_name(identity, manager, Some(name))?;
             let catalog = self.catalog_for_profiles().await?;
             let secret_type = change.options.as_ref().and_then(|options| options.secret_type.clone());
             let secret_type = match secret_type {
@@ -236,7 +236,7 @@ impl Keyway {
                 catalog.approvals(&states, 1000).await.map_err(|err| KeywayError::Catalog(err.to_string()))?;
             let mut views = Vec::new();
             for request in requests {
-                if self.resolver.authorize(identity, &request.manager, Some(&request.name)).is_ok() {
+                if self.authorize_name(identity, &request.manager, Some(&request.name)).is_ok() {
                     views.push(self.view(request).await?);
                 }
             }
@@ -261,7 +261,7 @@ impl Keyway {
         record.detail = Some(format!("request={id}"));
         record.revealed = Some(reveal);
         let result = async {
-            self.resolver.authorize(identity, &request.manager, Some(&request.name))?;
+            self.authorize_name(identity, &request.manager, Some(&request.name))?;
             let value = if reveal {
                 let policy = self.policy_of(&request)?;
                 if !policy.reveal {
@@ -301,7 +301,7 @@ impl Keyway {
         let mut record = AuditRecord::new(Arc::new(identity.clone()), "approve", &request.manager, &request.name);
         record.detail = Some(format!("request={id}"));
         let result = async {
-            self.resolver.authorize(identity, &request.manager, Some(&request.name))?;
+            self.authorize_name(identity, &request.manager, Some(&request.name))?;
             let policy = self.policy_of(&request)?;
             self.check_approver(identity, &request, policy)?;
             if !matches!(request.state.as_str(), "pending" | "approved") {
@@ -346,7 +346,7 @@ impl Keyway {
         let mut record = AuditRecord::new(Arc::new(identity.clone()), "reject", &request.manager, &request.name);
         record.detail = Some(format!("request={id}"));
         let result = async {
-            self.resolver.authorize(identity, &request.manager, Some(&request.name))?;
+            self.authorize_name(identity, &request.manager, Some(&request.name))?;
             let policy = self.policy_of(&request)?;
             let own = principal(identity) == request.requester;
             if !own {
@@ -432,7 +432,7 @@ impl Keyway {
         manager: &str,
         name: &str,
     ) -> Result<Option<Approval>, KeywayError> {
-        self.resolver.authorize(identity, manager, Some(name))?;
+        self.authorize_name(identity, manager, Some(name))?;
         if !self.profiles.values().any(|profile| profile.approval.is_some()) {
             return Ok(None);
         }

@@ -178,15 +178,17 @@ impl Keyway {
             record
         };
         for name in names.iter().filter(|_| named) {
-            if let Err(error) = self.resolver.authorize(identity, name, None) {
-                self.audit(refusals(name, None), &Err::<(), _>(KeywayError::from(error.clone()))).await?;
-                return Err(error.into());
+            let checked = self.authorize_name(identity, name, None);
+            if let Err(error) = checked {
+                self.audit(refusals(name, None), &Ok::<(), KeywayError>(())).await?;
+                return Err(error);
             }
         }
         for (manager, name) in reads {
-            if let Err(error) = self.resolver.authorize(identity, manager, Some(name)) {
-                self.audit(refusals(manager, Some(name)), &Err::<(), _>(KeywayError::from(error.clone()))).await?;
-                return Err(error.into());
+            let checked = self.authorize_name(identity, manager, Some(name));
+            if let Err(error) = checked {
+                self.audit(refusals(manager, Some(name)), &Ok::<(), KeywayError>(())).await?;
+                return Err(error);
             }
         }
 
@@ -242,7 +244,7 @@ impl Keyway {
             capabilities: Vec::new(),
             elapsed: Duration::ZERO,
         };
-        if let Err(error) = self.resolver.authorize(identity, name, None) {
+        if let Err(error) = self.authorize_name(identity, name, None) {
             check.status = CheckStatus::Skipped(format!("{error}"));
             return check;
         }
@@ -308,7 +310,7 @@ impl Keyway {
             .into_iter()
             .filter(|entry| {
                 checked.iter().any(|manager| manager.name == entry.manager && manager.status.name() != "skipped")
-                    && self.resolver.authorize(identity, &entry.manager, Some(&entry.name)).is_ok()
+                    && self.authorize_name(identity, &entry.manager, Some(&entry.name)).is_ok()
             })
             .map(|entry| ExpiringSecret {
                 expires_at: entry.expires_at.and_then(|at| u64::try_from(at).ok()).unwrap_or(0),

@@ -353,14 +353,14 @@ impl Keyway {
             let Some(rules) = &config.compliance else { continue };
             for pattern in &config.secrets {
                 let Some((manager, _)) = pattern.split_once('/') else { continue };
-                if self.shared.slot(manager).is_err() || self.resolver.authorize(identity, manager, None).is_err() {
+                if self.shared.slot(manager).is_err() || self.authorize_name(identity, manager, None).is_err() {
                     continue;
                 }
                 let secrets = self.list_up_to(manager, MAX_SCANNED).await?;
                 let matcher = NamePattern::new(pattern);
                 for metadata in &secrets {
                     if !matcher.matches(&format!("{manager}/{}", metadata.name))
-                        || self.resolver.authorize(identity, manager, Some(&metadata.name)).is_err()
+                        || self.authorize_name(identity, manager, Some(&metadata.name)).is_err()
                     {
                         continue;
                     }

@@ -38,6 +38,44 @@ fn kestra(reference: &SecretRef, namespace: &str) -> String {
 }
 
 impl Keyway {
+    /// The access check of every call naming a secret: the manager's rules, then, on a manager that keeps
+    /// secrets by namespace, the caller's namespace — a caller in `company.team` may use the secrets of
+    /// `company.team` and of the namespaces above it, nothing else; a caller over a front end (it has a peer)
+    /// that asserts no namespace may use none of them. keyway used directly (the CLI, the library, keyway's
+    /// own jobs) without a namespace is not bound by namespaces.
+    pub(crate) fn authorize_name(
+        &self,
+        identity: &Identity,
+        manager: &str,
+        name: Option<&str>,
+    ) -> Result<(), KeywayError> {
+        self.resolver.authorize(identity, manager, name)?;
+        match name {
+            Some(name) => self.check_namespace(identity, manager, name),
+            None => Ok(()),
+        }
+    }
+
+    /// The namespace part of [`authorize_name`](Self::authorize_name).
+    pub(crate) fn check_namespace(&self, identity: &Identity, manager: &str, name: &str) -> Result<(), KeywayError> {
+        let Some(layout) = self.shared.slots.get(manager).and_then(|slot| slot.config.namespaces.as_ref()) else {
+            return Ok(());
+        };
+        let allowed = match (&identity.namespace, layout.namespace_of(name)) {
+            (Some(own), Some(namespace)) => within(own, namespace),
+            (Some(_), None) => false,
+            (None, _) => identity.peer.is_none(),
+        };
+        if allowed {
+            return Ok(());
+        }
+        Err(KeywayError::Secret(SecretError::Denied {
+            manager: manager.to_owned(),
+            name: name.to_owned(),
+            reason: Denial::Caller,
+        }))
+    }
+
     /// `step` with every Kestra placeholder on a namespaced manager placed in a namespace the caller may use;
     /// the step itself when nothing changes (always, when no manager keeps secrets by namespace).
     pub(crate) fn place_in_namespaces<'a>(
@@ -62,7 +100,7 @@ impl Keyway {
         copy: &mut Option<serde_json::Value>,
     ) -> Result<(), KeywayError> {
         match node {
-            serde_json::Value::String(text) if text.contains("{{") => {
+            serde_json::Value::String(text) if text.contains("{{") || text.contains("${secret:") => {
                 if let Some(placed) = self.place_text(identity, text)? {
                     let copy = copy.get_or_insert_with(|| root.clone());
                     set(copy, path, serde_json::Value::String(placed));
@@ -96,9 +134,6 @@ impl Keyway {
         let mut changed = false;
         for (span, reference) in template.placeholders() {
             let written = text.get(span.clone()).unwrap_or_default();
-            if !written.starts_with("{{") {
-                continue;
-            }
             let manager = reference.manager.as_deref().or(self.default_manager.as_deref());
             let namespaced = manager
                 .and_then(|manager| self.shared.slots.get(manager))
@@ -106,10 +141,15 @@ impl Keyway {
             if !namespaced {
                 continue;
             }
+            if !written.starts_with("{{") {
+                // The canonical form names the secret as stored: its namespace must be one the caller may use.
+                self.check_namespace(identity, manager.unwrap_or_default(), &reference.path)?;
+                continue;
+            }
             match (&reference.namespace, &identity.namespace) {
                 (Some(requested), Some(own)) if within(own, requested) => {}
                 // keyway used directly (the CLI, the library) without a namespace: the namespace named.
-                (Some(_), None) if identity.client.is_none() => {}
+                (Some(_), None) if identity.peer.is_none() => {}
                 (Some(requested), _) => {
                     return Err(KeywayError::Secret(SecretError::Denied {
                         manager: manager.unwrap_or_default().to_owned(),
@@ -122,6 +162,14 @@ impl Keyway {
                     placed.push_str(&kestra(reference, own));
                     copied = span.end;
                     changed = true;
+                }
+                // A caller over a front end must say its namespace to use a namespaced manager.
+                (None, None) if identity.peer.is_some() => {
+                    return Err(KeywayError::Secret(SecretError::Denied {
+                        manager: manager.unwrap_or_default().to_owned(),
+                        name: reference.path.clone(),
+                        reason: Denial::Caller,
+                    }));
                 }
                 (None, None) => {}
             }

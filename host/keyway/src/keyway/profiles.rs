@@ -118,7 +118,7 @@ impl Keyway {
         let mut record = AuditRecord::new(Arc::new(identity.clone()), "bind", manager, name);
         record.detail = Some(format!("profile={profile_name}"));
         let result = async {
-            self.resolver.authorize(identity, manager, Some(name))?;
+            self.authorize_name(identity, manager, Some(name))?;
             let profile = self.profile(profile_name)?;
             if profile.source.is_some() && !profile.managers().contains(&manager) {
                 return Err(KeywayError::InvalidInput(format!(
@@ -146,7 +146,7 @@ impl Keyway {
         self.shared.slot(manager)?;
         let record = AuditRecord::new(Arc::new(identity.clone()), "unbind", manager, name);
         let result = async {
-            self.resolver.authorize(identity, manager, Some(name))?;
+            self.authorize_name(identity, manager, Some(name))?;
             let catalog = self.catalog_for_profiles().await?;
             let bindings = catalog.bindings_of(name).await.map_err(|err| KeywayError::Catalog(err.to_string()))?;
             let Some(binding) = bindings.into_iter().find(|binding| binding.source == manager) else {

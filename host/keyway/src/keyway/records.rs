@@ -326,7 +326,7 @@ impl Keyway {
         name: &str,
     ) -> Result<Vec<VersionEntry>, KeywayError> {
         self.shared.slot(manager)?;
-        self.resolver.authorize(identity, manager, Some(name))?;
+        self.authorize_name(identity, manager, Some(name))?;
         let Some(catalog) = self.shared.records.catalog().await? else { return Ok(Vec::new()) };
         catalog.history(manager, name).await.map_err(catalog_error)
     }
@@ -335,12 +335,12 @@ impl Keyway {
     pub async fn errors(&self, identity: &Identity, filter: &ErrorFilter) -> Result<Vec<ErrorEntry>, KeywayError> {
         if let Some(manager) = &filter.manager {
             self.shared.slot(manager)?;
-            self.resolver.authorize(identity, manager, filter.name.as_deref())?;
+            self.authorize_name(identity, manager, filter.name.as_deref())?;
         }
         let Some(catalog) = self.shared.records.catalog().await? else { return Ok(Vec::new()) };
         let mut errors = catalog.errors(filter).await.map_err(catalog_error)?;
         errors.retain(|error| {
-            self.resolver.authorize(identity, &error.manager, (!error.name.is_empty()).then_some(&error.name)).is_ok()
+            self.authorize_name(identity, &error.manager, (!error.name.is_empty()).then_some(&error.name)).is_ok()
         });
         Ok(errors)
     }

@@ -47,7 +47,7 @@ impl Keyway {
     /// Renews `manager/name` now by the first of the manager's renewal rules that matches it.
     pub async fn renew(&self, identity: &Identity, manager: &str, name: &str) -> Result<RenewOutcome, KeywayError> {
         let slot = self.shared.slot(manager)?;
-        self.resolver.authorize(identity, manager, Some(name))?;
+        self.authorize_name(identity, manager, Some(name))?;
         let rule =
             slot.config.renewal.iter().find(|rule| NamePattern::new(&rule.names).matches(name)).ok_or_else(|| {
                 KeywayError::InvalidInput(format!(

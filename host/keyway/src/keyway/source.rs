@@ -34,8 +34,8 @@ impl Keyway {
     ) -> Result<(), KeywayError> {
         self.shared.slot(manager)?;
         self.shared.slot(new_source)?;
-        self.resolver.authorize(identity, manager, Some(name))?;
-        self.resolver.authorize(identity, new_source, Some(name))?;
+        self.authorize_name(identity, manager, Some(name))?;
+        self.authorize_name(identity, new_source, Some(name))?;
         let bound = self.bound(manager, name).await?.ok_or_else(|| {
             KeywayError::InvalidInput(format!(
                 "'{manager}/{name}' belongs to no profile; bind it first (`keyway bind {manager}/{name} PROFILE`)"

@@ -59,7 +59,7 @@ impl Keyway {
         let config = self.shared.slot(manager)?.config.clone();
         let record = AuditRecord::new(Arc::new(identity.clone()), "rekey", manager, "");
         let result = async {
-            self.resolver.authorize(identity, manager, None)?;
+            self.authorize_name(identity, manager, None)?;
             if config.plugin != "local" {
                 return Err(KeywayError::InvalidInput(format!(
                     "manager '{manager}' runs plugin '{}'; only stores of the built-in plugin 'local' are re-keyed \

@@ -411,8 +411,8 @@ impl Keyway {
             Ok(rows
                 .into_iter()
                 .filter(|row| {
-                    self.resolver.authorize(identity, &row.source, Some(&row.name)).is_ok()
-                        && self.resolver.authorize(identity, &row.target, Some(&row.name)).is_ok()
+                    self.authorize_name(identity, &row.source, Some(&row.name)).is_ok()
+                        && self.authorize_name(identity, &row.target, Some(&row.name)).is_ok()
                 })
                 .collect())
         }
@@ -432,7 +432,7 @@ impl Keyway {
         self.shared.slot(manager)?;
         let record = AuditRecord::new(Arc::new(identity.clone()), "sync-status", manager, name);
         let result = async {
-            self.resolver.authorize(identity, manager, Some(name))?;
+            self.authorize_name(identity, manager, Some(name))?;
             let Some(bound) = self.bound(manager, name).await?.filter(|bound| !bound.is_copy) else {
                 return Ok(Vec::new());
             };
@@ -506,7 +506,7 @@ impl Keyway {
             if let Some(identity) = identity {
                 let allowed = std::iter::once(&source)
                     .chain(&targets)
-                    .all(|manager| self.resolver.authorize(identity, manager, Some(&name)).is_ok());
+                    .all(|manager| self.authorize_name(identity, manager, Some(&name)).is_ok());
                 if !allowed {
                     continue;
                 }

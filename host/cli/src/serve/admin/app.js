@@ -67,7 +67,7 @@ const views = {
       Array.isArray(m.capabilities) ? m.capabilities.join(', ') : (m.capabilities || '-'),
       el('td', { class: m.status === 'ok' ? 'ok' : 'bad' }, m.status), m.allowed ? 'yes' : 'no',
     ]);
-    return [el('h2', {}, 'Managers'), table('managers', ['Manager', 'Plugin', 'Access', 'Capabilities', 'Status', 'You may use it'], rows)];
+    return [el('h2', {}, 'Managers'), el('p', {}, 'Whether each plugin opens with its settings; `keyway check` asks each backend.'), table('managers', ['Manager', 'Plugin', 'Access', 'Capabilities', 'Plugin opens', 'You may use it'], rows)];
   },
   async cache() {
     const body = await api('GET', '/v1/cache');
@@ -157,12 +157,6 @@ function signedIn() {
 }
 
 document.addEventListener('DOMContentLoaded', () => {
-  // A token handed over in the fragment (never sent to the server) is taken and removed from the address bar.
-  const fragment = new URLSearchParams(location.hash.slice(1));
-  if (fragment.get('token')) {
-    session.save(fragment.get('token'), fragment.get('groups') || '');
-    history.replaceState(null, '', location.pathname);
-  }
   document.getElementById('login').addEventListener('submit', (event) => {
     event.preventDefault();
     session.save(document.getElementById('token').value.trim(), document.getElementById('groups').value.trim());
