@@ -192,10 +192,8 @@ impl Keyway {
             }
         }
 
-        let mut checked = Vec::with_capacity(names.len());
-        for name in &names {
-            checked.push(self.check_manager(identity, name).await);
-        }
+        // Every manager at once: a dead backend costs its own timeout, not everyone's.
+        let checked = futures::future::join_all(names.iter().map(|name| self.check_manager(identity, name))).await;
         let mut read_checks = Vec::with_capacity(reads.len());
         for (manager, name) in reads {
             let started = Instant::now();
