@@ -16,6 +16,13 @@ pub enum Names {
 
 impl Names {
     /// Whether `a` and `b` name the same thing.
+    ///
+    /// ```
+    /// use keyway_plugin_sdk::answers::Names;
+    ///
+    /// assert!(Names::IgnoreCase.same("DB", "db"));
+    /// assert!(!Names::Exact.same("DB", "db"));
+    /// ```
     pub fn same(self, a: &str, b: &str) -> bool {
         match self {
             Self::Exact => a == b,
@@ -26,12 +33,33 @@ impl Names {
 
 /// The refusal of an answer from `backend` ("Vault") about `answered` ("secret 'b'") to a request about
 /// `asked` ("secret 'a'"). Never quote a value in either.
+///
+/// ```
+/// use keyway_plugin_sdk::{answers::not_served, ErrorKind};
+///
+/// let error = not_served("Acme Vault", "version 2", "version 3");
+/// assert_eq!(error.kind(), ErrorKind::Other);
+/// assert_eq!(error.message(), "Acme Vault answered for version 2 when asked for version 3; the answer is not served");
+/// ```
 pub fn not_served(backend: &str, answered: &str, asked: &str) -> ProviderError {
     ProviderError::Other(format!("{backend} answered for {answered} when asked for {asked}; the answer is not served"))
 }
 
 /// Checks that an answer about a secret names `asked` (compared as `names` says); `answered` is the name the
 /// answer carries, `None` when it carries none.
+///
+/// ```
+/// use keyway_plugin_sdk::answers::{expect_name, Names};
+///
+/// #[derive(serde::Deserialize)]
+/// struct Record {
+///     name: String,
+/// }
+///
+/// let record: Record = serde_json::from_str(r#"{"name": "db"}"#).expect("JSON");
+/// assert!(expect_name("Acme Vault", "db", Some(&record.name), Names::Exact).is_ok());
+/// assert!(expect_name("Acme Vault", "api-key", Some(&record.name), Names::Exact).is_err());
+/// ```
 pub fn expect_name(backend: &str, asked: &str, answered: Option<&str>, names: Names) -> Result<(), ProviderError> {
     match answered {
         Some(answered) if names.same(asked, answered) => Ok(()),
@@ -43,6 +71,16 @@ pub fn expect_name(backend: &str, asked: &str, answered: Option<&str>, names: Na
 /// The records of a search for the exact name `asked` that carry that name (per `name_of`). A search by exact
 /// name answers records of that name or none; an answer holding records, none of them so named, answers
 /// another search and is refused, rather than taken for "no such secret".
+///
+/// ```
+/// use keyway_plugin_sdk::answers::{named, Names};
+///
+/// let records = vec![("DB".to_owned(), 7), ("db-old".to_owned(), 3)];
+/// let found = named("Secret Server", "db", records, |(name, _)| name.as_str(), Names::IgnoreCase)?;
+/// assert_eq!(found, [("DB".to_owned(), 7)]);
+/// assert!(named("Secret Server", "db", vec!["api-key".to_owned()], String::as_str, Names::Exact).is_err());
+/// # Ok::<(), keyway_plugin_sdk::ProviderError>(())
+/// ```
 pub fn named<T>(
     backend: &str,
     asked: &str,

@@ -18,6 +18,18 @@ use keyway_types::ProviderError;
 /// | 429 | throttled, with `Retry-After`: `{backend} throttled {action}: {message}` |
 /// | 5xx | unavailable: `{backend} failed {action}: {message}` |
 /// | other | other: `{backend} answered {action} unexpectedly: {message}` |
+///
+/// ```
+/// use keyway_plugin_sdk::{failures::failure, ProviderError, Response};
+///
+/// // In a plugin: `let response = http.get(...).send()?; if !response.is_success() { ... }`.
+/// let response = Response { status: 404, headers: Vec::new(), body: br#"{"error":"no secret db"}"#.to_vec() };
+/// let detail = response.error_message().unwrap_or_else(|| format!("HTTP {}", response.status));
+/// assert_eq!(
+///     failure(&response, "Acme Vault", "reading 'db'", &detail),
+///     ProviderError::NotFound("reading 'db': not found (no secret db)".into())
+/// );
+/// ```
 pub fn failure(response: &Response, backend: &str, action: &str, message: &str) -> ProviderError {
     match response.status {
         404 | 410 => ProviderError::NotFound(format!("{action}: not found ({message})")),
@@ -32,6 +44,17 @@ pub fn failure(response: &Response, backend: &str, action: &str, message: &str) 
 }
 
 /// A `throttled` error with `message` and the wait the response's `Retry-After` asks for.
+///
+/// ```
+/// use keyway_plugin_sdk::{failures::throttled, ProviderError, Response};
+///
+/// // A backend that signals throttling its own way (here a 403 with a header).
+/// let response = Response { status: 403, headers: vec![("retry-after".into(), "2".into())], body: Vec::new() };
+/// assert_eq!(
+///     throttled(&response, "Acme Vault's rate limit".into()),
+///     ProviderError::Throttled { message: "Acme Vault's rate limit".into(), retry_after_ms: Some(2000) }
+/// );
+/// ```
 pub fn throttled(response: &Response, message: String) -> ProviderError {
     ProviderError::Throttled { message, retry_after_ms: response.retry_after().map(|d| d.as_millis() as u64) }
 }

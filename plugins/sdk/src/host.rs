@@ -1,4 +1,8 @@
 //! What the host offers a plugin: structured logging and credentials it resolves.
+//!
+//! These call the contract's `host` interface, which exists only inside keyway: the examples
+//! compile natively but run only in a plugin. A plugin gets credentials only for what its manifest
+//! declares under `[credentials]` (`aws = true`, `scopes = [...]`) and the manager allows.
 
 use crate::glue::bindings::keyway::provider::host as wit;
 use keyway_types::{ProviderError, Timestamp};
@@ -19,6 +23,11 @@ pub enum Level {
 }
 
 /// Writes a log line into the host's tracing, tagged with the manager. Never log secret values.
+///
+/// ```no_run
+/// use keyway_plugin_sdk::host::{log, Level};
+/// log(Level::Info, "listing secrets", &[("prefix", "db/"), ("page_size", "100")]);
+/// ```
 pub fn log(level: Level, message: &str, fields: &[(&str, &str)]) {
     let level = match level {
         Level::Trace => wit::LogLevel::Trace,
@@ -54,7 +63,14 @@ impl std::fmt::Debug for AwsCredentials {
 }
 
 /// Current AWS credentials for this manager, from the host's `aws-config` chain
-/// or the manager's explicit keys.
+/// or the manager's explicit keys. The manifest must declare `[credentials] aws = true`.
+///
+/// ```no_run
+/// let credentials = keyway_plugin_sdk::host::aws_credentials()?;
+/// // Sign requests with credentials.access_key_id, credentials.secret_access_key and credentials.session_token.
+/// # let _ = credentials;
+/// # Ok::<(), keyway_plugin_sdk::ProviderError>(())
+/// ```
 pub fn aws_credentials() -> Result<AwsCredentials, ProviderError> {
     let creds = wit::get_aws_credentials().map_err(crate::glue::error_from_host)?;
     Ok(AwsCredentials {
@@ -80,7 +96,16 @@ impl std::fmt::Debug for AccessToken {
     }
 }
 
-/// An OAuth access token for `scopes`, obtained by the host with the manager's identity.
+/// An OAuth access token for `scopes`, obtained by the host with the manager's identity. The
+/// manifest must declare the scopes (`[credentials] scopes = [...]`). To keep the token between
+/// calls and renew it after a 401, use [`token::BearerToken`](crate::token::BearerToken).
+///
+/// ```no_run
+/// let token = keyway_plugin_sdk::host::access_token(&["https://vault.azure.net/.default"])?;
+/// let http = keyway_plugin_sdk::HttpClient::new("https://my-vault.vault.azure.net");
+/// http.get("secrets/db").query("api-version", "7.4").bearer(&token.token).send_ok()?;
+/// # Ok::<(), keyway_plugin_sdk::ProviderError>(())
+/// ```
 pub fn access_token(scopes: &[&str]) -> Result<AccessToken, ProviderError> {
     let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
     let token = wit::get_access_token(&scopes).map_err(crate::glue::error_from_host)?;
@@ -88,16 +113,28 @@ pub fn access_token(scopes: &[&str]) -> Result<AccessToken, ProviderError> {
 }
 
 /// Logs at info level.
+///
+/// ```no_run
+/// keyway_plugin_sdk::host::info("connected to Acme Vault");
+/// ```
 pub fn info(message: &str) {
     log(Level::Info, message, &[]);
 }
 
 /// Logs at warn level.
+///
+/// ```no_run
+/// keyway_plugin_sdk::host::warn("Acme Vault answered slowly; retrying");
+/// ```
 pub fn warn(message: &str) {
     log(Level::Warn, message, &[]);
 }
 
 /// Logs at debug level.
+///
+/// ```no_run
+/// keyway_plugin_sdk::host::debug("page 2 of the listing");
+/// ```
 pub fn debug(message: &str) {
     log(Level::Debug, message, &[]);
 }

@@ -5,6 +5,16 @@ use std::collections::BTreeMap;
 
 /// Reads a value as a JSON object of string fields (numbers and booleans are
 /// turned into their text).
+///
+/// ```
+/// use keyway_plugin_sdk::{kv::parse_object, SecretValue};
+///
+/// let fields = parse_object(&SecretValue::text(r#"{"user": "app", "port": 5432}"#))?;
+/// assert_eq!(fields["user"], "app");
+/// assert_eq!(fields["port"], "5432");
+/// assert!(parse_object(&SecretValue::text("plain text")).is_err());
+/// # Ok::<(), keyway_plugin_sdk::ProviderError>(())
+/// ```
 pub fn parse_object(value: &SecretValue) -> Result<BTreeMap<String, String>, ProviderError> {
     let text = value
         .expose_text()
@@ -24,6 +34,14 @@ pub fn parse_object(value: &SecretValue) -> Result<BTreeMap<String, String>, Pro
 }
 
 /// Writes key/value fields as a JSON object value.
+///
+/// ```
+/// use keyway_plugin_sdk::{kv::to_value, SecretValue};
+/// use std::collections::BTreeMap;
+///
+/// let fields = BTreeMap::from([("user".to_owned(), "app".to_owned())]);
+/// assert_eq!(to_value(&fields), SecretValue::text(r#"{"user":"app"}"#));
+/// ```
 pub fn to_value(fields: &BTreeMap<String, String>) -> SecretValue {
     SecretValue::text(serde_json::to_string(fields).unwrap_or_default())
 }

@@ -10,15 +10,28 @@ use serde::de::DeserializeOwned;
 /// The result of every provider operation.
 pub type Result<T, E = ProviderError> = std::result::Result<T, E>;
 
-/// A manager's settings for this plugin, as the host passes them: a JSON
-/// object already checked against the plugin's manifest.
+/// A manager's settings for this plugin, as the host passes them to [`Provider::open`]: a JSON
+/// object already checked against the plugin's manifest (every field declared there, required
+/// ones present, each of its declared type). Read them into your own type with [`Settings::parse`].
+///
+/// Name your own settings type something other than `Settings` (`Config`, say): the prelude
+/// imports this one, and `open` takes it.
 #[derive(Clone)]
 pub struct Settings {
     raw: serde_json::Value,
 }
 
 impl Settings {
-    /// Wraps settings given as JSON text.
+    /// Wraps settings given as JSON text (the host's form; also handy in a plugin's unit tests).
+    ///
+    /// ```
+    /// use keyway_plugin_sdk::Settings;
+    ///
+    /// let settings = Settings::from_json(r#"{"url": "https://vault.acme.example"}"#)?;
+    /// assert_eq!(settings.as_json()["url"], "https://vault.acme.example");
+    /// assert!(Settings::from_json("not json").is_err());
+    /// # Ok::<(), keyway_plugin_sdk::ProviderError>(())
+    /// ```
     pub fn from_json(text: &str) -> Result<Self> {
         let raw = serde_json::from_str(text)
             .map_err(|err| ProviderError::Configuration(format!("settings are not a JSON object: {err}")))?;
@@ -28,6 +41,27 @@ impl Settings {
     /// Deserializes the settings into the plugin's own type; use
     /// `#[serde(deny_unknown_fields)]` on it so typos are reported. The error never quotes a
     /// setting's value (it may be a credential).
+    ///
+    /// ```
+    /// use keyway_plugin_sdk::{ErrorKind, Settings};
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// #[serde(deny_unknown_fields)]
+    /// struct Config {
+    ///     url: String,
+    ///     #[serde(default)]
+    ///     page_size: Option<i64>,
+    /// }
+    ///
+    /// let config: Config = Settings::from_json(r#"{"url": "https://vault.acme.example"}"#)?.parse()?;
+    /// assert_eq!((config.url.as_str(), config.page_size), ("https://vault.acme.example", None));
+    ///
+    /// let typo = Settings::from_json(r#"{"ulr": "https://vault.acme.example"}"#)?.parse::<Config>();
+    /// let error = typo.err().expect("an unknown field");
+    /// assert_eq!(error.kind(), ErrorKind::Configuration);
+    /// assert!(error.message().contains("unknown field `ulr`"));
+    /// # Ok::<(), keyway_plugin_sdk::ProviderError>(())
+    /// ```
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T> {
         T::deserialize(&self.raw).map_err(|err| {
             ProviderError::Configuration(format!(
@@ -38,6 +72,12 @@ impl Settings {
     }
 
     /// The raw JSON value.
+    ///
+    /// ```
+    /// let settings = keyway_plugin_sdk::Settings::from_json(r#"{"page_size": 50}"#)?;
+    /// assert_eq!(settings.as_json()["page_size"].as_u64(), Some(50));
+    /// # Ok::<(), keyway_plugin_sdk::ProviderError>(())
+    /// ```
     pub fn as_json(&self) -> &serde_json::Value {
         &self.raw
     }
@@ -57,6 +97,49 @@ impl std::fmt::Debug for Settings {
 ///
 /// One value serves one manager; the host may open several per manager to
 /// serve concurrent calls, so keep shared state in the backend.
+///
+/// Errors are [`ProviderError`]s: `not-found` for a missing secret (never for an answer the plugin
+/// cannot read), `unsupported` for what the plugin does not do, and the error for a backend's HTTP
+/// answer from [`Response::to_error`](crate::http::Response::to_error) or
+/// [`failures::failure`](crate::failures::failure).
+///
+/// ```
+/// use keyway_plugin_sdk::prelude::*;
+/// use keyway_plugin_sdk::ErrorKind;
+/// use std::collections::BTreeMap;
+///
+/// /// A read-only provider over a fixed map (a real one asks its backend).
+/// struct Fixed(BTreeMap<String, String>);
+///
+/// impl Provider for Fixed {
+///     fn open(settings: Settings) -> Result<Self> {
+///         Ok(Fixed(settings.parse()?))
+///     }
+///
+///     fn capabilities(&self) -> Capabilities {
+///         Capabilities { read: true, list: true, ..Capabilities::default() }
+///     }
+///
+///     fn get(&self, name: &str, selector: &VersionSelector) -> Result<Secret> {
+///         if *selector != VersionSelector::Latest {
+///             return Err(ProviderError::Unsupported("no versions".into()));
+///         }
+///         let value = self.0.get(name).ok_or_else(|| ProviderError::not_found(name))?;
+///         Ok(Secret { value: SecretValue::text(value.clone()), metadata: SecretMetadata::named(name) })
+///     }
+///
+///     fn list(&self, request: &ListRequest) -> Result<ListPage> {
+///         let secrets = self.0.keys().map(SecretMetadata::named).filter(|m| request.matches(m)).collect();
+///         Ok(ListPage { secrets, next_page: None })
+///     }
+/// }
+///
+/// let fixed = Fixed::open(Settings::from_json(r#"{"db": "s3cr3t"}"#)?)?;
+/// assert_eq!(fixed.get("db", &VersionSelector::Latest)?.value, SecretValue::text("s3cr3t"));
+/// assert_eq!(fixed.describe("nope", &VersionSelector::Latest).err().map(|e| e.kind()), Some(ErrorKind::NotFound));
+/// assert!(fixed.create("db", SecretValue::text("x"), &WriteOptions::default()).is_err(), "unsupported");
+/// # Ok::<(), ProviderError>(())
+/// ```
 pub trait Provider: Sized + 'static {
     /// Opens a connection from the manager's settings.
     fn open(settings: Settings) -> Result<Self>;

@@ -11,6 +11,17 @@ pub const REDACTED: &str = "<redacted>";
 
 /// `error` with every occurrence of each of `secrets` (of at least [`MIN_REDACTED_CHARS`]
 /// bytes) in its message replaced by [`REDACTED`]; its kind and retry hint are kept.
+///
+/// ```
+/// use keyway_plugin_sdk::{redact::redact_error, ProviderError};
+///
+/// let api_key = "k-3f9a2c";
+/// let echoed = ProviderError::AccessDenied(format!("login refused for key {api_key}"));
+/// assert_eq!(
+///     redact_error(echoed, &[api_key]),
+///     ProviderError::AccessDenied("login refused for key <redacted>".into())
+/// );
+/// ```
 pub fn redact_error(error: ProviderError, secrets: &[&str]) -> ProviderError {
     let secrets: Vec<&str> = secrets.iter().copied().filter(|s| s.len() >= MIN_REDACTED_CHARS).collect();
     if !secrets.iter().any(|s| error.message().contains(s)) {

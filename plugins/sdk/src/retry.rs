@@ -14,6 +14,14 @@ pub const MAX_WAIT: Duration = Duration::from_secs(10);
 
 /// The wait before retry number `retry` (0 for the first) when the backend asks for none: 100 ms, doubled at
 /// each retry.
+///
+/// ```
+/// use keyway_plugin_sdk::retry::backoff;
+/// use std::time::Duration;
+///
+/// assert_eq!(backoff(0), Duration::from_millis(100));
+/// assert_eq!(backoff(3), Duration::from_millis(800));
+/// ```
 pub fn backoff(retry: u32) -> Duration {
     Duration::from_millis(100u64 << retry.min(10))
 }
@@ -21,6 +29,15 @@ pub fn backoff(retry: u32) -> Duration {
 /// The wait a `Retry-After` header's value asks for: delay-seconds (`120`) or an HTTP date
 /// (`Wed, 21 Oct 2026 07:28:00 GMT`, counted from now; a date in the past asks for no wait). `None` when the
 /// value is neither.
+///
+/// ```
+/// use keyway_plugin_sdk::retry::retry_after;
+/// use std::time::Duration;
+///
+/// assert_eq!(retry_after("120"), Some(Duration::from_secs(120)));
+/// assert_eq!(retry_after("Thu, 01 Jan 1970 00:00:00 GMT"), Some(Duration::ZERO)); // in the past
+/// assert_eq!(retry_after("soon"), None);
+/// ```
 pub fn retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
@@ -31,11 +48,27 @@ pub fn retry_after(value: &str) -> Option<Duration> {
 }
 
 /// The wait before retry number `retry`: what the backend asked for (at most [`MAX_WAIT`]), else [`backoff`].
+///
+/// ```
+/// use keyway_plugin_sdk::retry::{wait, MAX_WAIT};
+/// use std::time::Duration;
+///
+/// assert_eq!(wait(Some(Duration::from_secs(2)), 0), Duration::from_secs(2));
+/// assert_eq!(wait(Some(Duration::from_secs(3_600)), 0), MAX_WAIT);
+/// assert_eq!(wait(None, 1), Duration::from_millis(200));
+/// ```
 pub fn wait(asked: Option<Duration>, retry: u32) -> Duration {
     asked.map_or_else(|| backoff(retry), |asked| asked.min(MAX_WAIT))
 }
 
 /// Whether an answer with this status is worth another attempt: throttling (429) and server errors (5xx).
+///
+/// ```
+/// use keyway_plugin_sdk::retry::retryable_status;
+///
+/// assert!(retryable_status(429) && retryable_status(503));
+/// assert!(!retryable_status(404));
+/// ```
 pub fn retryable_status(status: u16) -> bool {
     status == 429 || (500..=599).contains(&status)
 }

@@ -20,6 +20,16 @@ fn configuration(message: String) -> ProviderError {
 
 /// `value` (or `default` when absent) when it lies in `min..=max`; otherwise an error such as
 /// `page_size 0 is outside 1 to 1000`.
+///
+/// ```
+/// use keyway_plugin_sdk::settings::in_range;
+///
+/// assert_eq!(in_range("retries", None::<i64>, 3, 0, 10)?, 3);
+/// assert_eq!(in_range("retries", Some(5u32), 3, 0, 10)?, 5);
+/// let error = in_range("retries", Some(-1i64), 3, 0, 10).err().expect("out of range");
+/// assert_eq!(error.message(), "retries -1 is outside 0 to 10");
+/// # Ok::<(), keyway_plugin_sdk::ProviderError>(())
+/// ```
 pub fn in_range<T: Into<i128>>(
     field: &str,
     value: Option<T>,
@@ -35,18 +45,42 @@ pub fn in_range<T: Into<i128>>(
 }
 
 /// The `page_size` setting: 1 to [`MAX_PAGE_SIZE`], [`DEFAULT_PAGE_SIZE`] when absent.
+///
+/// ```
+/// use keyway_plugin_sdk::settings::page_size;
+///
+/// assert_eq!(page_size(None::<i64>)?, 100);
+/// assert_eq!(page_size(Some(250i64))?, 250);
+/// assert!(page_size(Some(0i64)).is_err());
+/// # Ok::<(), keyway_plugin_sdk::ProviderError>(())
+/// ```
 pub fn page_size<T: Into<i128>>(value: Option<T>) -> Result<u32, ProviderError> {
     let checked = in_range("page_size", value, DEFAULT_PAGE_SIZE.into(), 1, MAX_PAGE_SIZE.into())?;
     u32::try_from(checked).map_err(|_| configuration(format!("page_size {checked} is outside 1 to {MAX_PAGE_SIZE}")))
 }
 
 /// The `timeout_seconds` setting: 1 to [`MAX_TIMEOUT_SECONDS`], [`DEFAULT_TIMEOUT_SECONDS`] when absent.
+///
+/// ```
+/// use keyway_plugin_sdk::settings::timeout_seconds;
+///
+/// assert_eq!(timeout_seconds(None::<u64>)?, 30);
+/// assert!(timeout_seconds(Some(3_600u64)).is_err());
+/// # Ok::<(), keyway_plugin_sdk::ProviderError>(())
+/// ```
 pub fn timeout_seconds<T: Into<i128>>(value: Option<T>) -> Result<u64, ProviderError> {
     in_range("timeout_seconds", value, DEFAULT_TIMEOUT_SECONDS, 1, MAX_TIMEOUT_SECONDS)
 }
 
 /// The text with white space trimmed from its ends, or `None` when nothing is left (an optional
 /// setting given as `""` counts as absent).
+///
+/// ```
+/// use keyway_plugin_sdk::settings::present;
+///
+/// assert_eq!(present(Some(" payments ")), Some("payments".to_owned()));
+/// assert_eq!(present(Some("")), None);
+/// ```
 pub fn present(value: Option<&str>) -> Option<String> {
     value.map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
 }
@@ -54,6 +88,17 @@ pub fn present(value: Option<&str>) -> Option<String> {
 /// `text` without surrounding white space and trailing slashes when it is an `http://` or
 /// `https://` URL with a host and no query, fragment or space; `None` otherwise. Suits backends
 /// served below a path (`https://host:8443/conjur`); the caller words the error.
+///
+/// ```
+/// use keyway_plugin_sdk::{settings::http_url, ProviderError};
+///
+/// assert_eq!(http_url(" https://host:8443/conjur/ "), Some("https://host:8443/conjur"));
+/// assert_eq!(http_url("host:8443"), None);
+/// let url = http_url("https://host/SecretServer")
+///     .ok_or_else(|| ProviderError::Configuration("url must be an http(s):// URL".into()))?;
+/// # let _ = url;
+/// # Ok::<(), ProviderError>(())
+/// ```
 pub fn http_url(text: &str) -> Option<&str> {
     let trimmed = text.trim().trim_end_matches('/');
     let rest = trimmed.strip_prefix("https://").or_else(|| trimmed.strip_prefix("http://"))?;
@@ -63,6 +108,13 @@ pub fn http_url(text: &str) -> Option<&str> {
 
 /// Whether the host part of a URL's authority (`host`, `host:port`, `[v6]:port`) is the local
 /// machine: `localhost`, an address in 127.0.0.0/8, or `[::1]`.
+///
+/// ```
+/// use keyway_plugin_sdk::settings::is_loopback;
+///
+/// assert!(is_loopback("127.0.0.1:8200") && is_loopback("[::1]") && is_loopback("localhost"));
+/// assert!(!is_loopback("127.0.0.1.nip.io"));
+/// ```
 pub fn is_loopback(authority: &str) -> bool {
     if let Some(v6) = authority.strip_prefix('[') {
         let ip = v6.split_once(']').map(|(ip, _)| ip);
@@ -76,6 +128,17 @@ pub fn is_loopback(authority: &str) -> bool {
 /// host, plain `http://` only to a loopback host (emulators and test fakes), no path. Surrounding
 /// white space and trailing slashes are removed. `example` completes the message of a value that
 /// is no URL (`https://api.doppler.com`).
+///
+/// ```
+/// use keyway_plugin_sdk::settings::https_root_url;
+///
+/// let url = |text| https_root_url("url", text, "https://vault.acme.example");
+/// assert_eq!(url("https://vault.acme.example/")?, "https://vault.acme.example");
+/// assert_eq!(url("http://127.0.0.1:8808")?, "http://127.0.0.1:8808"); // a local fake
+/// assert!(url("http://vault.acme.example").is_err()); // credentials never in clear
+/// assert!(url("https://vault.acme.example/v1").is_err()); // no path
+/// # Ok::<(), keyway_plugin_sdk::ProviderError>(())
+/// ```
 pub fn https_root_url(field: &str, text: &str, example: &str) -> Result<String, ProviderError> {
     let trimmed = text.trim().trim_end_matches('/');
     let Some((scheme, rest)) = trimmed.split_once("://") else {

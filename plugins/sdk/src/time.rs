@@ -5,12 +5,35 @@ use keyway_types::Timestamp;
 use std::time::Duration;
 
 /// The current time in milliseconds since the Unix epoch (`wasi:clocks/wall-clock`).
+///
+/// ```
+/// use keyway_plugin_sdk::time::{now_ms, parse_rfc3339};
+///
+/// let expires = parse_rfc3339("2026-12-31T00:00:00Z");
+/// let expired = expires.is_some_and(|at| at <= now_ms());
+/// # let _ = expired;
+/// ```
 pub fn now_ms() -> Timestamp {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as Timestamp).unwrap_or(0)
 }
 
 /// Blocks the plugin call for `duration` (`wasi:clocks/monotonic-clock`); the host's call
 /// deadline still applies.
+///
+/// ```no_run
+/// use keyway_plugin_sdk::{time::sleep, HttpClient};
+/// use std::time::Duration;
+///
+/// // Wait for a deletion the backend completes a moment later.
+/// let http = HttpClient::new("https://vault.acme.example");
+/// for _ in 0..10 {
+///     if http.get("v1/secrets/db").send()?.status == 404 {
+///         break;
+///     }
+///     sleep(Duration::from_millis(200));
+/// }
+/// # Ok::<(), keyway_plugin_sdk::ProviderError>(())
+/// ```
 pub fn sleep(duration: Duration) {
     // The timer registers with the reactor when created, so create it inside `block_on`.
     wstd::runtime::block_on(async move { wstd::task::sleep(duration.into()).await });
@@ -19,6 +42,14 @@ pub fn sleep(duration: Duration) {
 /// Parses an RFC 3339 time (`2024-05-01T10:00:00.123456789Z` or with a `+hh:mm` offset), as
 /// Google's JSON APIs, Vault and most REST APIs write them, into milliseconds since the epoch.
 /// Malformed and pre-1970 times give `None`.
+///
+/// ```
+/// use keyway_plugin_sdk::time::parse_rfc3339;
+///
+/// assert_eq!(parse_rfc3339("1970-01-01T00:00:01.5Z"), Some(1_500));
+/// assert_eq!(parse_rfc3339("1970-01-01T01:00:00+01:00"), Some(0));
+/// assert_eq!(parse_rfc3339("yesterday"), None);
+/// ```
 pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {
     let text = text.trim();
     let bytes = text.as_bytes();
@@ -71,6 +102,13 @@ pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {
 
 /// Parses an ISO 8601 time as .NET services write them: RFC 3339, or without an offset
 /// (`2024-05-01T10:00:00.123`), which is taken as UTC. Malformed and pre-1970 times give `None`.
+///
+/// ```
+/// use keyway_plugin_sdk::time::parse_iso8601_utc;
+///
+/// assert_eq!(parse_iso8601_utc("1970-01-01T00:00:02.25"), Some(2_250));
+/// assert_eq!(parse_iso8601_utc("1970-01-01T00:00:02Z"), Some(2_000));
+/// ```
 pub fn parse_iso8601_utc(text: &str) -> Option<Timestamp> {
     let text = text.trim();
     let has_offset = text.ends_with(['Z', 'z']) || text.get(19..).is_some_and(|rest| rest.contains(['+', '-']));
@@ -83,6 +121,13 @@ pub fn parse_iso8601_utc(text: &str) -> Option<Timestamp> {
 
 /// Parses an HTTP date in the IMF-fixdate form HTTP requires of senders (`Sun, 06 Nov 1994 08:49:37 GMT`),
 /// as in `Retry-After` and `Date` headers, into milliseconds since the epoch. Other forms give `None`.
+///
+/// ```
+/// use keyway_plugin_sdk::time::{parse_http_date, parse_rfc3339};
+///
+/// assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), parse_rfc3339("1994-11-06T08:49:37Z"));
+/// assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), None);
+/// ```
 pub fn parse_http_date(text: &str) -> Option<Timestamp> {
     let mut parts = text.trim().split_ascii_whitespace();
     let (_weekday, day, month, year, time, zone) =
@@ -96,6 +141,12 @@ pub fn parse_http_date(text: &str) -> Option<Timestamp> {
 }
 
 /// Formats milliseconds since the epoch as RFC 3339 in UTC: `2024-05-01T10:00:00.123Z`.
+///
+/// ```
+/// use keyway_plugin_sdk::time::format_rfc3339;
+///
+/// assert_eq!(format_rfc3339(1_709_204_400_500), "2024-02-29T11:00:00.500Z");
+/// ```
 pub fn format_rfc3339(ms: Timestamp) -> String {
     let seconds = i64::try_from(ms / 1_000).unwrap_or(i64::MAX / 2);
     let (days, in_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));

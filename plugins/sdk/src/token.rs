@@ -1,11 +1,18 @@
 //! [`BearerToken`]: the host's OAuth access token for fixed scopes, kept by the plugin until
 //! shortly before it expires, and one renewal when the backend answers 401.
 //!
-//! ```ignore
-//! use keyway_plugin_sdk::token::BearerToken;
+//! ```no_run
+//! use keyway_plugin_sdk::{token::BearerToken, HttpClient};
+//!
+//! let http = HttpClient::new("https://my-vault.vault.azure.net");
 //! let token = BearerToken::new(&["https://vault.azure.net/.default"]);
-//! let response = token.send(|bearer| http.get("/secrets/db").bearer(bearer).send())?;
+//! let response = token.send(|bearer| http.get("secrets/db").bearer(bearer).send())?;
+//! let response = response.error_for_status()?;
+//! # let _ = response;
+//! # Ok::<(), keyway_plugin_sdk::ProviderError>(())
 //! ```
+//!
+//! The scopes must be declared in the plugin's manifest (`[credentials] scopes = [...]`).
 
 use crate::host;
 use crate::http::Response;
@@ -35,16 +42,44 @@ impl std::fmt::Debug for BearerToken {
 
 impl BearerToken {
     /// A token for `scopes` (for example `https://vault.azure.net/.default`), fetched on first use.
+    /// Keep it in your provider: it caches the token between calls.
+    ///
+    /// ```
+    /// use keyway_plugin_sdk::token::BearerToken;
+    ///
+    /// let token = BearerToken::new(&["https://vault.azure.net/.default"]); // asks nothing yet
+    /// assert!(format!("{token:?}").contains("vault.azure.net"));
+    /// ```
     pub fn new(scopes: &[&str]) -> Self {
         Self { scopes: scopes.iter().map(|scope| (*scope).to_owned()).collect(), cached: RefCell::new(None) }
     }
 
     /// The current token: the kept one while it is good, otherwise a new one from the host.
+    ///
+    /// ```no_run
+    /// # use keyway_plugin_sdk::{token::BearerToken, HttpClient};
+    /// # let http = HttpClient::new("https://my-vault.vault.azure.net");
+    /// let token = BearerToken::new(&["https://vault.azure.net/.default"]);
+    /// http.get("secrets/db").bearer(&token.get()?).send_ok()?;
+    /// # Ok::<(), keyway_plugin_sdk::ProviderError>(())
+    /// ```
     pub fn get(&self) -> Result<String, ProviderError> {
         self.get_with(false, crate::time::now_ms(), host_token)
     }
 
     /// A new token from the host, replacing the kept one (after the backend refused it).
+    ///
+    /// ```no_run
+    /// # use keyway_plugin_sdk::{token::BearerToken, HttpClient};
+    /// # let http = HttpClient::new("https://my-vault.vault.azure.net");
+    /// let token = BearerToken::new(&["https://vault.azure.net/.default"]);
+    /// let mut response = http.get("secrets/db").bearer(&token.get()?).send()?;
+    /// if response.status == 401 {
+    ///     response = http.get("secrets/db").bearer(&token.renew()?).send()?;
+    /// }
+    /// # let _ = response;
+    /// # Ok::<(), keyway_plugin_sdk::ProviderError>(())
+    /// ```
     pub fn renew(&self) -> Result<String, ProviderError> {
         self.get_with(true, crate::time::now_ms(), host_token)
     }
@@ -52,6 +87,16 @@ impl BearerToken {
     /// Sends with the current token; when the backend answers 401, renews the token once and sends
     /// again. `send` builds and sends the request with the bearer token it is given. The last
     /// response comes back whatever its status; errors of the token or the transport are returned.
+    ///
+    /// ```no_run
+    /// # use keyway_plugin_sdk::{token::BearerToken, HttpClient};
+    /// let http = HttpClient::new("https://my-vault.vault.azure.net");
+    /// let token = BearerToken::new(&["https://vault.azure.net/.default"]);
+    /// let response = token.send(|bearer| http.get("secrets/db").query("api-version", "7.4").bearer(bearer).send())?;
+    /// let response = response.error_for_status()?; // still 401 after a renewal: access denied
+    /// # let _ = response;
+    /// # Ok::<(), keyway_plugin_sdk::ProviderError>(())
+    /// ```
     pub fn send(&self, send: impl FnMut(&str) -> Result<Response, ProviderError>) -> Result<Response, ProviderError> {
         self.send_with(send, |renew| if renew { self.renew() } else { self.get() })
     }

@@ -5,6 +5,17 @@ use keyway_types::{ProviderError, VersionSelector};
 /// The version number `selector` asks for, `None` for the latest. An id that is not a number
 /// from 1 is an invalid argument (`'v2' is not a Vault version: versions are numbers from 1`, with
 /// `noun` = `Vault version`); a label is unsupported, with the message `no_labels` writes for it.
+///
+/// ```
+/// use keyway_plugin_sdk::{versions::version_number, VersionSelector};
+///
+/// let number = |selector| version_number(&selector, "Acme version", |label| format!("Acme has no labels ('{label}')"));
+/// assert_eq!(number(VersionSelector::Latest)?, None);
+/// assert_eq!(number(VersionSelector::Id("3".into()))?, Some(3));
+/// assert!(number(VersionSelector::Id("v3".into())).is_err()); // invalid argument
+/// assert!(number(VersionSelector::Label("current".into())).is_err()); // unsupported
+/// # Ok::<(), keyway_plugin_sdk::ProviderError>(())
+/// ```
 pub fn version_number(
     selector: &VersionSelector,
     noun: &str,
