@@ -13,7 +13,7 @@ keyway_types::wit_conversions!(crate::glue::bindings::keyway::provider::types);
 #[allow(missing_docs, clippy::all, unsafe_op_in_unsafe_fn)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../../wit/provider@0.1.0",
+        path: "wit/provider@0.1.0",
         world: "secret-provider",
         pub_export_macro: true,
         export_macro_name: "__export_keyway_provider",
