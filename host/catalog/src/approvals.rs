@@ -126,9 +126,7 @@ impl Catalog {
         let id = hex::encode(id);
         let sealed = match value {
             Some(value) => {
-                let mut plain = Zeroizing::new(vec![u8::from(value.is_binary())]);
-                plain.extend_from_slice(value.expose_bytes());
-                Some(self.key.seal(&aad(&id, request.manager, request.name, request.operation), &plain)?)
+                Some(self.key.seal_value(&aad(&id, request.manager, request.name, request.operation), value)?)
             }
             None => None,
         };
@@ -245,13 +243,8 @@ impl Catalog {
                 .bind(&approval.id).fetch_optional(pool).await)
         .map_err(|source| self.query_error("read a proposed value", source))?;
         let Some(sealed) = sealed.flatten().map(Zeroizing::new) else { return Ok(None) };
-        let plain =
-            self.key.open(&aad(&approval.id, &approval.manager, &approval.name, &approval.operation), &sealed)?;
-        Ok(Some(match plain.split_first() {
-            Some((1, bytes)) => SecretValue::binary(bytes.to_vec()),
-            Some((_, bytes)) => SecretValue::text(String::from_utf8_lossy(bytes).into_owned()),
-            None => return Err(CatalogError::Sealed),
-        }))
+        let aad = aad(&approval.id, &approval.manager, &approval.name, &approval.operation);
+        self.key.open_value(&aad, &sealed).map(Some)
     }
 
     /// Ends a claimed request: `applied` with its value wiped, or — applying failed — back to `approved`

@@ -126,6 +126,25 @@ impl CatalogKey {
         Ok(STANDARD.encode(sealed))
     }
 
+    /// Seals a secret value, its kind (text or binary) with its bytes, for `aad`: a value that waits in the
+    /// catalog (a renewal in flight, a change waiting for approval).
+    pub fn seal_value(&self, aad: &[u8], value: &SecretValue) -> Result<String, CatalogError> {
+        let mut plain = Zeroizing::new(Vec::with_capacity(value.len() + 1));
+        plain.push(u8::from(value.is_binary()));
+        plain.extend_from_slice(value.expose_bytes());
+        self.seal(aad, &plain)
+    }
+
+    /// Opens what [`seal_value`](Self::seal_value) made with the same `aad`.
+    pub fn open_value(&self, aad: &[u8], sealed: &str) -> Result<SecretValue, CatalogError> {
+        let plain = self.open(aad, sealed)?;
+        match plain.split_first() {
+            Some((1, bytes)) => Ok(SecretValue::binary(bytes.to_vec())),
+            Some((_, bytes)) => Ok(SecretValue::text(String::from_utf8_lossy(bytes).into_owned())),
+            None => Err(CatalogError::Sealed),
+        }
+    }
+
     /// Opens what [`seal`](Self::seal) made with the same `aad`.
     pub fn open(&self, aad: &[u8], sealed: &str) -> Result<Zeroizing<Vec<u8>>, CatalogError> {
         let bytes = STANDARD.decode(sealed).map_err(|_| CatalogError::Sealed)?;

@@ -40,9 +40,7 @@ impl Catalog {
         secret_type: Option<&str>,
         state: &str,
     ) -> Result<(), CatalogError> {
-        let mut plain = Zeroizing::new(vec![u8::from(value.is_binary())]);
-        plain.extend_from_slice(value.expose_bytes());
-        let sealed = self.key.seal(&aad(manager, name), &plain)?;
+        let sealed = self.key.seal_value(&aad(manager, name), value)?;
         let now = now_ms();
         let upsert = "INSERT INTO renewals (manager, name, state, sealed_value, secret_type, attempts, started_at, \
                       updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $6) \
@@ -96,12 +94,7 @@ impl Catalog {
         })
         .map_err(|source| self.query_error("read a pending renewal", source))?;
         let Some((state, sealed, secret_type, attempts, started_at, updated_at)) = row else { return Ok(None) };
-        let plain = self.key.open(&aad(manager, name), &sealed)?;
-        let value = match plain.split_first() {
-            Some((1, bytes)) => SecretValue::binary(bytes.to_vec()),
-            Some((_, bytes)) => SecretValue::text(String::from_utf8_lossy(bytes).into_owned()),
-            None => return Err(CatalogError::Sealed),
-        };
+        let value = self.key.open_value(&aad(manager, name), &sealed)?;
         Ok(Some(PendingRenewal { state, value, secret_type, attempts, started_at, updated_at }))
     }
 

@@ -425,20 +425,27 @@ impl Keyway {
     }
 
     /// The latest request concerning `manager/name` (pending, or how the last one ended), for a caller allowed
-    /// to use the secret: what `describe` shows beside the metadata. Audited as part of the caller's read.
+    /// to use the secret: what `describe` shows beside the metadata. Audited (`approval-state`) when approvals
+    /// are configured.
     pub async fn latest_request(
         &self,
         identity: &Identity,
         manager: &str,
         name: &str,
     ) -> Result<Option<Approval>, KeywayError> {
-        self.authorize_name(identity, manager, Some(name))?;
         if !self.profiles.values().any(|profile| profile.approval.is_some()) {
-            return Ok(None);
+            return self.authorize_name(identity, manager, Some(name)).map(|()| None);
         }
-        self.expire_approvals().await;
-        let catalog = self.catalog_for_profiles().await?;
-        catalog.latest_approval_of(manager, name).await.map_err(|err| KeywayError::Catalog(err.to_string()))
+        let record = AuditRecord::new(Arc::new(identity.clone()), "approval-state", manager, name);
+        let result = async {
+            self.authorize_name(identity, manager, Some(name))?;
+            self.expire_approvals().await;
+            let catalog = self.catalog_for_profiles().await?;
+            catalog.latest_approval_of(manager, name).await.map_err(|err| KeywayError::Catalog(err.to_string()))
+        }
+        .await;
+        self.audit(record, &result).await?;
+        result
     }
 
     /// The scheduler's part: lapses requests past their lifetime (audited) and applies approved requests

@@ -570,23 +570,17 @@ impl super::Shared {
     pub(crate) async fn note_outside_change(&self, catalog: &keyway_catalog::Catalog, manager: &str, name: &str) {
         let Ok(rows) = catalog.sync_targets_involving(manager, name).await else { return };
         for row in rows.into_iter().filter(|row| row.state == "synced") {
-            let (message, on) = if row.target == manager {
-                (
-                    format!(
-                        "the copy in {manager} changed outside keyway and differs from the source {}/{name}; it \
-                         is repaired by `keyway serve` when profile {} repairs by itself, else by `keyway sync run`",
-                        row.source, row.profile
-                    ),
-                    row.target.as_str(),
+            let message = if row.target == manager {
+                format!(
+                    "the copy in {manager} changed outside keyway and differs from the source {}/{name}; it \
+                     is repaired by `keyway serve` when profile {} repairs by itself, else by `keyway sync run`",
+                    row.source, row.profile
                 )
             } else {
-                (
-                    format!(
-                        "the source {manager}/{name} changed outside keyway; its copy in {} is behind until it is \
-                         synchronised (by `keyway serve` when profile {} repairs by itself, else by `keyway sync run`)",
-                        row.target, row.profile
-                    ),
-                    row.target.as_str(),
+                format!(
+                    "the source {manager}/{name} changed outside keyway; its copy in {} is behind until it is \
+                     synchronised (by `keyway serve` when profile {} repairs by itself, else by `keyway sync run`)",
+                    row.target, row.profile
                 )
             };
             let update = SyncUpdate {
@@ -603,7 +597,7 @@ impl super::Shared {
             let _ = catalog.set_sync_state(&update).await;
             let actor = actor(&sync_identity());
             let record = NewError {
-                manager: on,
+                manager: &row.target,
                 name,
                 operation: "sync",
                 kind: "drift",
