@@ -28,7 +28,7 @@ use keyway_resolve::{
     AuditRecord, Auditor, CacheScope, CachedSecretInfo, Disclosure, Identity, ManagerOptions, Masker, ResolvedStep,
     Resolver, SecretSource, SharedSecret, StepPath,
 };
-use keyway_runtime::{ConnectionConfig, Limits, Runtime, RuntimeConfig, RuntimeError};
+use keyway_runtime::{ConnectionConfig, Limits, Plugin, Runtime, RuntimeConfig, RuntimeError};
 use keyway_types::{
     BoxFuture, Capabilities, DeleteMode, ListPage, ListRequest, Operation, ProviderError, Secret, SecretMetadata,
     SecretValue, Timestamp, UpdateRequest, VersionInfo, VersionSelector, WriteOptions,
@@ -227,14 +227,11 @@ impl Keyway {
         ClientRegistry::from_config(&self.serve, &self.shared.home, token_env)
     }
 
-    /// The plugin registry.
-    pub fn plugins(&self) -> &PluginRegistry {
-        &self.shared.registry
-    }
-
-    /// The runtime.
-    pub fn runtime(&self) -> &Runtime {
-        &self.shared.runtime
+    /// Every plugin this configuration can use, built-in first, then those of `plugins.dir`, each loaded (from
+    /// the compile cache when it can) or with the error that keeps it from loading. Plugins are code, not
+    /// secrets: listing them calls no plugin and needs no access to any manager.
+    pub fn plugin_listing(&self) -> Vec<(String, Result<Arc<Plugin>, KeywayError>)> {
+        self.shared.registry.listing(&self.shared.runtime)
     }
 
     /// The masker holding every value this process resolved so far, to hide them in its own output (the

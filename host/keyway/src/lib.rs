@@ -19,7 +19,8 @@
 //!   profile a secret belongs to, as source or copy), `keyway::sync` (copies, drift, the scheduler's part),
 //!   `keyway::approvals` (requests, votes, the exactly-once apply), `keyway::source` (changing a source),
 //!   `keyway::compliance` (rules on writes and the periodic report).
-//! - [`manager`]: [`Manager`], a plugin connection with prefix, default tags, read-only and visibility rules.
+//! - `manager` (private): a manager, a plugin connection with prefix, default tags, read-only and visibility
+//!   rules; reached only through [`Keyway`], whose calls check access and write the audit record.
 //! - [`metrics`]: counters of backend calls, the cache, plugin instances, the audit writer, renewals,
 //!   synchronisation and approvals, in the OpenMetrics text format ([`Keyway::encode_metrics`]).
 //! - [`plugins`]: [`PluginRegistry`], built-in and third-party plugins.
@@ -35,7 +36,7 @@ pub mod config;
 pub mod error;
 #[allow(clippy::module_inception)]
 pub mod keyway;
-pub mod manager;
+mod manager;
 pub mod metrics;
 pub mod plugins;
 mod private_file;
@@ -52,5 +53,4 @@ pub use keyway_catalog as catalog;
 pub use keyway_resolve::{CacheScope, CachedSecretInfo, Identity, Masker, ResolvedStep, SharedSecret};
 pub use keyway_runtime::Plugin;
 pub use keyway_types as types;
-pub use manager::Manager;
 pub use plugins::PluginRegistry;

@@ -44,11 +44,6 @@ impl Manager {
         self
     }
 
-    /// The manager's name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
     /// The plugin connection.
     pub fn connection(&self) -> &Connection {
         &self.connection
@@ -159,29 +154,6 @@ impl Manager {
         self.usable(name, &secret.metadata)?;
         secret.metadata = self.to_user(secret.metadata);
         Ok(secret)
-    }
-
-    /// Reads several secrets' latest versions in one backend call.
-    pub async fn get_many(&self, names: &[String]) -> Result<Vec<Result<Secret, ProviderError>>, ProviderError> {
-        let backend: Vec<String> = names.iter().map(|n| format!("{}{n}", self.rules.prefix)).collect();
-        for name in names {
-            self.backend_name(name)?;
-        }
-        let results = self.call("get-many", self.connection.get_many(&backend)).await?;
-        let mut secrets = Vec::with_capacity(results.len());
-        for ((result, name), backend) in results.into_iter().zip(names).zip(&backend) {
-            secrets.push(match result {
-                Ok(mut secret) => {
-                    self.with_filter_tags(backend, &VersionSelector::Latest, &mut secret.metadata).await;
-                    self.visible(name, &secret.metadata).and_then(|()| self.usable(name, &secret.metadata)).map(|()| {
-                        secret.metadata = self.to_user(secret.metadata);
-                        secret
-                    })
-                }
-                Err(err) => Err(err),
-            });
-        }
-        Ok(secrets)
     }
 
     /// Reads metadata only.

@@ -121,7 +121,7 @@ async fn built_in_plugins_cannot_be_shadowed_and_a_broken_plugin_hides_no_other(
     let err =
         keyway.get(&anyone, "impostor", "x", &VersionSelector::Latest).await.expect_err("a manifest naming another");
     assert!(err.to_string().contains("must carry its file's name"), "{err}");
-    let listing = keyway.plugins().listing(keyway.runtime());
+    let listing = keyway.plugin_listing();
     let row = |name: &str| {
         listing
             .iter()

@@ -23,34 +23,40 @@
 //! ```
 //!
 //! # Layout
-//! - [`runtime`]: [`Runtime`] and [`RuntimeConfig`]: the engine, epoch ticker and loading.
-//! - [`compile_cache`]: precompiled artifacts on disk, keyed by content hash and engine.
-//! - [`manifest`]: [`PluginManifest`] and settings validation.
-//! - [`plugin`]: [`Plugin`], a loaded, pre-instantiated component.
-//! - [`connection`]: [`Connection`], a manager's calls into its plugin, and [`ConnectionConfig`].
-//! - [`pool`]: the pool of warm instances behind a connection.
-//! - [`sandbox`]: the per-instance host state: WASI context, limits, log budget.
-//! - [`egress`]: [`EgressPolicy`], which hosts a plugin may reach, and the HTTP client that enforces it.
-//! - [`host_api`]: the contract's `host` imports (logging, credentials).
-//! - [`redact`]: keeps a manager's secret settings out of its plugin's errors and log lines.
-//! - [`error`]: [`RuntimeError`] and [`CallError`].
-//! - `bindings` (private): the generated bindings of the contract.
+//! The modules are private; what other crates use is re-exported here.
+//! - `runtime`: [`Runtime`] and [`RuntimeConfig`]: the engine, epoch ticker and loading.
+//! - `compile_cache`: [`CompileCache`], precompiled artifacts on disk, keyed by content hash and engine.
+//! - `manifest`: [`PluginManifest`] and settings validation.
+//! - `plugin`: [`Plugin`], a loaded, pre-instantiated component.
+//! - `connection`: [`Connection`], a manager's calls into its plugin, [`ConnectionConfig`] and [`Limits`];
+//!   split into opening, one call, the data directory's quota and writers' turns.
+//! - `data_dir`: a plugin's data directory on the host's side: permissions, the write lock
+//!   ([`lock_data_dir`]), its real path in errors.
+//! - `pool`: the pool of warm instances behind a connection.
+//! - `sandbox`: the per-instance host state: WASI context, limits, log budget.
+//! - `egress`: [`EgressPolicy`], which hosts a plugin may reach, and the HTTP client that enforces it.
+//! - `host_api`: the contract's `host` imports (logging, credentials).
+//! - `redact`: keeps a manager's secret settings out of its plugin's errors and log lines ([`sanitize`]).
+//! - `error`: [`RuntimeError`] and [`CallError`].
+//! - `bindings`: the generated bindings, one module per contract version served (`bindings::v0_1`).
 
 mod bindings;
-pub mod compile_cache;
-pub mod connection;
-pub mod egress;
-pub mod error;
-pub mod host_api;
-pub mod manifest;
-pub mod plugin;
-pub mod pool;
-pub mod redact;
-pub mod runtime;
-pub mod sandbox;
+mod compile_cache;
+mod connection;
+mod data_dir;
+mod egress;
+mod error;
+mod host_api;
+mod manifest;
+mod plugin;
+mod pool;
+mod redact;
+mod runtime;
+mod sandbox;
 
 pub use compile_cache::{CompileCache, LoadSource};
-pub use connection::{lock_data_dir, write_lock_path, Connection, ConnectionConfig, Limits, MAX_PAGE_ITEMS};
+pub use connection::{Connection, ConnectionConfig, Limits, MAX_PAGE_ITEMS};
+pub use data_dir::{lock_data_dir, write_lock_path};
 pub use egress::{is_special, EgressPolicy, PatternError};
 pub use error::{CallError, RuntimeError};
 pub use manifest::{CredentialNeeds, PluginManifest, SettingKind, SettingSpec};
@@ -59,4 +65,4 @@ pub use redact::sanitize;
 pub use runtime::{Runtime, RuntimeConfig};
 
 /// The contract version this runtime serves.
-pub const CONTRACT: &str = "keyway:provider@0.1.0";
+pub const CONTRACT: &str = bindings::v0_1::CONTRACT;

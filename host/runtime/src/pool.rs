@@ -84,7 +84,7 @@ impl InstanceFactory {
         };
         let handle = opened.map_err(|err| {
             let error = error_from_wit(self.redactor.error(err));
-            CallError::Provider(crate::connection::with_real_data_dir(error, self.data_dir.as_deref()))
+            CallError::Provider(crate::data_dir::with_real_data_dir(error, self.data_dir.as_deref()))
         })?;
         Ok(Instance { store, bindings, handle })
     }

@@ -73,11 +73,6 @@ impl Redactor {
         Self { secrets: secrets.into() }
     }
 
-    /// Whether there is nothing to redact.
-    pub fn is_empty(&self) -> bool {
-        self.secrets.is_empty()
-    }
-
     /// `text` with every secret value replaced by [`REDACTED`].
     pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let mut text = Cow::Borrowed(text);

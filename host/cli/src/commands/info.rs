@@ -67,7 +67,7 @@ pub async fn managers(ctx: &Ctx, args: FormatArgs) -> Result<i32> {
 pub async fn plugins(ctx: &Ctx, args: FormatArgs) -> Result<i32> {
     let mut rows = Vec::new();
     let mut items = Vec::new();
-    for (name, loaded) in ctx.keyway.plugins().listing(ctx.keyway.runtime()) {
+    for (name, loaded) in ctx.keyway.plugin_listing() {
         let plugin = match loaded {
             Ok(plugin) => plugin,
             Err(err) => {

@@ -1,5 +1,7 @@
-//! The generated host bindings of `keyway:provider@0.1.0`. Private: the rest
-//! of the crate converts to and from `keyway_types`.
+//! The generated host bindings of `keyway:provider@0.1.0`, and their conversions to and from `keyway_types`.
+
+/// The contract these bindings serve, as a plugin's manifest names it.
+pub const CONTRACT: &str = "keyway:provider@0.1.0";
 
 wasmtime::component::bindgen!({
     path: "../../wit/provider@0.1.0",
@@ -13,5 +15,5 @@ pub use exports::keyway::provider::provider::Guest as ProviderExports;
 pub use keyway::provider::host;
 pub use keyway::provider::types;
 
-keyway_types::wit_conversions!(crate::bindings::keyway::provider::types);
+keyway_types::wit_conversions!(crate::bindings::v0_1::keyway::provider::types);
 pub use wit_convert::*;
