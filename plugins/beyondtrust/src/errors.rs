@@ -1,7 +1,8 @@
 //! Password Safe's HTTP answers mapped to the contract's errors, with messages that say what was
 //! attempted and never carry a credential or a secret value.
 
-use keyway_plugin_sdk::{failures, ProviderError, Response};
+use keyway_plugin_sdk::failures::{self, LoginAttempt};
+use keyway_plugin_sdk::{ProviderError, Response};
 
 /// The service's own message: its errors are a JSON string (`"Folder … not found"`) or an object
 /// with `Message`; anything else is reported by status only, as it could echo a request.
@@ -33,18 +34,16 @@ pub fn api_failure(response: &Response, action: &str) -> ProviderError {
     }
 }
 
-/// The error for a failed sign-in or token request; `what` reads like "sign-in with the API key".
+/// The error for a failed sign-in or token request; `what` reads like "the sign-in with the API key as
+/// 'svc'", `hint` names what to check.
 pub fn sign_in_failure(response: &Response, what: &str, hint: &str) -> ProviderError {
-    let message = service_message(response);
-    match response.status {
-        400 | 401 | 403 => ProviderError::AccessDenied(format!("{what} failed ({message}): {hint}")),
-        404 => ProviderError::Configuration(format!(
-            "{what} failed ({message}): no Password Safe API answers at this api_url; check it names the server"
-        )),
-        429 => failures::throttled(response, format!("{what} was throttled: {message}")),
-        500..=599 => ProviderError::Unavailable(format!("{what} failed: {message}")),
-        _ => ProviderError::Other(format!("{what} failed: {message}")),
-    }
+    let attempt = LoginAttempt {
+        backend: "Password Safe",
+        action: what,
+        check: hint,
+        check_address: "no Password Safe API answers at this api_url; check it names the server",
+    };
+    failures::login_failure(response, &attempt, &service_message(response))
 }
 
 #[cfg(test)]

@@ -3,9 +3,10 @@
 //! with `POST Secrets-Safe/Folders`.
 
 use crate::errors;
+use crate::login::PasswordSafeSession;
 use crate::model::{FolderRecord, ListAnswer};
-use crate::session::{Call, Session};
-use keyway_plugin_sdk::{Method, ProviderError};
+use keyway_plugin_sdk::session::Call;
+use keyway_plugin_sdk::ProviderError;
 use std::collections::HashMap;
 
 /// Folders per listing request (the service's maximum).
@@ -18,10 +19,10 @@ pub struct FolderTree {
 
 impl FolderTree {
     /// Reads the whole tree.
-    pub fn load(session: &Session) -> Result<Self, ProviderError> {
+    pub fn load(session: &PasswordSafeSession) -> Result<Self, ProviderError> {
         let mut folders = HashMap::new();
         for page in 0.. {
-            let call = Call::new(Method::GET, "Secrets-Safe/Folders")
+            let call = Call::get("Secrets-Safe/Folders")
                 .query("limit", PAGE.to_string())
                 .query("offset", (page * PAGE).to_string());
             let response = session.send(&call)?;
@@ -67,7 +68,12 @@ impl FolderTree {
 /// The GUID of the folder at `path`, creating the missing sub-folders below `root` when `create`
 /// is set. A folder missing at or above the root is never created: a top-level folder is a safe,
 /// which an administrator sets up with its permissions.
-pub fn ensure_folder(session: &Session, path: &str, root: Option<&str>, create: bool) -> Result<String, ProviderError> {
+pub fn ensure_folder(
+    session: &PasswordSafeSession,
+    path: &str,
+    root: Option<&str>,
+    create: bool,
+) -> Result<String, ProviderError> {
     let tree = FolderTree::load(session)?;
     if let Some(id) = tree.id_of(path) {
         return Ok(id);
@@ -100,9 +106,9 @@ pub fn ensure_folder(session: &Session, path: &str, root: Option<&str>, create: 
     Ok(parent)
 }
 
-fn create_folder(session: &Session, name: &str, parent: &str) -> Result<String, ProviderError> {
+fn create_folder(session: &PasswordSafeSession, name: &str, parent: &str) -> Result<String, ProviderError> {
     let body = serde_json::json!({ "Name": name, "Description": "", "ParentId": parent });
-    let response = session.send(&Call::new(Method::POST, "Secrets-Safe/Folders").json(&body)?)?;
+    let response = session.send(&Call::post("Secrets-Safe/Folders").json(&body)?)?;
     if !response.is_success() {
         return Err(errors::api_failure(&response, &format!("creating the folder '{name}'")));
     }

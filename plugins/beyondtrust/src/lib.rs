@@ -6,7 +6,7 @@
 //!
 //! # Layout
 //! - [`settings`]: the manager's settings (URL, credentials, root folder, request version).
-//! - [`session`]: sign-in, the session cookie, re-sign-in, sign-out.
+//! - [`login`]: sign-in, the session cookie, sign-out (the SDK's session signs in again when needed).
 //! - [`folders`]: the folder tree, paths to GUIDs, missing sub-folders created.
 //! - [`secrets`]: the calls on secrets (find by path, read by kind, create, replace, delete, list).
 //! - [`model`]: the service's JSON and its translation to the contract's metadata.
@@ -17,11 +17,11 @@
 
 pub mod errors;
 pub mod folders;
+pub mod login;
 pub mod model;
 pub mod multipart;
 pub mod names;
 pub mod secrets;
-pub mod session;
 pub mod settings;
 
 mod listing;
@@ -35,7 +35,7 @@ use std::cell::RefCell;
 
 /// One connection to a Password Safe server.
 pub struct PasswordSafe {
-    session: session::Session,
+    session: login::PasswordSafeSession,
     api_version: String,
     root: Root,
     root_path: RefCell<Option<String>>,
@@ -78,7 +78,7 @@ impl Provider for PasswordSafe {
             &[("api_url", &settings.api_url), ("auth", settings.auth.method()), ("version", &settings.api_version)],
         );
         let settings::PasswordSafeSettings { auth, root, create_folders, api_version, page_size, .. } = settings;
-        let session = session::Session::new(&settings.api_url, settings.timeout_seconds, auth);
+        let session = login::session(&settings.api_url, settings.timeout_seconds, auth);
         Ok(Self { session, api_version, root, root_path: RefCell::new(None), create_folders, page_size })
     }
 

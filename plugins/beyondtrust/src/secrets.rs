@@ -2,12 +2,13 @@
 //! create text and file secrets, replace a secret's content, delete, and list everything.
 
 use crate::errors;
+use crate::login::{PasswordSafeSession, User};
 use crate::model::{CredentialAnswer, Kind, ListAnswer, SecretRecord, TextAnswer};
 use crate::multipart::file_form;
 use crate::names::SecretPath;
-use crate::session::{Call, Session, User};
 use keyway_plugin_sdk::answers::{self, Names};
 use keyway_plugin_sdk::http::percent_encode;
+use keyway_plugin_sdk::session::Call;
 use keyway_plugin_sdk::{Method, ProviderError, SecretValue};
 use serde_json::{json, Map, Value};
 
@@ -25,7 +26,7 @@ pub struct Content<'a> {
 /// The Secrets Safe API of one session, in one request version.
 pub struct SecretsApi<'a> {
     /// The session.
-    pub session: &'a Session,
+    pub session: &'a PasswordSafeSession,
     /// `3.0`, `3.1` or `3.2`.
     pub version: &'a str,
 }
@@ -33,6 +34,11 @@ pub struct SecretsApi<'a> {
 impl SecretsApi<'_> {
     fn call(&self, method: Method, path: impl Into<String>) -> Call {
         Call::new(method, path).query("version", self.version)
+    }
+
+    /// The signed-in user (signing in when needed).
+    fn user(&self) -> Result<User, ProviderError> {
+        self.session.with_token(|signed_in| signed_in.user.clone())
     }
 
     fn send_ok(&self, call: &Call, action: &str) -> Result<keyway_plugin_sdk::Response, ProviderError> {
@@ -146,7 +152,7 @@ impl SecretsApi<'_> {
 
     /// Creates a text secret (text values) or a file secret (binary values) in the folder `folder_id`.
     pub fn create(&self, folder_id: &str, title: &str, content: &Content<'_>, name: &str) -> Result<(), ProviderError> {
-        let user = self.session.user()?;
+        let user = self.user()?;
         let mut body = Map::new();
         body.insert("Title".into(), json!(title));
         body.insert("Description".into(), json!(content.description));
@@ -163,7 +169,7 @@ impl SecretsApi<'_> {
             SecretValue::Binary(bytes) => {
                 body.insert("FileName".into(), json!(title));
                 let (content_type, form) = file_form(&Value::Object(body), title, bytes);
-                self.call(Method::POST, format!("Secrets-Safe/Folders/{folder}/secrets/file")).raw(content_type, form)
+                self.call(Method::POST, format!("Secrets-Safe/Folders/{folder}/secrets/file")).body(&content_type, form)
             }
         };
         let response = self.session.send(&call)?;
@@ -193,7 +199,7 @@ impl SecretsApi<'_> {
                     body.insert("OwnerType".into(), json!(record.owner_type.as_deref().unwrap_or("User")));
                 }
             }
-            None => self.new_owner(&self.session.user()?, &mut body),
+            None => self.new_owner(&self.user()?, &mut body),
         }
         let id = percent_encode(&record.id);
         let action = format!("changing '{name}'");
@@ -218,7 +224,7 @@ impl SecretsApi<'_> {
                 let file_name = record.file_name.clone().unwrap_or_else(|| record.title.clone());
                 body.insert("FileName".into(), json!(file_name));
                 let (content_type, form) = file_form(&Value::Object(body), &file_name, value.expose_bytes());
-                self.call(Method::PUT, format!("Secrets-Safe/Secrets/{id}/file")).raw(content_type, form)
+                self.call(Method::PUT, format!("Secrets-Safe/Secrets/{id}/file")).body(&content_type, form)
             }
             (_, SecretValue::Binary(_)) => {
                 return Err(ProviderError::InvalidArgument(format!(
@@ -233,7 +239,7 @@ impl SecretsApi<'_> {
     /// Deletes the secret `record` for good.
     pub fn delete(&self, record: &SecretRecord, name: &str) -> Result<(), ProviderError> {
         // DELETE takes no request version.
-        let call = Call::new(Method::DELETE, format!("Secrets-Safe/Secrets/{}", percent_encode(&record.id)));
+        let call = Call::delete(format!("Secrets-Safe/Secrets/{}", percent_encode(&record.id)));
         self.send_ok(&call, &format!("deleting '{name}'")).map(|_| ())
     }
 }

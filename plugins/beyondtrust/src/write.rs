@@ -6,6 +6,7 @@ use crate::folders::ensure_folder;
 use crate::names::secret_path;
 use crate::secrets::Content;
 use crate::PasswordSafe;
+use keyway_plugin_sdk::write_options::{Refusal, UnkeptOptions, WriteOption};
 use keyway_plugin_sdk::{
     DeleteMode, ProviderError, SecretMetadata, SecretValue, Timestamp, UpdateRequest, WriteOptions,
 };
@@ -19,23 +20,18 @@ fn invalid(message: impl Into<String>) -> ProviderError {
     ProviderError::InvalidArgument(message.into())
 }
 
-/// Refuses what Secrets Safe cannot store, rather than dropping it.
-fn refuse_unsupported(
-    tags: bool,
-    expires_at: Option<Timestamp>,
-    kms_key_id: Option<&str>,
-) -> Result<(), ProviderError> {
-    if tags {
-        return Err(invalid("Secrets Safe secrets have no tags"));
-    }
-    if expires_at.is_some() {
-        return Err(invalid("Secrets Safe secrets have no expiry date"));
-    }
-    if kms_key_id.is_some() {
-        return Err(invalid("Secrets Safe encrypts with its own keys: a KMS key cannot be chosen"));
-    }
-    Ok(())
-}
+/// What Secrets Safe cannot store, refused rather than dropped (as `invalid-argument`, as this plugin always
+/// has).
+const UNKEPT: UnkeptOptions = UnkeptOptions::new(
+    "Secrets Safe",
+    &[
+        (WriteOption::Tags, "its secrets have no tags"),
+        (WriteOption::Expiry, "its secrets have no expiry date"),
+        (WriteOption::KmsKey, "it encrypts with its own keys"),
+        (WriteOption::Disabling, "its secrets cannot be disabled; delete the secret instead"),
+    ],
+)
+.refused_as(Refusal::InvalidArgument);
 
 fn check_description(description: &str) -> Result<(), ProviderError> {
     if description.chars().count() > MAX_DESCRIPTION_CHARS {
@@ -80,7 +76,7 @@ impl PasswordSafe {
         value: SecretValue,
         options: &WriteOptions,
     ) -> Result<SecretMetadata, ProviderError> {
-        refuse_unsupported(!options.tags.is_empty(), options.expires_at, options.kms_key_id.as_deref())?;
+        UNKEPT.check_create(options)?;
         let value = match (options.secret_type.as_deref(), value) {
             (None | Some("generic" | "text"), SecretValue::Text(text)) => SecretValue::Text(text),
             (None | Some("generic" | "file"), SecretValue::Binary(bytes)) => SecretValue::Binary(bytes),
@@ -116,11 +112,7 @@ impl PasswordSafe {
 
     /// Changes the value and/or the description; the secret keeps its kind.
     pub(crate) fn update_secret(&self, name: &str, request: UpdateRequest) -> Result<SecretMetadata, ProviderError> {
-        let tags = !request.set_tags.is_empty() || !request.remove_tags.is_empty();
-        refuse_unsupported(tags, request.expires_at, request.kms_key_id.as_deref())?;
-        if request.enabled == Some(false) {
-            return Err(invalid("Secrets Safe secrets cannot be disabled: delete the secret instead"));
-        }
+        UNKEPT.check_update(&request)?;
         let record = self.record(name)?;
         if request.value.is_none() && request.description.is_none() {
             return Ok(record.metadata(name));

@@ -2,11 +2,12 @@
 //! (one, or several in a batch) and set, and policies loaded.
 
 use crate::errors::failure;
+use crate::login::ConjurSession;
 use crate::model::Resource;
-use crate::session::{Call, Session};
 use base64::Engine as _;
 use keyway_plugin_sdk::answers::{self, Names};
 use keyway_plugin_sdk::http::percent_encode;
+use keyway_plugin_sdk::session::Call;
 use keyway_plugin_sdk::{Method, ProviderError, Response};
 use std::collections::BTreeMap;
 use zeroize::Zeroizing;
@@ -30,29 +31,29 @@ pub enum LoadMode {
 
 /// The variables of one Conjur account.
 pub struct Conjur {
-    session: Session,
+    session: ConjurSession,
 }
 
 impl Conjur {
     /// A client over an authenticated session.
-    pub fn new(session: Session) -> Self {
+    pub fn new(session: ConjurSession) -> Self {
         Self { session }
     }
 
     fn account(&self) -> String {
-        percent_encode(self.session.account())
+        percent_encode(self.session.login().account())
     }
 
     /// The variable `name`, `None` when it does not exist or the login may not see it.
     pub fn variable(&self, name: &str) -> Result<Option<Resource>, ProviderError> {
         let path = format!("resources/{}/variable/{}", self.account(), percent_encode(name));
-        let response = self.session.send(&Call::new(Method::GET, path))?;
+        let response = self.session.send(&Call::get(path))?;
         match response.status {
             200..=299 => {
                 // The value endpoint answers bare bytes, naming nothing: this answer is the read's check that
                 // the variable is the one asked for.
                 let resource: Resource = response.json()?;
-                let asked = format!("{}:variable:{name}", self.session.account());
+                let asked = format!("{}:variable:{name}", self.session.login().account());
                 answers::expect_name("Conjur", &asked, Some(&resource.id), Names::Exact)?;
                 Ok(Some(resource))
             }
@@ -64,7 +65,7 @@ impl Conjur {
     /// The value of `version` of variable `name`.
     pub fn value(&self, name: &str, version: u64) -> Result<Zeroizing<Vec<u8>>, ProviderError> {
         let path = format!("secrets/{}/variable/{}", self.account(), percent_encode(name));
-        let call = Call::new(Method::GET, path).query("version", version.to_string());
+        let call = Call::get(path).query("version", version.to_string());
         let response = self.session.send(&call)?;
         match response.status {
             200..=299 => Ok(Zeroizing::new(response.body)),
@@ -77,10 +78,9 @@ impl Conjur {
 
     /// The latest values of `names` in one request (`Accept: base64`, so binary values survive).
     pub fn batch(&self, names: &[&str]) -> Result<Batch, ProviderError> {
-        let account = self.session.account();
+        let account = self.session.login().account();
         let ids: Vec<String> = names.iter().map(|n| format!("{account}:variable:{n}")).collect();
-        let call =
-            Call::new(Method::GET, "secrets".into()).query("variable_ids", ids.join(",")).header("accept", "base64");
+        let call = Call::get("secrets").query("variable_ids", ids.join(",")).header("accept", "base64");
         let response = self.session.send(&call)?;
         match response.status {
             200..=299 => {}
@@ -107,7 +107,7 @@ impl Conjur {
 
     /// One page of the variables the login may see, sorted by id.
     pub fn list(&self, limit: usize, offset: usize) -> Result<Vec<Resource>, ProviderError> {
-        let call = Call::new(Method::GET, format!("resources/{}", self.account()))
+        let call = Call::get(format!("resources/{}", self.account()))
             .query("kind", "variable")
             .query("limit", limit.to_string())
             .query("offset", offset.to_string());
@@ -121,7 +121,7 @@ impl Conjur {
     /// Adds a version holding `value` to variable `name`.
     pub fn set_value(&self, name: &str, value: &[u8]) -> Result<(), ProviderError> {
         let path = format!("secrets/{}/variable/{}", self.account(), percent_encode(name));
-        let response = self.session.send(&Call::new(Method::POST, path).body("application/octet-stream", value))?;
+        let response = self.session.send(&Call::post(path).body("application/octet-stream", value.to_vec()))?;
         match response.status {
             200..=299 => Ok(()),
             404 => Err(ProviderError::Conflict(format!("variable '{name}' was deleted while its value was being set"))),
@@ -136,12 +136,13 @@ impl Conjur {
             LoadMode::Update => Method::PATCH,
         };
         let path = format!("policies/{}/policy/{}", self.account(), percent_encode(branch));
-        let response = self.session.send(&Call::new(method, path).body("application/x-yaml", policy.as_bytes()))?;
+        let response =
+            self.session.send(&Call::new(method, path).body("application/x-yaml", policy.as_bytes().to_vec()))?;
         match response.status {
             200..=299 => Ok(response),
             404 => Err(ProviderError::Configuration(format!(
                 "policy '{branch}' does not exist in account '{}': check policy_branch",
-                self.session.account()
+                self.session.login().account()
             ))),
             403 => Err(ProviderError::AccessDenied(format!(
                 "the login may not load policy into '{branch}': it needs create and update on that policy (own it, \

@@ -1,7 +1,8 @@
 //! Conjur's HTTP answers mapped to the contract's errors. Conjur's error bodies
 //! (`{"error": {"code", "message"}}`) name ids, never values; the plugin's messages say what was attempted.
 
-use keyway_plugin_sdk::{failures, ProviderError, Response};
+use keyway_plugin_sdk::failures::{self, LoginAttempt};
+use keyway_plugin_sdk::{ProviderError, Response};
 
 /// Conjur's message, or the bare status.
 pub fn conjur_message(response: &Response) -> String {
@@ -28,20 +29,14 @@ pub fn failure(response: &Response, action: &str) -> ProviderError {
 /// The error for a failed authentication of `login` in `account`. Conjur answers 401 alike for a
 /// wrong key, an unknown login and an unknown account, so the message names all three.
 pub fn authentication_failure(response: &Response, login: &str, account: &str, authenticator: &str) -> ProviderError {
-    let message = conjur_message(response);
-    match response.status {
-        401 | 403 => ProviderError::AccessDenied(format!(
-            "Conjur refused to authenticate '{login}' in account '{account}' with {authenticator} ({message}): check \
-             login, account and the api_key or password (Conjur does not tell which is wrong)"
-        )),
-        404 | 405 => ProviderError::Configuration(format!(
-            "Conjur has no {authenticator} authenticator for account '{account}' ({message}): check url and \
-             authn_service_id"
-        )),
-        429 => failures::throttled(response, format!("Conjur throttled the authentication of '{login}': {message}")),
-        500..=599 => ProviderError::Unavailable(format!("Conjur failed to authenticate '{login}': {message}")),
-        _ => ProviderError::Other(format!("Conjur answered the authentication of '{login}' unexpectedly: {message}")),
-    }
+    let action = format!("the request to authenticate '{login}' in account '{account}' with {authenticator}");
+    let attempt = LoginAttempt {
+        backend: "Conjur",
+        action: &action,
+        check: "check login, account and the api_key or password (Conjur does not tell which is wrong)",
+        check_address: "no such authenticator for this account; check url and authn_service_id",
+    };
+    failures::login_failure(response, &attempt, &conjur_message(response))
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //!
 //! # Layout
 //! - [`settings`]: the manager's settings (URL, account, login, API key or password, branch).
-//! - [`session`]: authentication and the short-lived access token.
+//! - [`login`]: authentication and the short-lived access token (the SDK's session keeps it).
 //! - [`api`]: the REST endpoints (resources, secrets, batch, policies).
 //! - [`model`]: resource JSON and its metadata; [`policy`]: the policy documents the plugin loads.
 //! - [`errors`], [`names`]: Conjur's statuses as contract errors; id and version checks.
@@ -14,10 +14,10 @@
 
 pub mod api;
 pub mod errors;
+pub mod login;
 pub mod model;
 pub mod names;
 pub mod policy;
-pub mod session;
 pub mod settings;
 
 mod listing;
@@ -48,7 +48,7 @@ impl Provider for Conjur {
             ],
         );
         let (policy_branch, page_size) = (settings.policy_branch.clone(), settings.page_size);
-        Ok(Self { api: api::Conjur::new(session::Session::new(settings)), policy_branch, page_size })
+        Ok(Self { api: api::Conjur::new(login::session(settings)), policy_branch, page_size })
     }
 
     /// Reading, listing, versions and the probe always; writing and deleting only through a

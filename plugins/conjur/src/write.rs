@@ -8,6 +8,7 @@ use crate::model::{Resource, DESCRIPTION, RESERVED_PREFIX};
 use crate::names::{check_name, relative_to};
 use crate::policy::{deletion, Declaration};
 use crate::Conjur;
+use keyway_plugin_sdk::write_options::{Refusal, UnkeptOptions, WriteOption};
 use keyway_plugin_sdk::{
     DeleteMode, ProviderError, SecretMetadata, SecretValue, Tags, Timestamp, UpdateRequest, WriteOptions,
 };
@@ -16,20 +17,16 @@ use std::collections::BTreeMap;
 /// The MIME type declared for binary values, for other Conjur clients' sake.
 const BINARY_MIME_TYPE: &str = "application/octet-stream";
 
-/// Refuses what Conjur variables do not have.
-fn refuse_unsupported(expires_at: Option<Timestamp>, kms_key_id: Option<&str>) -> Result<(), ProviderError> {
-    if expires_at.is_some() {
-        return Err(ProviderError::InvalidArgument(
-            "Conjur sets expirations through its rotators, not on a written value".into(),
-        ));
-    }
-    if kms_key_id.is_some() {
-        return Err(ProviderError::InvalidArgument(
-            "Conjur encrypts every value with its own data key: a KMS key cannot be chosen".into(),
-        ));
-    }
-    Ok(())
-}
+/// What Conjur variables do not have. Refused as `invalid-argument`, as this plugin always has.
+const UNKEPT: UnkeptOptions = UnkeptOptions::new(
+    "Conjur",
+    &[
+        (WriteOption::Expiry, "Conjur sets expirations through its rotators, not on a written value"),
+        (WriteOption::KmsKey, "Conjur encrypts every value with its own data key"),
+        (WriteOption::Disabling, "Conjur variables cannot be disabled"),
+    ],
+)
+.refused_as(Refusal::InvalidArgument);
 
 /// Conjur refuses empty values.
 fn refuse_empty(value: &SecretValue) -> Result<(), ProviderError> {
@@ -94,7 +91,7 @@ impl Conjur {
     ) -> Result<SecretMetadata, ProviderError> {
         check_name(name)?;
         let branch = self.branch()?;
-        refuse_unsupported(options.expires_at, options.kms_key_id.as_deref())?;
+        UNKEPT.check_create(options)?;
         refuse_empty(&value)?;
         let annotations = annotations(options.description.as_deref(), &options.tags)?;
         let declaration = Declaration {
@@ -131,10 +128,7 @@ impl Conjur {
     /// Adds a version with a new value and changes the description and tags (annotations).
     pub(crate) fn update_secret(&self, name: &str, request: UpdateRequest) -> Result<SecretMetadata, ProviderError> {
         check_name(name)?;
-        refuse_unsupported(request.expires_at, request.kms_key_id.as_deref())?;
-        if request.enabled == Some(false) {
-            return Err(ProviderError::InvalidArgument("Conjur variables cannot be disabled".into()));
-        }
+        UNKEPT.check_update(&request)?;
         if !request.remove_tags.is_empty() {
             return Err(ProviderError::InvalidArgument(
                 "Conjur policy can add and change annotations but not remove them: tags cannot be removed".into(),

@@ -1,7 +1,8 @@
 //! Secret Server's HTTP answers mapped to the contract's errors, with messages that say what was
 //! attempted and never carry a credential or a field value.
 
-use keyway_plugin_sdk::{failures, ProviderError, Response};
+use keyway_plugin_sdk::failures::{self, LoginAttempt};
+use keyway_plugin_sdk::{ProviderError, Response};
 
 /// Secret Server's own message (`{"errorCode", "message"}`, or the token endpoint's `{"error"}`).
 pub fn server_message(response: &Response) -> String {
@@ -25,20 +26,16 @@ pub fn api_failure(response: &Response, action: &str) -> ProviderError {
     }
 }
 
-/// The error for a refused login; `who` reads like "user 'keyway'".
+/// The error for a refused login; `who` reads like "user 'keyway'", `hint` names the settings to check.
 pub fn login_failure(response: &Response, who: &str, hint: &str) -> ProviderError {
-    let message = server_message(response);
-    match response.status {
-        400 | 401 | 403 => {
-            ProviderError::AccessDenied(format!("Secret Server refused the login of {who} ({message}): {hint}"))
-        }
-        404 => ProviderError::Configuration(format!(
-            "logging in {who} failed ({message}): no Secret Server token endpoint at base_url/oauth2/token"
-        )),
-        429 => failures::throttled(response, format!("the login of {who} was throttled: {message}")),
-        500..=599 => ProviderError::Unavailable(format!("logging in {who} failed: {message}")),
-        _ => ProviderError::Other(format!("logging in {who} failed: {message}")),
-    }
+    let action = format!("the login of {who}");
+    let attempt = LoginAttempt {
+        backend: "Secret Server",
+        action: &action,
+        check: hint,
+        check_address: "no Secret Server token endpoint at base_url/oauth2/token; check base_url",
+    };
+    failures::login_failure(response, &attempt, &server_message(response))
 }
 
 #[cfg(test)]

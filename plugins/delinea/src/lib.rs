@@ -6,7 +6,7 @@
 //!
 //! # Layout
 //! - [`settings`]: the manager's settings (URL, grant, folder, template, field).
-//! - [`session`]: the OAuth2 token: login, refresh, re-login when Secret Server rejects it.
+//! - [`login`]: the OAuth2 grants and the refresh token (the SDK's session keeps and renews the token).
 //! - [`server`]: the REST calls on secrets (search, read, stub, create, fields, deactivate, restore).
 //! - [`model`]: Secret Server's JSON and its translation to the contract's metadata.
 //! - [`value`]: fields as one value, and back.
@@ -14,10 +14,10 @@
 //! - `read`, `write`, `lifecycle`, `listing`: the operations.
 
 pub mod errors;
+pub mod login;
 pub mod model;
 pub mod names;
 pub mod server;
-pub mod session;
 pub mod settings;
 pub mod value;
 
@@ -32,7 +32,7 @@ use settings::FieldChoice;
 
 /// One connection to a Secret Server.
 pub struct SecretServer {
-    session: session::Session,
+    session: login::SecretServerSession,
     folder_id: Option<i64>,
     template_id: Option<i64>,
     site_id: Option<i64>,
@@ -65,7 +65,7 @@ impl Provider for SecretServer {
             page_size,
             timeout_seconds,
         } = settings;
-        let session = session::Session::new(&base_url, timeout_seconds, grant);
+        let session = login::session(&base_url, timeout_seconds, grant);
         Ok(Self { session, folder_id, template_id, site_id, field, page_size })
     }
 

@@ -2,9 +2,10 @@
 //! create from a template's stub, change a field, deactivate, restore, and list a page.
 
 use crate::errors;
+use crate::login::SecretServerSession;
 use crate::model::{Page, SecretModel, Summary};
-use crate::session::{Call, Session};
 use keyway_plugin_sdk::answers::{self, Names};
+use keyway_plugin_sdk::session::Call;
 use keyway_plugin_sdk::{Method, ProviderError, Response};
 
 const BACKEND: &str = "Secret Server";
@@ -12,10 +13,15 @@ const BACKEND: &str = "Secret Server";
 /// Records fetched to find one name (duplicates are reported, not guessed between).
 const FIND_TAKE: u32 = 50;
 
+/// A REST call to `path` below `/api/v1/` (`secrets/12`).
+fn api(method: Method, path: impl std::fmt::Display) -> Call {
+    Call::new(method, format!("api/v1/{path}"))
+}
+
 /// The REST API of one session, scoped to the configured folder.
 pub struct SecretsApi<'a> {
     /// The session.
-    pub session: &'a Session,
+    pub session: &'a SecretServerSession,
     /// The folder of the secrets, or every folder.
     pub folder_id: Option<i64>,
 }
@@ -42,7 +48,7 @@ impl SecretsApi<'_> {
     }
 
     fn search(&self, text: Option<&str>, exact: bool, state: State, skip: u64, take: u32) -> Call {
-        let mut call = Call::new(Method::GET, "secrets")
+        let mut call = api(Method::GET, "secrets")
             .query("filter.includeSubFolders", "false")
             .query("filter.includeInactive", (state != State::Active).to_string())
             .query("filter.includeActive", (state != State::Inactive).to_string())
@@ -84,7 +90,7 @@ impl SecretsApi<'_> {
     /// The secret with its items; an answer for another secret is refused.
     pub fn secret(&self, id: i64, name: &str) -> Result<SecretModel, ProviderError> {
         let model: SecretModel =
-            self.send_ok(&Call::new(Method::GET, format!("secrets/{id}")), &format!("reading '{name}'"))?.json()?;
+            self.send_ok(&api(Method::GET, format!("secrets/{id}")), &format!("reading '{name}'"))?.json()?;
         if model.id != id {
             let asked = format!("secret {id} ('{name}')");
             return Err(answers::not_served(BACKEND, &format!("secret {}", model.id), &asked));
@@ -97,14 +103,14 @@ impl SecretsApi<'_> {
 
     /// The bytes of a file field's attachment.
     pub fn file(&self, id: i64, slug: &str, name: &str) -> Result<Vec<u8>, ProviderError> {
-        let call = Call::new(Method::GET, format!("secrets/{id}/fields/{slug}"));
+        let call = api(Method::GET, format!("secrets/{id}/fields/{slug}"));
         let mut response = self.send_ok(&call, &format!("reading the file '{slug}' of '{name}'"))?;
         Ok(std::mem::take(&mut response.body))
     }
 
     /// A new secret's stub: the template's items, empty.
     pub fn stub(&self, template_id: i64, folder_id: i64) -> Result<serde_json::Value, ProviderError> {
-        let call = Call::new(Method::GET, "secrets/stub")
+        let call = api(Method::GET, "secrets/stub")
             .query("filter.secretTemplateId", template_id.to_string())
             .query("filter.folderId", folder_id.to_string());
         self.send_ok(&call, &format!("reading the stub of template {template_id}"))?.json()
@@ -112,25 +118,25 @@ impl SecretsApi<'_> {
 
     /// Creates a secret from a filled stub.
     pub fn create(&self, secret: &serde_json::Value, name: &str) -> Result<SecretModel, ProviderError> {
-        let call = Call::new(Method::POST, "secrets").json(secret)?;
+        let call = api(Method::POST, "secrets").json(secret)?;
         self.send_ok(&call, &format!("creating '{name}'"))?.json()
     }
 
     /// Sets one field's text.
     pub fn set_field(&self, id: i64, slug: &str, text: &str, name: &str) -> Result<(), ProviderError> {
-        let call = Call::new(Method::PUT, format!("secrets/{id}/fields/{slug}"))
-            .json(&serde_json::json!({ "value": text }))?;
+        let call =
+            api(Method::PUT, format!("secrets/{id}/fields/{slug}")).json(&serde_json::json!({ "value": text }))?;
         self.send_ok(&call, &format!("changing the field '{slug}' of '{name}'")).map(|_| ())
     }
 
     /// Deactivates the secret (Secret Server's delete).
     pub fn deactivate(&self, id: i64, name: &str) -> Result<(), ProviderError> {
-        self.send_ok(&Call::new(Method::DELETE, format!("secrets/{id}")), &format!("deleting '{name}'")).map(|_| ())
+        self.send_ok(&api(Method::DELETE, format!("secrets/{id}")), &format!("deleting '{name}'")).map(|_| ())
     }
 
     /// Makes a deactivated secret active again.
     pub fn restore(&self, id: i64, name: &str) -> Result<SecretModel, ProviderError> {
-        self.send_ok(&Call::new(Method::PUT, format!("secrets/{id}/restore")), &format!("restoring '{name}'"))?.json()
+        self.send_ok(&api(Method::PUT, format!("secrets/{id}/restore")), &format!("restoring '{name}'"))?.json()
     }
 
     /// One page of the folder's secrets whose names contain `text`.

@@ -6,7 +6,8 @@ use crate::names::check_name;
 use crate::server::State;
 use crate::value::assignments;
 use crate::SecretServer;
-use keyway_plugin_sdk::{ProviderError, SecretMetadata, SecretValue, Timestamp, UpdateRequest, WriteOptions};
+use keyway_plugin_sdk::write_options::{Refusal, UnkeptOptions, WriteOption};
+use keyway_plugin_sdk::{ProviderError, SecretMetadata, SecretValue, UpdateRequest, WriteOptions};
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
@@ -14,23 +15,18 @@ fn invalid(message: impl Into<String>) -> ProviderError {
     ProviderError::InvalidArgument(message.into())
 }
 
-/// Refuses what Secret Server cannot store, rather than dropping it.
-fn refuse_unsupported(
-    tags: bool,
-    expires_at: Option<Timestamp>,
-    kms_key_id: Option<&str>,
-) -> Result<(), ProviderError> {
-    if tags {
-        return Err(invalid("Secret Server secrets have no tags"));
-    }
-    if expires_at.is_some() {
-        return Err(invalid("the expiry of a Secret Server secret follows its template and policy: it cannot be set"));
-    }
-    if kms_key_id.is_some() {
-        return Err(invalid("Secret Server encrypts with its own keys: a KMS key cannot be chosen"));
-    }
-    Ok(())
-}
+/// What Secret Server cannot store, refused rather than dropped (as `invalid-argument`, as this plugin
+/// always has).
+const UNKEPT: UnkeptOptions = UnkeptOptions::new(
+    "Secret Server",
+    &[
+        (WriteOption::Tags, "its secrets have no tags"),
+        (WriteOption::Expiry, "the expiry of a secret follows its template and policy"),
+        (WriteOption::KmsKey, "it encrypts with its own keys"),
+        (WriteOption::Disabling, "it disables a secret by deactivating it; delete the secret instead"),
+    ],
+)
+.refused_as(Refusal::InvalidArgument);
 
 impl SecretServer {
     /// Creates a secret, or with `overwrite` gives an existing one the new value; with
@@ -42,7 +38,7 @@ impl SecretServer {
         options: &WriteOptions,
     ) -> Result<SecretMetadata, ProviderError> {
         check_name(name)?;
-        refuse_unsupported(!options.tags.is_empty(), options.expires_at, options.kms_key_id.as_deref())?;
+        UNKEPT.check_create(options)?;
         let (Some(folder_id), Some(template_id)) = (self.folder_id, self.template_id) else {
             return Err(ProviderError::Configuration(
                 "creating secrets needs folder_id (where) and template_id (which secret template) in the settings"
@@ -103,11 +99,7 @@ impl SecretServer {
     /// Changes the value and/or the description (the notes field).
     pub(crate) fn update_secret(&self, name: &str, request: UpdateRequest) -> Result<SecretMetadata, ProviderError> {
         check_name(name)?;
-        let tags = !request.set_tags.is_empty() || !request.remove_tags.is_empty();
-        refuse_unsupported(tags, request.expires_at, request.kms_key_id.as_deref())?;
-        if request.enabled == Some(false) {
-            return Err(invalid("Secret Server disables a secret by deactivating it: delete it instead"));
-        }
+        UNKEPT.check_update(&request)?;
         let api = self.api();
         let summary = api.find(name)?.ok_or_else(|| ProviderError::not_found(name))?;
         let model = api.secret(summary.id, name)?;

@@ -65,8 +65,13 @@
 //! - [`http`]: [`HttpClient`], JSON over `wasi:http` with status-to-error mapping and retries.
 //! - [`host`]: logging and credentials the host resolves ([`host::aws_credentials`], [`host::access_token`]).
 //! - [`token`]: [`token::BearerToken`], the host's access token kept until near expiry, renewed on a 401.
+//! - [`session`]: [`session::Session`], a backend's own login kept between calls: the plugin's
+//!   [`session::Login`] says how to log in; tokens are renewed before they expire, and a refused one is
+//!   replaced once and the [`session::Call`] sent again.
 //! - [`settings`]: checks of common settings (page sizes, timeouts, backend URLs).
-//! - [`failures`]: the contract error for a backend's failed answer, by status.
+//! - [`failures`]: the contract error for a backend's failed answer, by status; a refused login, naming what
+//!   to check; an unreachable HTTPS backend, with the certificate hint.
+//! - [`write_options`]: write options a backend cannot keep (tags, description, expiry, …), refused by name.
 //! - [`retry`]: the retry rules every plugin follows (what is tried again, `Retry-After`, backoff).
 //! - [`answers`]: checks that an answer is about the secret asked for.
 //! - [`redact`]: credentials kept out of error messages.
@@ -88,10 +93,12 @@ pub mod kv;
 pub mod provider;
 pub mod redact;
 pub mod retry;
+pub mod session;
 pub mod settings;
 pub mod time;
 pub mod token;
 pub mod versions;
+pub mod write_options;
 
 #[doc(hidden)]
 pub mod glue;

@@ -18,6 +18,8 @@ use crate::host;
 use crate::http::Response;
 use keyway_types::{ProviderError, Timestamp};
 use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
 
 /// A token is used until this long before the expiry the host reported.
 pub const TOKEN_MARGIN_MS: u64 = 60_000;
@@ -30,12 +32,12 @@ pub const UNDATED_TOKEN_MS: u64 = 60_000;
 /// saves the call across the sandbox. `Debug` shows the scopes, never the token.
 pub struct BearerToken {
     scopes: Vec<String>,
-    cached: RefCell<Option<(String, Timestamp)>>,
+    cached: TokenCache<String>,
 }
 
 impl std::fmt::Debug for BearerToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let until = self.cached.borrow().as_ref().map(|(_, until)| *until);
+        let until = self.cached.renew_at();
         f.debug_struct("BearerToken").field("scopes", &self.scopes).field("until", &until).finish_non_exhaustive()
     }
 }
@@ -51,7 +53,7 @@ impl BearerToken {
     /// assert!(format!("{token:?}").contains("vault.azure.net"));
     /// ```
     pub fn new(scopes: &[&str]) -> Self {
-        Self { scopes: scopes.iter().map(|scope| (*scope).to_owned()).collect(), cached: RefCell::new(None) }
+        Self { scopes: scopes.iter().map(|scope| (*scope).to_owned()).collect(), cached: TokenCache::new() }
     }
 
     /// The current token: the kept one while it is good, otherwise a new one from the host.
@@ -120,10 +122,8 @@ impl BearerToken {
         fetch: impl FnOnce(&[&str]) -> Result<host::AccessToken, ProviderError>,
     ) -> Result<String, ProviderError> {
         if !renew {
-            if let Some((token, until)) = self.cached.borrow().as_ref() {
-                if now < *until {
-                    return Ok(token.clone());
-                }
+            if let Some(token) = self.cached.fresh(now) {
+                return Ok(token.as_ref().clone());
             }
         }
         let scopes: Vec<&str> = self.scopes.iter().map(String::as_str).collect();
@@ -132,8 +132,70 @@ impl BearerToken {
             Some(expires_at) => expires_at.saturating_sub(TOKEN_MARGIN_MS),
             None => now + UNDATED_TOKEN_MS,
         };
-        *self.cached.borrow_mut() = Some((token.token.clone(), until));
+        self.cached.keep(token.token.clone(), Some(until));
         Ok(token.token)
+    }
+}
+
+/// How early before its expiry a token of `lifetime` is replaced: an eighth of its lifetime, at least a second
+/// and at most [`TOKEN_MARGIN_MS`] (so a backend's eight-minute token is replaced seven minutes in, an hour's a
+/// minute before it ends).
+pub(crate) fn renewal_margin(lifetime: Duration) -> Duration {
+    (lifetime / 8).clamp(Duration::from_secs(1), Duration::from_millis(TOKEN_MARGIN_MS))
+}
+
+/// When a token that lives `lifetime` from `now` is due for renewal ([`renewal_margin`] before it expires).
+pub(crate) fn renewal_time(now: Timestamp, lifetime: Duration) -> Timestamp {
+    let due_in = lifetime.saturating_sub(renewal_margin(lifetime));
+    now.saturating_add(due_in.as_millis() as Timestamp)
+}
+
+/// One token kept between calls with the moment it is due for renewal (`None`: kept until the backend refuses
+/// it), for [`BearerToken`] and [`Session`](crate::session::Session). The token is shared as an `Rc`, so a call
+/// holds the token it sent even when another call replaces the kept one meanwhile.
+pub(crate) struct TokenCache<T> {
+    kept: RefCell<Option<(Rc<T>, Option<Timestamp>)>>,
+}
+
+impl<T> TokenCache<T> {
+    /// An empty cache.
+    pub(crate) fn new() -> Self {
+        Self { kept: RefCell::new(None) }
+    }
+
+    /// The kept token while it is not due for renewal at `now`.
+    pub(crate) fn fresh(&self, now: Timestamp) -> Option<Rc<T>> {
+        match self.kept.borrow().as_ref() {
+            Some((token, renew_at)) if renew_at.is_none_or(|at| now < at) => Some(Rc::clone(token)),
+            _ => None,
+        }
+    }
+
+    /// The kept token, due for renewal or not.
+    pub(crate) fn held(&self) -> Option<Rc<T>> {
+        self.kept.borrow().as_ref().map(|(token, _)| Rc::clone(token))
+    }
+
+    /// When the kept token is due for renewal (`None` when there is none, or it is kept until refused).
+    pub(crate) fn renew_at(&self) -> Option<Timestamp> {
+        self.kept.borrow().as_ref().and_then(|(_, renew_at)| *renew_at)
+    }
+
+    /// Keeps `token` until `renew_at`, replacing the kept one, and returns it.
+    pub(crate) fn keep(&self, token: T, renew_at: Option<Timestamp>) -> Rc<T> {
+        self.keep_shared(Rc::new(token), renew_at)
+    }
+
+    /// Keeps an already shared token until `renew_at` (a token that can be neither renewed nor replaced is kept
+    /// until refused this way).
+    pub(crate) fn keep_shared(&self, token: Rc<T>, renew_at: Option<Timestamp>) -> Rc<T> {
+        *self.kept.borrow_mut() = Some((Rc::clone(&token), renew_at));
+        token
+    }
+
+    /// Takes the kept token out, leaving none.
+    pub(crate) fn take(&self) -> Option<Rc<T>> {
+        self.kept.borrow_mut().take().map(|(token, _)| token)
     }
 }
 

@@ -1,7 +1,8 @@
 //! Vault's HTTP answers mapped to the contract's errors, with messages that
 //! say what was attempted and never carry a credential or a value.
 
-use keyway_plugin_sdk::{failures, ProviderError, Response};
+use keyway_plugin_sdk::failures::{self, LoginAttempt};
+use keyway_plugin_sdk::{ProviderError, Response};
 
 /// Vault's own message ("permission denied", "check-and-set parameter did not
 /// match the current version", …), or the bare status.
@@ -57,18 +58,16 @@ pub fn missing_mount(mount: &str) -> ProviderError {
     ))
 }
 
-/// The error for a failed login or token renewal; `what` reads like "AppRole login at auth/approle".
-pub fn login_failure(response: &Response, what: &str) -> ProviderError {
-    let message = vault_message(response);
-    match response.status {
-        400 | 401 | 403 => ProviderError::AccessDenied(format!("{what} failed: {message}")),
-        404 => ProviderError::Configuration(format!(
-            "{what} failed: no such auth method is enabled there ({message}); check auth_mount"
-        )),
-        429 => failures::throttled(response, format!("{what} was throttled: {message}")),
-        500..=599 => ProviderError::Unavailable(format!("{what} failed: {message}")),
-        _ => ProviderError::Other(format!("{what} failed: {message}")),
-    }
+/// The error for a refused login; `what` reads like "the AppRole login at auth/approle", `check` names the
+/// settings to check.
+pub fn login_failure(response: &Response, what: &str, check: &str) -> ProviderError {
+    let attempt = LoginAttempt {
+        backend: "Vault",
+        action: what,
+        check,
+        check_address: "no such auth method is enabled there; check auth_mount",
+    };
+    failures::login_failure(response, &attempt, &vault_message(response))
 }
 
 #[cfg(test)]

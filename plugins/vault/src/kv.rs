@@ -2,10 +2,11 @@
 //! mount is a KV version 2 engine, and one method per endpoint.
 
 use crate::errors::{self, kv_failure};
+use crate::login::VaultSession;
 use crate::model::{DataRecord, Envelope, SecretRecord, WrittenVersion};
-use crate::session::{Call, Session};
 use keyway_plugin_sdk::http::encode_path;
-use keyway_plugin_sdk::{Method, ProviderError, Response};
+use keyway_plugin_sdk::session::Call;
+use keyway_plugin_sdk::{ProviderError, Response};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::cell::Cell;
@@ -25,7 +26,7 @@ pub struct CasMismatch;
 
 /// One KV version 2 mount, reached through an authenticated session.
 pub struct Kv {
-    session: Session,
+    session: VaultSession,
     mount: String,
     mount_checked: Cell<bool>,
 }
@@ -48,7 +49,7 @@ struct Keys {
 
 impl Kv {
     /// The mount `mount` (no slashes around it) on `session`'s server.
-    pub fn new(session: Session, mount: String) -> Self {
+    pub fn new(session: VaultSession, mount: String) -> Self {
         Self { session, mount, mount_checked: Cell::new(false) }
     }
 
@@ -66,7 +67,7 @@ impl Kv {
         format!("{verb} '{name}' in mount '{}'", self.mount)
     }
 
-    fn send(&self, call: &Call<'_>) -> Result<Response, ProviderError> {
+    fn send(&self, call: &Call) -> Result<Response, ProviderError> {
         self.check_mount()?;
         self.session.send(call)
     }
@@ -79,7 +80,7 @@ impl Kv {
             return Ok(());
         }
         let path = format!("v1/sys/internal/ui/mounts/{}", encode_path(&self.mount));
-        let response = self.session.send(&Call::new(Method::GET, &path))?;
+        let response = self.session.send(&Call::get(path))?;
         let message = errors::vault_message(&response);
         match response.status {
             200 => {
@@ -98,7 +99,7 @@ impl Kv {
             401 | 403 => {
                 return Err(ProviderError::AccessDenied(format!(
                     "Vault at {} refused the token ({message}): it is invalid, expired or revoked",
-                    self.session.address()
+                    self.session.http().base_url()
                 )))
             }
             // Servers or proxies without this endpoint: the KV calls report problems themselves.
@@ -136,7 +137,7 @@ impl Kv {
     /// Reads the latest version, or version `version`.
     pub fn read_data(&self, name: &str, version: Option<u64>) -> Result<DataRead, ProviderError> {
         let path = self.path("data", name);
-        let mut call = Call::new(Method::GET, &path);
+        let mut call = Call::get(path);
         if let Some(version) = version {
             call = call.query("version", version.to_string());
         }
@@ -178,7 +179,7 @@ impl Kv {
     /// Reads the secret's metadata and version list; `None` when it does not exist.
     pub fn read_metadata(&self, name: &str) -> Result<Option<SecretRecord>, ProviderError> {
         let path = self.path("metadata", name);
-        let response = self.send(&Call::new(Method::GET, &path))?;
+        let response = self.send(&Call::get(path))?;
         match response.status {
             200 => Ok(response.json::<Envelope<SecretRecord>>()?.data),
             404 if !errors::is_missing_route(&response) => Ok(None),
@@ -194,7 +195,7 @@ impl Kv {
         cas: u64,
     ) -> Result<Result<WrittenVersion, CasMismatch>, ProviderError> {
         let path = self.path("data", name);
-        let call = Call::new(Method::POST, &path).body(json!({ "data": data, "options": { "cas": cas } }));
+        let call = Call::post(path).json(&json!({ "data": data, "options": { "cas": cas } }))?;
         let response = self.send(&call)?;
         if errors::is_cas_mismatch(&response) {
             return Ok(Err(CasMismatch));
@@ -208,34 +209,34 @@ impl Kv {
     /// Replaces the secret's custom metadata.
     pub fn write_custom_metadata(&self, name: &str, custom: &BTreeMap<String, String>) -> Result<(), ProviderError> {
         let path = self.path("metadata", name);
-        let call = Call::new(Method::POST, &path).body(json!({ "custom_metadata": custom }));
+        let call = Call::post(path).json(&json!({ "custom_metadata": custom }))?;
         self.expect_success(&call, "writing the tags of", name)
     }
 
     /// Soft-deletes versions; they stay restorable.
     pub fn delete_versions(&self, name: &str, versions: &[u64]) -> Result<(), ProviderError> {
         let path = self.path("delete", name);
-        let call = Call::new(Method::POST, &path).body(json!({ "versions": versions }));
+        let call = Call::post(path).json(&json!({ "versions": versions }))?;
         self.expect_success(&call, "deleting", name)
     }
 
     /// Restores soft-deleted versions.
     pub fn undelete_versions(&self, name: &str, versions: &[u64]) -> Result<(), ProviderError> {
         let path = self.path("undelete", name);
-        let call = Call::new(Method::POST, &path).body(json!({ "versions": versions }));
+        let call = Call::post(path).json(&json!({ "versions": versions }))?;
         self.expect_success(&call, "restoring", name)
     }
 
     /// Deletes the metadata and every version, permanently.
     pub fn delete_everything(&self, name: &str) -> Result<(), ProviderError> {
         let path = self.path("metadata", name);
-        self.expect_success(&Call::new(Method::DELETE, &path), "destroying", name)
+        self.expect_success(&Call::delete(path), "destroying", name)
     }
 
     /// The keys directly inside `folder` (empty or ending with `/`); sub-folders end with `/`.
     pub fn list_folder(&self, folder: &str) -> Result<Vec<String>, ProviderError> {
         let path = format!("v1/{}/metadata/{}", encode_path(&self.mount), encode_path(folder));
-        let response = self.send(&Call::new(Method::GET, &path).query("list", "true"))?;
+        let response = self.send(&Call::get(path).query("list", "true"))?;
         match response.status {
             200 => Ok(response.json::<Envelope<Keys>>()?.data.map(|k| k.keys).unwrap_or_default()),
             404 if !errors::is_missing_route(&response) => Ok(Vec::new()),
@@ -246,7 +247,7 @@ impl Kv {
         }
     }
 
-    fn expect_success(&self, call: &Call<'_>, verb: &str, name: &str) -> Result<(), ProviderError> {
+    fn expect_success(&self, call: &Call, verb: &str, name: &str) -> Result<(), ProviderError> {
         let response = self.send(call)?;
         if response.is_success() {
             Ok(())

@@ -7,7 +7,7 @@
 //!
 //! # Layout
 //! - [`settings`]: the manager's settings and the auth method they choose.
-//! - [`session`]: the token: login, renewal, re-login when Vault refuses it.
+//! - [`login`]: how the token is obtained (login or lookup) and renewed; the SDK's session keeps it.
 //! - [`kv`]: the KV version 2 endpoints of one mount, and the mount check.
 //! - [`model`]: Vault's JSON answers and their translation to the contract's metadata.
 //! - [`value`]: how text and binary values are stored in a secret's data map.
@@ -19,9 +19,9 @@
 pub mod annotations;
 pub mod errors;
 pub mod kv;
+pub mod login;
 pub mod model;
 pub mod names;
-pub mod session;
 pub mod settings;
 pub mod value;
 
@@ -47,7 +47,7 @@ impl Provider for Vault {
             &[("address", &settings.address), ("mount", &settings.mount), ("auth", settings.auth.method())],
         );
         let mount = settings.mount.clone();
-        Ok(Self { kv: kv::Kv::new(session::Session::new(settings), mount) })
+        Ok(Self { kv: kv::Kv::new(login::session(settings), mount) })
     }
 
     fn capabilities(&self) -> Capabilities {

@@ -8,14 +8,18 @@ use crate::names::check_name;
 use crate::value;
 use crate::Vault;
 use keyway_plugin_sdk::time::now_ms;
+use keyway_plugin_sdk::write_options::{UnkeptOptions, WriteOption};
 use keyway_plugin_sdk::{ProviderError, SecretMetadata, SecretValue, UpdateRequest, VersionState, WriteOptions};
 use std::collections::BTreeMap;
 
-fn no_kms_key() -> ProviderError {
-    ProviderError::Unsupported(
-        "Vault encrypts every secret with its own barrier key: a KMS key per secret cannot be chosen".into(),
-    )
-}
+/// What KV version 2 has no place for.
+const UNKEPT: UnkeptOptions = UnkeptOptions::new(
+    "Vault",
+    &[
+        (WriteOption::KmsKey, "it encrypts every secret with its own barrier key, a key per secret cannot be chosen"),
+        (WriteOption::Disabling, "KV version 2 has no enabled flag; delete the secret (recoverably) to stop its use"),
+    ],
+);
 
 impl Vault {
     /// `create`. Without `overwrite` the write uses check-and-set 0, so it
@@ -29,9 +33,7 @@ impl Vault {
         options: &WriteOptions,
     ) -> Result<SecretMetadata, ProviderError> {
         check_name(name)?;
-        if options.kms_key_id.is_some() {
-            return Err(no_kms_key());
-        }
+        UNKEPT.check_create(options)?;
         check_tags(options.tags.keys())?;
         let wanted = Annotations {
             tags: options.tags.clone(),
@@ -77,14 +79,7 @@ impl Vault {
     /// custom metadata.
     pub(crate) fn update_secret(&self, name: &str, request: UpdateRequest) -> Result<SecretMetadata, ProviderError> {
         check_name(name)?;
-        if request.enabled == Some(false) {
-            return Err(ProviderError::Unsupported(
-                "Vault KV version 2 has no enabled flag: delete the secret (recoverably) to stop its use".into(),
-            ));
-        }
-        if request.kms_key_id.is_some() {
-            return Err(no_kms_key());
-        }
+        UNKEPT.check_update(&request)?;
         check_tags(request.set_tags.keys())?;
         let record = self.kv.read_metadata(name)?.ok_or_else(|| ProviderError::not_found(name))?;
         match record.current().map(|v| v.state(now_ms())) {
