@@ -1,63 +1,13 @@
 //! The contract cases. Each creates its own secrets with fresh names and values.
 
 use crate::checks::{ensure, expect_kind, same_value, step, CaseResult};
+use crate::contract::{CURRENT_LABEL, DESCRIPTION, TAGS, VERSION_HISTORY};
 use crate::suite::Ctx;
 use keyway_types::{
     DeleteMode, ErrorKind, ListRequest, Operation, SecretValue, Tags, UpdateRequest, VersionSelector, WriteOptions,
 };
 
 const LATEST: VersionSelector = VersionSelector::Latest;
-
-pub fn always(_: &Ctx<'_>) -> Option<String> {
-    None
-}
-
-fn unless(condition: bool, reason: &str) -> Option<String> {
-    (!condition).then(|| reason.to_owned())
-}
-
-pub fn needs_read(c: &Ctx<'_>) -> Option<String> {
-    unless(c.caps.read, "read not declared")
-}
-
-pub fn needs_write(c: &Ctx<'_>) -> Option<String> {
-    unless(c.caps.read && c.caps.write, "write not declared")
-}
-
-pub fn needs_binary(c: &Ctx<'_>) -> Option<String> {
-    needs_write(c).or_else(|| unless(c.caps.binary_values, "binary values not declared"))
-}
-
-pub fn needs_labels(c: &Ctx<'_>) -> Option<String> {
-    needs_write(c)
-        .or_else(|| unless(c.caps.labels, "labels not declared"))
-        .or_else(|| unless(c.options.previous_label.is_some(), "no previous_label option given"))
-}
-
-pub fn needs_probe(c: &Ctx<'_>) -> Option<String> {
-    needs_write(c).or_else(|| unless(c.caps.probe, "probe not declared"))
-}
-
-pub fn needs_list(c: &Ctx<'_>) -> Option<String> {
-    needs_write(c).or_else(|| unless(c.caps.list, "list not declared"))
-}
-
-pub fn needs_list_tags(c: &Ctx<'_>) -> Option<String> {
-    needs_list(c).or_else(|| unless(c.caps.tags, "tags not declared"))
-}
-
-pub fn needs_recovery(c: &Ctx<'_>) -> Option<String> {
-    needs_write(c)
-        .or_else(|| unless(c.caps.delete_with_recovery && c.caps.restore, "recoverable delete/restore not declared"))
-}
-
-pub fn needs_delete(c: &Ctx<'_>) -> Option<String> {
-    needs_write(c).or_else(|| unless(c.caps.delete, "delete not declared"))
-}
-
-pub fn needs_invalid_name(c: &Ctx<'_>) -> Option<String> {
-    needs_read(c).or_else(|| unless(c.options.invalid_name.is_some(), "no invalid_name option given"))
-}
 
 async fn create(c: &Ctx<'_>, name: &str, value: &SecretValue, options: &WriteOptions) -> CaseResult {
     step("create", c.observe(c.conn.create(name, value, options).await)).map(|_| ())
@@ -112,7 +62,7 @@ pub async fn update_and_versions(c: &Ctx<'_>) -> CaseResult {
     let request = UpdateRequest { value: Some(new.clone()), ..UpdateRequest::default() };
     step("update", c.observe(c.conn.update(&name, &request).await))?;
     same_value("get latest after update", &read(c, &name, &LATEST).await?, &new)?;
-    if !c.caps.versions {
+    if !c.part(&VERSION_HISTORY) {
         return Ok(());
     }
     let versions = step("versions", c.observe(c.conn.versions(&name).await))?;
@@ -142,10 +92,10 @@ pub async fn labels(c: &Ctx<'_>) -> CaseResult {
             &old,
         )?;
     }
-    if let Some(current) = &c.options.current_label {
-        same_value("get by the current label", &read(c, &name, &VersionSelector::Label(current.clone())).await?, &new)?;
-    }
-    Ok(())
+    let (true, Some(current)) = (c.part(&CURRENT_LABEL), c.options.current_label.clone()) else {
+        return Ok(());
+    };
+    same_value("get by the current label", &read(c, &name, &VersionSelector::Label(current)).await?, &new)
 }
 
 pub async fn probe(c: &Ctx<'_>) -> CaseResult {
@@ -167,18 +117,22 @@ pub async fn probe(c: &Ctx<'_>) -> CaseResult {
 
 pub async fn description_and_tags(c: &Ctx<'_>) -> CaseResult {
     let name = c.name("attrs");
+    let (described, tagged) = (c.part(&DESCRIPTION), c.part(&TAGS));
     let mut tags = Tags::new();
-    if c.caps.tags {
+    if tagged {
         tags.insert("team".into(), "payments".into());
         tags.insert("env".into(), "test".into());
     }
-    let options = WriteOptions { description: Some("conformance secret".into()), tags, ..WriteOptions::default() };
+    let description = described.then(|| "conformance secret".to_owned());
+    let options = WriteOptions { description, tags, ..WriteOptions::default() };
     create(c, &name, &c.text_value(), &options).await?;
     let meta = step("describe", c.observe(c.conn.describe(&name, &LATEST).await))?;
-    ensure(meta.description.as_deref() == Some("conformance secret"), || {
-        format!("description is {:?}", meta.description)
-    })?;
-    if !c.caps.tags {
+    if described {
+        ensure(meta.description.as_deref() == Some("conformance secret"), || {
+            format!("description is {:?}", meta.description)
+        })?;
+    }
+    if !tagged {
         return Ok(());
     }
     ensure(meta.tags.get("team").map(String::as_str) == Some("payments"), || format!("tags are {:?}", meta.tags))?;

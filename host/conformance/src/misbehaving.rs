@@ -12,7 +12,7 @@
 
 use crate::checks::{ensure, same_value, step, CaseResult};
 use crate::proxy::Mode;
-use crate::suite::{Case, Ctx};
+use crate::suite::Ctx;
 use keyway_runtime::CallError;
 use keyway_types::{ErrorKind, Secret, SecretValue, VersionSelector, WriteOptions};
 use std::time::{Duration, Instant};
@@ -28,27 +28,6 @@ pub(crate) struct Pair {
     asked_value: SecretValue,
     other: String,
     other_value: SecretValue,
-}
-
-pub(crate) fn cases() -> Vec<Case> {
-    vec![
-        ("proxy-another-secrets-answer", needs_named_answers, |c| Box::pin(another_secrets_answer(c))),
-        ("proxy-malformed-success", needs_proxy, |c| Box::pin(malformed_success(c))),
-        ("proxy-answer-cut-short", needs_proxy, |c| Box::pin(answer_cut_short(c))),
-        ("proxy-connection-reset", needs_proxy, |c| Box::pin(connection_reset(c))),
-        ("proxy-throttled-retry-after", needs_proxy, |c| Box::pin(throttled(c))),
-    ]
-}
-
-fn needs_proxy(c: &Ctx<'_>) -> Option<String> {
-    if c.proxy.is_none() {
-        return Some("no proxy in front of the backend".into());
-    }
-    crate::cases::needs_write(c)
-}
-
-fn needs_named_answers(c: &Ctx<'_>) -> Option<String> {
-    needs_proxy(c).or_else(|| c.proxy.and_then(|(_, options)| options.unnamed_answers.clone()))
 }
 
 /// The pair, created (through the proxy, forwarding) by the first case that needs it.
@@ -101,7 +80,7 @@ fn refused(what: &str, pair: &Pair, result: Result<Secret, CallError>) -> CaseRe
     }
 }
 
-async fn another_secrets_answer(c: &Ctx<'_>) -> CaseResult {
+pub(crate) async fn another_secrets_answer(c: &Ctx<'_>) -> CaseResult {
     let mode = match pair(c).await {
         Ok(pair) => Mode::AnotherSecret { asked: pair.asked.clone(), answered: pair.other.clone() },
         Err(why) => return Err(why),
@@ -110,12 +89,12 @@ async fn another_secrets_answer(c: &Ctx<'_>) -> CaseResult {
     refused("get answered with another secret's answer", pair, result)
 }
 
-async fn malformed_success(c: &Ctx<'_>) -> CaseResult {
+pub(crate) async fn malformed_success(c: &Ctx<'_>) -> CaseResult {
     let (pair, result, _) = misread(c, Mode::Malformed).await?;
     refused("get answered with a malformed success", pair, result)
 }
 
-async fn answer_cut_short(c: &Ctx<'_>) -> CaseResult {
+pub(crate) async fn answer_cut_short(c: &Ctx<'_>) -> CaseResult {
     let (pair, result, _) = misread(c, Mode::CutShort { times: 1 }).await?;
     let what = "get answered once with an answer cut short";
     match result {
@@ -125,13 +104,13 @@ async fn answer_cut_short(c: &Ctx<'_>) -> CaseResult {
     }
 }
 
-async fn connection_reset(c: &Ctx<'_>) -> CaseResult {
+pub(crate) async fn connection_reset(c: &Ctx<'_>) -> CaseResult {
     let (pair, result, _) = misread(c, Mode::Reset { times: RESETS }).await?;
     let what = format!("get whose connection was reset {RESETS} times");
     own_value(&what, pair, &step(&what, result)?)
 }
 
-async fn throttled(c: &Ctx<'_>) -> CaseResult {
+pub(crate) async fn throttled(c: &Ctx<'_>) -> CaseResult {
     let mode = Mode::Throttle { times: 1, retry_after_secs: RETRY_AFTER.as_secs() };
     let (pair, result, took) = misread(c, mode).await?;
     let what = "get answered once with 429 and Retry-After: 1";

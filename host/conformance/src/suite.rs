@@ -1,6 +1,8 @@
 //! The suite runner, its options and the shared context of a run.
 
 use crate::checks::CaseResult;
+use crate::contract::{Case, Part, LEAK_CHECK};
+use crate::needs::{unmet_all, Run};
 use crate::proxy::Proxy;
 use crate::report::{CaseOutcome, CaseReport, Report};
 use keyway_runtime::{CallError, Connection, ConnectionConfig, Plugin, Runtime};
@@ -23,6 +25,9 @@ pub struct SuiteOptions {
     pub current_label: Option<String>,
     /// The label of the previous version (e.g. `AWSPREVIOUS`).
     pub previous_label: Option<String>,
+    /// Whether the backend keeps descriptions; when `false`, `description-and-tags` checks tags only and
+    /// notes that the description was not checked.
+    pub descriptions: bool,
     /// Whether to force-delete what the suite created.
     pub cleanup: bool,
 }
@@ -34,6 +39,7 @@ impl Default for SuiteOptions {
             invalid_name: None,
             current_label: None,
             previous_label: None,
+            descriptions: true,
             cleanup: true,
         }
     }
@@ -61,6 +67,8 @@ pub(crate) struct Ctx<'a> {
     values: Mutex<Vec<String>>,
     observed: Mutex<Vec<String>>,
     created: Mutex<Vec<String>>,
+    /// The parts of the running case that did not run, and why.
+    notes: Mutex<Vec<String>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -75,6 +83,7 @@ impl<'a> Ctx<'a> {
             values: Mutex::new(Vec::new()),
             observed: Mutex::new(Vec::new()),
             created: Mutex::new(Vec::new()),
+            notes: Mutex::new(Vec::new()),
         }
     }
 
@@ -136,6 +145,25 @@ impl<'a> Ctx<'a> {
         result
     }
 
+    /// What this run offers the cases' needs.
+    pub fn conditions(&self) -> Run<'_> {
+        Run { caps: self.caps, options: self.options, proxy: self.proxy.map(|(_, options)| options) }
+    }
+
+    /// Whether `part` of the running case runs; when it does not, the case's report notes why.
+    pub fn part(&self, part: &Part) -> bool {
+        let Some(unmet) = part.need.unmet(&self.conditions()) else { return true };
+        if let Ok(mut notes) = self.notes.lock() {
+            notes.push(format!("not checked: {} ({}; to check it: {})", part.checks, unmet.reason, unmet.hint));
+        }
+        false
+    }
+
+    fn take_notes(&self) -> Option<String> {
+        let notes = self.notes.lock().map(|mut notes| std::mem::take(&mut *notes)).unwrap_or_default();
+        (!notes.is_empty()).then(|| notes.join("; "))
+    }
+
     fn leaks(&self) -> Vec<String> {
         let values = self.values.lock().map(|v| v.clone()).unwrap_or_default();
         let observed = self.observed.lock().map(|o| o.clone()).unwrap_or_default();
@@ -147,7 +175,7 @@ pub(crate) type CaseFn = for<'a> fn(&'a Ctx<'a>) -> Pin<Box<dyn Future<Output = 
 
 /// Runs every case against `conn` and reports each outcome.
 pub async fn run(conn: &Connection, options: &SuiteOptions) -> Report {
-    run_cases(&Ctx::new(conn, options, None), cases()).await
+    run_cases(&Ctx::new(conn, options, None), crate::contract::suite_cases()).await
 }
 
 /// Runs the misbehaving-proxy cases: `plugin` connects as a manager with `config`, whose backend URL setting (the
@@ -162,8 +190,7 @@ pub async fn run_behind_proxy(
     options: &SuiteOptions,
     proxy_options: &ProxyOptions,
 ) -> Report {
-    let failed =
-        |name, why: String| Report { cases: vec![CaseReport { name, outcome: CaseOutcome::Failed(why), millis: 0 }] };
+    let failed = |name, why: String| Report { cases: vec![CaseReport::new(name, CaseOutcome::Failed(why))] };
     let manifest = plugin.manifest();
     let url_setting = manifest.settings.iter().filter(|(_, spec)| spec.egress).find_map(|(name, _)| {
         config.settings.get(name).and_then(|value| value.as_str()).map(|url| (name.clone(), url.to_owned()))
@@ -171,9 +198,9 @@ pub async fn run_behind_proxy(
     let Some((setting, upstream)) = url_setting else {
         let why =
             "the settings give no backend URL (a setting the manifest marks `egress`) to put the proxy in front of";
-        let cases = crate::misbehaving::cases()
+        let cases = crate::contract::proxy_cases()
             .into_iter()
-            .map(|(name, _, _)| CaseReport { name, outcome: CaseOutcome::Skipped(why.into()), millis: 0 })
+            .map(|case| CaseReport::new(case.spec.id, CaseOutcome::Skipped(why.into())))
             .collect();
         return Report { cases };
     };
@@ -187,22 +214,32 @@ pub async fn run_behind_proxy(
         Ok(conn) => conn,
         Err(err) => return failed("proxy-connect", format!("connecting through the proxy failed: {err}")),
     };
-    run_cases(&Ctx::new(&conn, options, Some((&proxy, proxy_options))), crate::misbehaving::cases()).await
+    run_cases(&Ctx::new(&conn, options, Some((&proxy, proxy_options))), crate::contract::proxy_cases()).await
 }
 
 /// Runs `cases`, then the leak check over everything they observed, then cleans up what they created.
 async fn run_cases(ctx: &Ctx<'_>, cases: Vec<Case>) -> Report {
     let mut report = Report::default();
-    for (name, applies, case) in cases {
+    for case in cases {
         let started = Instant::now();
-        let outcome = match applies(ctx) {
-            Some(reason) => CaseOutcome::Skipped(reason),
-            None => match case(ctx).await {
+        let mut hint = None;
+        let outcome = match unmet_all(case.spec.needs, &ctx.conditions()) {
+            Some(unmet) => {
+                hint = Some(unmet.hint);
+                CaseOutcome::Skipped(unmet.reason)
+            }
+            None => match (case.run)(ctx).await {
                 Ok(()) => CaseOutcome::Passed,
                 Err(why) => CaseOutcome::Failed(why),
             },
         };
-        report.cases.push(CaseReport { name, outcome, millis: started.elapsed().as_millis() });
+        let note = ctx.take_notes();
+        report.cases.push(CaseReport {
+            note,
+            hint,
+            millis: started.elapsed().as_millis(),
+            ..CaseReport::new(case.spec.id, outcome)
+        });
     }
     let leaks = ctx.leaks();
     let outcome = if leaks.is_empty() {
@@ -210,7 +247,7 @@ async fn run_cases(ctx: &Ctx<'_>, cases: Vec<Case>) -> Report {
     } else {
         CaseOutcome::Failed(format!("{} results or errors contained a secret value", leaks.len()))
     };
-    report.cases.push(CaseReport { name: "no-value-in-errors-or-debug", outcome, millis: 0 });
+    report.cases.push(CaseReport::new(LEAK_CHECK.id, outcome));
     if ctx.options.cleanup && ctx.caps.delete {
         let created = ctx.created.lock().map(|c| c.clone()).unwrap_or_default();
         for name in created {
@@ -218,34 +255,6 @@ async fn run_cases(ctx: &Ctx<'_>, cases: Vec<Case>) -> Report {
         }
     }
     report
-}
-
-/// Whether a case applies: `None` to run it, `Some(reason)` to skip it.
-pub(crate) type Applies = fn(&Ctx<'_>) -> Option<String>;
-
-/// A case: its name, whether it applies, and the case itself.
-pub(crate) type Case = (&'static str, Applies, CaseFn);
-
-fn cases() -> Vec<Case> {
-    use crate::cases::*;
-    vec![
-        ("declares-read", always, |c| Box::pin(declares_read(c))),
-        ("not-found", needs_read, |c| Box::pin(not_found(c))),
-        ("text-round-trip", needs_write, |c| Box::pin(text_round_trip(c))),
-        ("binary-round-trip", needs_binary, |c| Box::pin(binary_round_trip(c))),
-        ("already-exists-and-overwrite", needs_write, |c| Box::pin(already_exists(c))),
-        ("update-and-versions", needs_write, |c| Box::pin(update_and_versions(c))),
-        ("labels", needs_labels, |c| Box::pin(labels(c))),
-        ("probe-tracks-version", needs_probe, |c| Box::pin(probe(c))),
-        ("description-and-tags", needs_write, |c| Box::pin(description_and_tags(c))),
-        ("list-prefix-paging", needs_list, |c| Box::pin(list_prefix_paging(c))),
-        ("list-tag-filter", needs_list_tags, |c| Box::pin(list_tag_filter(c))),
-        ("get-many", needs_write, |c| Box::pin(get_many(c))),
-        ("delete-and-restore", needs_recovery, |c| Box::pin(delete_and_restore(c))),
-        ("force-delete", needs_delete, |c| Box::pin(force_delete(c))),
-        ("undeclared-is-unsupported", always, |c| Box::pin(undeclared_unsupported(c))),
-        ("invalid-name", needs_invalid_name, |c| Box::pin(invalid_name(c))),
-    ]
 }
 
 pub(crate) fn random_hex(bytes: usize) -> String {

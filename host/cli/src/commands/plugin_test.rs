@@ -2,34 +2,17 @@
 //! grant for a third-party plugin.
 
 use crate::cli::{PluginTestArgs, PluginTrustArgs};
+use crate::output;
 use anyhow::Result;
 use keyway::error::exit;
 use keyway::KeywayError;
-use keyway_conformance::{run as run_suite, SuiteOptions};
+use keyway_conformance::needs::Capability;
+use keyway_conformance::{run as run_suite, Report, TestConfig};
 use keyway_runtime::{ConnectionConfig, Runtime, RuntimeConfig};
-use serde::Deserialize;
 use std::path::Path;
 
-/// The test configuration file.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TestConfig {
-    #[serde(default)]
-    settings: serde_json::Value,
-    #[serde(default)]
-    egress: Vec<String>,
-    #[serde(default)]
-    auth: Option<serde_json::Value>,
-    #[serde(default)]
-    current_label: Option<String>,
-    #[serde(default)]
-    previous_label: Option<String>,
-    #[serde(default)]
-    invalid_name: Option<String>,
-    #[serde(default)]
-    name_prefix: Option<String>,
-}
-
+/// Runs the suite against the plugin file with the test configuration at `config` (`host/conformance/README.md`
+/// documents it), prints a table of the cases or `--json`, and exits 0 when no case failed, 1 when one did.
 pub async fn run(args: &PluginTestArgs, config: Option<&Path>) -> Result<i32> {
     let test: TestConfig = match config {
         Some(path) => {
@@ -41,6 +24,7 @@ pub async fn run(args: &PluginTestArgs, config: Option<&Path>) -> Result<i32> {
         }
         None => TestConfig::default(),
     };
+    let options = test.suite_options();
     let mut settings = if test.settings.is_null() { serde_json::json!({}) } else { test.settings };
     keyway::config::interpolate(&mut settings, "settings")?;
     let mut auth = test.auth;
@@ -58,25 +42,19 @@ pub async fn run(args: &PluginTestArgs, config: Option<&Path>) -> Result<i32> {
         ..ConnectionConfig::default()
     };
     let connection = runtime.connect(&plugin, "conformance", connection_config).await.map_err(KeywayError::from)?;
-    let options = SuiteOptions {
-        name_prefix: test.name_prefix.unwrap_or_else(|| SuiteOptions::default().name_prefix),
-        invalid_name: test.invalid_name,
-        current_label: test.current_label,
-        previous_label: test.previous_label,
-        cleanup: true,
-    };
     let report = run_suite(&connection, &options).await;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        output::json(&serde_json::to_value(&report)?);
     } else {
         println!(
             "plugin {} {} ({}): capabilities {}",
             plugin.name(),
             plugin.manifest().version,
             args.wasm.display(),
-            connection.capabilities().names().join(",")
+            Capability::declared(&connection.capabilities()).join(", ")
         );
-        print!("{report}");
+        output::table(&Report::HEADER, &report.rows());
+        println!("{}", report.summary());
     }
     Ok(if report.is_success() { exit::OK } else { exit::BACKEND })
 }
