@@ -106,4 +106,11 @@ mod tests {
         let ok = parse(r#"{"region":"us-east-1","endpoint_override":"http://127.0.0.1:5000","max_attempts":1}"#);
         assert_eq!(ok.map(|s| (s.attempts(), s.timeout())), Ok((1, Duration::from_secs(30))));
     }
+
+    #[test]
+    fn settings_agree_with_the_manifest() -> std::result::Result<(), toml::de::Error> {
+        let manifest: keyway_plugin_sdk::settings::Manifest = toml::from_str(include_str!("../manifest.toml"))?;
+        manifest.assert_agrees(include_str!("../README.md"), |settings| settings.parse::<AwsSettings>());
+        Ok(())
+    }
 }

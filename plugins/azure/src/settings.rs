@@ -140,4 +140,11 @@ mod tests {
         assert!(config(serde_json::json!({"vault_name": "a_b"})).is_err());
         assert!(config(serde_json::json!({"vault_name": "abc", "prefix": "team_a"})).is_err());
     }
+
+    #[test]
+    fn settings_agree_with_the_manifest() -> std::result::Result<(), toml::de::Error> {
+        let manifest: keyway_plugin_sdk::settings::Manifest = toml::from_str(include_str!("../manifest.toml"))?;
+        manifest.assert_agrees(include_str!("../README.md"), |settings| settings.parse::<AzureSettings>());
+        Ok(())
+    }
 }

@@ -105,4 +105,11 @@ mod tests {
             assert_eq!(err.kind(), keyway_plugin_sdk::ErrorKind::Configuration, "{err}");
         }
     }
+
+    #[test]
+    fn settings_agree_with_the_manifest() -> std::result::Result<(), toml::de::Error> {
+        let manifest: keyway_plugin_sdk::settings::Manifest = toml::from_str(include_str!("../manifest.toml"))?;
+        manifest.assert_agrees(include_str!("../README.md"), |settings| settings.parse::<DopplerSettings>());
+        Ok(())
+    }
 }

@@ -126,3 +126,15 @@ impl Provider for Local {
         Ok(self.store.versions(name)?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_agree_with_the_manifest() -> std::result::Result<(), toml::de::Error> {
+        let manifest: keyway_plugin_sdk::settings::Manifest = toml::from_str(include_str!("../manifest.toml"))?;
+        manifest.assert_agrees(include_str!("../README.md"), |settings| settings.parse::<LocalSettings>());
+        Ok(())
+    }
+}

@@ -119,4 +119,11 @@ mod tests {
         assert!(!format!("{s:?}").contains("top-secret"));
         Ok(())
     }
+
+    #[test]
+    fn settings_agree_with_the_manifest() -> Result<(), toml::de::Error> {
+        let manifest: keyway_plugin_sdk::settings::Manifest = toml::from_str(include_str!("../manifest.toml"))?;
+        manifest.assert_agrees(include_str!("../README.md"), ConnectSettings::from_json);
+        Ok(())
+    }
 }

@@ -1,9 +1,15 @@
 //! Checks most plugins make on their settings once [`crate::Settings::parse`] has read them:
 //! page sizes and timeouts in range, optional text that is really given, and backend URLs.
 //! Every failure is a [`ProviderError::Configuration`] that names the setting.
+//!
+//! [`Manifest`] checks, in a plugin's tests, that its settings parser and its README's settings table
+//! agree with the settings `manifest.toml` declares.
 
 use keyway_types::ProviderError;
 use std::net::{Ipv4Addr, Ipv6Addr};
+
+mod manifest;
+pub use manifest::{DeclaredSetting, Kind, Manifest};
 
 /// The page size used when a manager sets none.
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
