@@ -131,25 +131,23 @@ impl TestOption {
 
     fn unmet(self) -> Unmet {
         let (reason, hint) = match self {
-            Self::InvalidName => (
-                "no `invalid_name:` in test.yaml".to_owned(),
-                "set `invalid_name:` in test.yaml to a name the backend refuses".to_owned(),
-            ),
+            Self::InvalidName => {
+                ("no `invalid_name:` in test.yaml", "set `invalid_name:` in test.yaml to a name the backend refuses")
+            }
             Self::CurrentLabel => (
-                "no `current_label:` in test.yaml".to_owned(),
-                "set `current_label:` in test.yaml to the label the backend gives the newest version".to_owned(),
+                "no `current_label:` in test.yaml",
+                "set `current_label:` in test.yaml to the label the backend gives the newest version",
             ),
             Self::PreviousLabel => (
-                "no `previous_label:` in test.yaml".to_owned(),
-                "set `previous_label:` in test.yaml to the label the backend gives the version before the newest"
-                    .to_owned(),
+                "no `previous_label:` in test.yaml",
+                "set `previous_label:` in test.yaml to the label the backend gives the version before the newest",
             ),
             Self::Descriptions => (
-                "`descriptions: false` in test.yaml".to_owned(),
-                "leave `descriptions:` out of test.yaml for a backend that keeps descriptions".to_owned(),
+                "`descriptions: false` in test.yaml",
+                "leave `descriptions:` out of test.yaml for a backend that keeps descriptions",
             ),
         };
-        Unmet { reason, hint }
+        Unmet { reason: reason.into(), hint: hint.into() }
     }
 }
 
@@ -158,7 +156,7 @@ impl TestOption {
 pub enum Need {
     /// The plugin declares this capability.
     Capability(Capability),
-    /// The test configuration sets this option.
+    /// The test configuration sets this option (for `descriptions`: does not set it `false`).
     Option(TestOption),
     /// At least one of these is met.
     AnyOf(&'static [Need]),
@@ -173,7 +171,7 @@ pub enum Need {
 pub struct Unmet {
     /// Why, e.g. "the plugin does not declare `labels`".
     pub reason: String,
-    /// What to do, e.g. "declare `labels` in `capabilities()` if the backend has them".
+    /// What to do, e.g. "declare `labels` in `capabilities()` if the backend supports it".
     pub hint: String,
 }
 

@@ -200,7 +200,10 @@ pub async fn run_behind_proxy(
             "the settings give no backend URL (a setting the manifest marks `egress`) to put the proxy in front of";
         let cases = crate::contract::proxy_cases()
             .into_iter()
-            .map(|case| CaseReport::new(case.spec.id, CaseOutcome::Skipped(why.into())))
+            .map(|case| CaseReport {
+                hint: Some("give the backend's URL in the setting the manifest marks `egress`".into()),
+                ..CaseReport::new(case.spec.id, CaseOutcome::Skipped(why.into()))
+            })
             .collect();
         return Report { cases };
     };

@@ -11,6 +11,22 @@ const UNDECLARED: &str = "kwct_undeclared_setting";
 
 /// The settings a plugin's `manifest.toml` declares, read with any serde format crate (`toml::from_str`).
 /// Everything else in the manifest is ignored here.
+///
+/// ```
+/// use keyway_plugin_sdk::settings::Manifest;
+///
+/// #[derive(serde::Deserialize)]
+/// #[serde(deny_unknown_fields)]
+/// struct Config {
+///     url: String,
+///     token: Option<String>,
+/// }
+///
+/// let manifest: Manifest = toml::from_str("[settings.url]\ntype = \"string\"\nrequired = true\n")?;
+/// let problems = manifest.parser_disagreements(|settings| settings.parse::<Config>());
+/// assert_eq!(problems, ["the parser accepts `token`, which manifest.toml does not declare"]);
+/// # Ok::<(), toml::de::Error>(())
+/// ```
 #[derive(Debug, Clone, Deserialize)]
 pub struct Manifest {
     /// Each setting by name.
@@ -186,15 +202,22 @@ impl Manifest {
 
     /// Panics, listing every disagreement, unless the settings parser `parse` and the README's settings
     /// table agree with the manifest (see [`Manifest::parser_disagreements`] and
-    /// [`Manifest::readme_disagreements`]). For a plugin's tests:
+    /// [`Manifest::readme_disagreements`]). A plugin's test, with `toml` as a dev-dependency, reads its own
+    /// files with `include_str!("../manifest.toml")` and `include_str!("../README.md")`:
     ///
-    /// ```ignore
-    /// #[test]
-    /// fn settings_agree_with_the_manifest() -> Result<(), toml::de::Error> {
-    ///     let manifest: keyway_plugin_sdk::settings::Manifest = toml::from_str(include_str!("../manifest.toml"))?;
-    ///     manifest.assert_agrees(include_str!("../README.md"), |settings| settings.parse::<Config>());
-    ///     Ok(())
+    /// ```
+    /// use keyway_plugin_sdk::settings::Manifest;
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// #[serde(deny_unknown_fields)]
+    /// struct Config {
+    ///     url: String,
     /// }
+    ///
+    /// let manifest: Manifest = toml::from_str("[settings.url]\ntype = \"string\"\nrequired = true\n")?;
+    /// let readme = "| setting | type | | what it is |\n| --- | --- | --- | --- |\n| `url` | string | required | The URL. |\n";
+    /// manifest.assert_agrees(readme, |settings| settings.parse::<Config>());
+    /// # Ok::<(), toml::de::Error>(())
     /// ```
     ///
     /// # Panics
