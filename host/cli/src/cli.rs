@@ -333,6 +333,20 @@ pub struct ServeArgs {
 /// `keyway plugin ...`.
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
+    /// Write a new plugin crate: an HTTP key-value example, its manifest, a test.yaml and a README.
+    #[command(
+        after_help = "Example:\n  keyway plugin new acme-kv && cd acme-kv\n  cargo build --release --target wasm32-wasip2\n\
+The crate builds wherever it lies (it has its own [workspace] table) and depends on the SDK of the keyway checkout\n\
+this binary was built from, or on --sdk PATH. Its README gives the commands to pack and test it."
+    )]
+    New(PluginNewArgs),
+    /// Embed a manifest in a plugin component, so the one .wasm file is what ships.
+    #[command(
+        after_help = "Example:\n  keyway plugin pack target/wasm32-wasip2/release/acme_kv.wasm --manifest acme-kv.toml -o dist/acme-kv.wasm\n\
+The manifest goes into a custom section named `keyway-manifest` (replacing any it carried), so the file's SHA-256\n\
+covers the code and the manifest. keyway reads it from there first, and from the .toml beside the .wasm otherwise."
+    )]
+    Pack(PluginPackArgs),
     /// Run the conformance suite against a plugin and a live backend.
     #[command(
         after_help = "Example:\n  keyway plugin test target/wasm32-wasip2/release/my_plugin.wasm --config test.yaml\n\
@@ -352,8 +366,36 @@ until it is trusted again. Built-in plugins need no grant."
 /// `keyway plugin trust`.
 #[derive(Debug, Args)]
 pub struct PluginTrustArgs {
-    /// The plugin component; its manifest is the `.toml` file beside it.
+    /// The plugin component; its manifest is the one it carries, or the `.toml` file beside it.
     pub wasm: PathBuf,
+}
+
+/// `keyway plugin new`.
+#[derive(Debug, Args)]
+pub struct PluginNewArgs {
+    /// The plugin's name, also its crate's: lower-case letters, digits, '-' and '_', starting with a letter.
+    pub name: String,
+    /// The folder to create; it must not exist (default: ./NAME).
+    #[arg(long, value_name = "PATH")]
+    pub dir: Option<PathBuf>,
+    /// The SDK to depend on by path: the plugins/sdk folder of a keyway checkout (default: the one this
+    /// keyway was built from, when it is still there).
+    #[arg(long, value_name = "PATH")]
+    pub sdk: Option<PathBuf>,
+}
+
+/// `keyway plugin pack`.
+#[derive(Debug, Args)]
+pub struct PluginPackArgs {
+    /// The plugin component, as built for wasm32-wasip2.
+    pub wasm: PathBuf,
+    /// The manifest to embed (default: the `.toml` file beside the `.wasm`).
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+    /// Where to write the packed plugin (default: NAME.wasm in the working directory, NAME being the
+    /// manifest's name, which is the file name keyway loads it by).
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    pub output: Option<PathBuf>,
 }
 
 /// A secret reference.

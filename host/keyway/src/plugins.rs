@@ -1,10 +1,11 @@
 //! Where plugins come from: the ones built into keyway, and a folder of third-party plugins; and what the
 //! operator grants the third-party ones.
 //!
-//! A third-party plugin is `NAME.wasm` with its manifest `NAME.toml` beside it. Its name must be a plain
-//! identifier, the manifest must carry the same name, and it may not take a built-in plugin's name. Its
-//! manifest only *requests* egress: the plugin gets it when `plugins.grants.NAME` names its exact content
-//! (SHA-256), as `keyway plugin trust FILE.wasm` prints it.
+//! A third-party plugin is `NAME.wasm` in the plugins folder, carrying its manifest (`keyway plugin pack`)
+//! or with its manifest `NAME.toml` beside it. Its name must be a plain identifier, the manifest must carry
+//! the same name, and it may not take a built-in plugin's name. Its manifest only *requests* egress: the
+//! plugin gets it when `plugins.grants.NAME` names its exact content, the SHA-256 of the packed file, which
+//! covers the code and the manifest (as `keyway plugin trust FILE.wasm` prints it).
 
 use crate::config::PluginGrant;
 use crate::error::KeywayError;
@@ -123,13 +124,7 @@ impl PluginRegistry {
             }
             plugin
         } else {
-            return Err(KeywayError::Config {
-                message: format!(
-                    "unknown plugin '{name}'; available plugins: {}{}",
-                    self.available().join(", "),
-                    if self.dir.is_none() { " (set `plugins: {dir: ...}` to add third-party plugins)" } else { "" }
-                ),
-            });
+            return Err(self.unknown(name));
         };
         if let Ok(mut loaded) = self.loaded.lock() {
             loaded.insert(name.to_owned(), plugin.clone());
@@ -169,6 +164,22 @@ impl PluginRegistry {
                 }
                 Ok((false, Vec::new()))
             }
+        }
+    }
+
+    /// The error for a plugin that is neither built in nor in the folder: where it was looked for.
+    fn unknown(&self, name: &str) -> KeywayError {
+        let looked = match &self.dir {
+            Some(dir) => format!(
+                "it is not built in and there is no {} (plugins.dir)",
+                dir.join(format!("{name}.wasm")).display()
+            ),
+            None => "it is not built in, and no plugins folder is configured (set `plugins: {dir: ...}` to add \
+                     third-party plugins)"
+                .to_owned(),
+        };
+        KeywayError::Config {
+            message: format!("unknown plugin '{name}': {looked}; available plugins: {}", self.available().join(", ")),
         }
     }
 

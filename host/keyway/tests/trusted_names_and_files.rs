@@ -42,9 +42,11 @@ fn third_party(dir: &Path, file: &str, manifest_name: &str, egress: &[String]) -
         &format!("egress = [{}]", quoted.join(", ")),
         1,
     );
-    std::fs::write(dir.join(format!("{file}.toml")), manifest).expect("manifest");
+    std::fs::write(dir.join(format!("{file}.toml")), &manifest).expect("manifest");
+    // A grant pins the packed file, the component with this manifest embedded.
+    let packed = keyway_runtime::embed_manifest(built.wasm, &manifest).expect("pack");
     use sha2::Digest as _;
-    hex::encode(sha2::Sha256::digest(built.wasm))
+    hex::encode(sha2::Sha256::digest(packed))
 }
 
 async fn open(home: &Path, yaml: &str) -> Result<Keyway, KeywayError> {
@@ -96,6 +98,17 @@ async fn a_manifest_requests_egress_and_only_a_grant_for_that_build_gives_it() {
     let keyway =
         Keyway::open(Config::from_yaml(&narrowed).expect("config"), ConfigSource::BuiltInDefault).await.expect("opens");
     keyway.get(&anyone, "acme", &url, &VersionSelector::Latest).await.expect_err("granted nothing");
+    assert_eq!(received.load(Ordering::SeqCst), 1);
+
+    // The same code beside a manifest that asks for more is another build: the grant no longer applies.
+    let toml = home.path().join("plugins/acme.toml");
+    let more =
+        std::fs::read_to_string(&toml).expect("manifest").replacen("egress = [", "egress = [\"*.example.com\", ", 1);
+    std::fs::write(&toml, more).expect("manifest");
+    let keyway =
+        Keyway::open(Config::from_yaml(&text).expect("config"), ConfigSource::BuiltInDefault).await.expect("opens");
+    let err = keyway.get(&anyone, "acme", &url, &VersionSelector::Latest).await.expect_err("another manifest");
+    assert!(err.to_string().contains("keyway plugin trust"), "{err}");
     assert_eq!(received.load(Ordering::SeqCst), 1);
 }
 

@@ -26,8 +26,9 @@
 //! The modules are private; what other crates use is re-exported here.
 //! - `runtime`: [`Runtime`] and [`RuntimeConfig`]: the engine, epoch ticker and loading.
 //! - `compile_cache`: [`CompileCache`], precompiled artifacts on disk, keyed by content hash and engine.
-//! - `manifest`: [`PluginManifest`] and settings validation.
-//! - `plugin`: [`Plugin`], a loaded, pre-instantiated component.
+//! - `manifest`: [`PluginManifest`] and settings validation; the manifest a packed plugin carries
+//!   ([`embed_manifest`], [`embedded_manifest`]).
+//! - `plugin`: [`Plugin`], a loaded, pre-instantiated component; [`PluginFile`], a plugin file and its manifest.
 //! - `connection`: [`Connection`], a manager's calls into its plugin, [`ConnectionConfig`] and [`Limits`];
 //!   split into opening, one call, the data directory's quota and writers' turns.
 //! - `data_dir`: a plugin's data directory on the host's side: permissions, the write lock
@@ -59,7 +60,9 @@ pub use connection::{Connection, ConnectionConfig, Limits, MAX_PAGE_ITEMS};
 pub use data_dir::{lock_data_dir, write_lock_path};
 pub use egress::{is_special, EgressPolicy, PatternError};
 pub use error::{CallError, RuntimeError};
+pub use manifest::embedded::{embed_manifest, embedded_manifest, EmbedError, MANIFEST_SECTION};
 pub use manifest::{CredentialNeeds, PluginManifest, SettingKind, SettingSpec};
+pub use plugin::file::{ManifestSource, PluginFile};
 pub use plugin::Plugin;
 pub use redact::sanitize;
 pub use runtime::{Runtime, RuntimeConfig};

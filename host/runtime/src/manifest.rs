@@ -1,8 +1,10 @@
 //! Plugin manifests: what a plugin is, what settings it takes, where it may connect.
 //!
-//! A manifest is a TOML file travelling with each `.wasm` (`NAME.toml` beside
-//! `NAME.wasm`). Managers' settings are validated against it before any
-//! instance is created, so a typo is reported with the field's name.
+//! A manifest is TOML travelling with each `.wasm`: embedded in it by `keyway plugin pack` (see
+//! [`embedded`]), or `NAME.toml` beside `NAME.wasm`. Managers' settings are validated against it before
+//! any instance is created, so a typo is reported with the field's name.
+
+pub mod embedded;
 
 use crate::error::RuntimeError;
 use serde::Deserialize;

@@ -1,10 +1,11 @@
-//! A loaded plugin: its manifest and pre-instantiated component.
+//! A loaded plugin: its manifest and pre-instantiated component; [`file`]: a plugin as a file on disk.
+
+pub mod file;
 
 use crate::bindings::SecretProviderPre;
 use crate::compile_cache::LoadSource;
 use crate::manifest::PluginManifest;
 use crate::sandbox::HostState;
-use sha2::{Digest, Sha256};
 use std::time::Duration;
 
 /// A plugin ready to be instantiated for any number of managers.
@@ -33,10 +34,10 @@ impl Plugin {
         pre: SecretProviderPre<HostState>,
         source: LoadSource,
         load_time: Duration,
-        wasm: &[u8],
+        size: usize,
+        digest: String,
     ) -> Self {
-        let digest = hex::encode(Sha256::digest(wasm));
-        Self { manifest, pre, source, load_time, digest, size: wasm.len() }
+        Self { manifest, pre, source, load_time, digest, size }
     }
 
     /// The plugin's name.
@@ -59,7 +60,8 @@ impl Plugin {
         self.load_time
     }
 
-    /// SHA-256 of the component, hex.
+    /// SHA-256, hex, of the plugin as it ships: for a plugin file, of the packed file, which covers its
+    /// manifest (see [`file::PluginFile::digest`]); for a plugin loaded from bytes, of the component.
     pub fn digest(&self) -> &str {
         &self.digest
     }

@@ -5,8 +5,10 @@ use crate::compile_cache::{CompileCache, LoadSource};
 use crate::egress::{EgressPolicy, GuardedResolver};
 use crate::error::RuntimeError;
 use crate::manifest::PluginManifest;
+use crate::plugin::file::PluginFile;
 use crate::plugin::Plugin;
 use crate::sandbox::HostState;
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -122,20 +124,25 @@ impl Runtime {
         Ok(Self { engine, linker, cache, config, overrides, ticker })
     }
 
-    /// Loads `NAME.wasm` with its manifest `NAME.toml` beside it.
+    /// Loads a plugin file: a packed `NAME.wasm` carrying its manifest, or `NAME.wasm` with its manifest
+    /// `NAME.toml` beside it (see [`PluginFile::read`]).
     pub fn load_plugin_file(&self, wasm_path: &Path) -> Result<Arc<Plugin>, RuntimeError> {
-        let read = |path: &Path| std::fs::read(path).map_err(|source| RuntimeError::Read { path: path.into(), source });
-        let wasm = read(wasm_path)?;
-        let manifest_path = wasm_path.with_extension("toml");
-        let manifest = read(&manifest_path)?;
-        let manifest = String::from_utf8_lossy(&manifest);
-        let manifest = PluginManifest::parse(&manifest, &manifest_path.display().to_string())?;
-        self.load_plugin(manifest, &wasm)
+        self.load_plugin_from(PluginFile::read(wasm_path)?)
+    }
+
+    /// Loads a plugin file already read; its digest is the packed file's.
+    pub fn load_plugin_from(&self, file: PluginFile) -> Result<Arc<Plugin>, RuntimeError> {
+        let digest = file.digest().to_owned();
+        self.compile(file.manifest, &file.wasm, digest)
     }
 
     /// Loads a plugin from its manifest and component bytes: from the precompiled cache when
-    /// possible, otherwise compiled with Cranelift; then pre-instantiated.
+    /// possible, otherwise compiled with Cranelift; then pre-instantiated. Its digest is the component's.
     pub fn load_plugin(&self, manifest: PluginManifest, wasm: &[u8]) -> Result<Arc<Plugin>, RuntimeError> {
+        self.compile(manifest, wasm, hex::encode(Sha256::digest(wasm)))
+    }
+
+    fn compile(&self, manifest: PluginManifest, wasm: &[u8], digest: String) -> Result<Arc<Plugin>, RuntimeError> {
         let started = Instant::now();
         let invalid = |reason: String| RuntimeError::InvalidComponent { plugin: manifest.name.clone(), reason };
         let (component, source) = match &self.cache {
@@ -149,7 +156,7 @@ impl Runtime {
         let pre = SecretProviderPre::new(pre).map_err(|err| invalid(format!("{err:#}")))?;
         let elapsed = started.elapsed();
         tracing::debug!(plugin = %manifest.name, ?source, ?elapsed, "plugin loaded");
-        Ok(Arc::new(Plugin::new(manifest, pre, source, elapsed, wasm)))
+        Ok(Arc::new(Plugin::new(manifest, pre, source, elapsed, wasm.len(), digest)))
     }
 
     /// One manager's HTTP client: it resolves names through `policy` (see [`GuardedResolver`]) and trusts

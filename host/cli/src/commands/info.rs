@@ -73,7 +73,7 @@ pub async fn plugins(ctx: &Ctx, args: FormatArgs) -> Result<i32> {
             Err(err) => {
                 // One broken plugin is reported in its row; the others are still listed.
                 items.push(serde_json::json!({ "name": name, "error": err.to_string() }));
-                rows.push(vec![name, "-".into(), "-".into(), "-".into(), format!("error: {err}")]);
+                rows.push(vec![name, "-".into(), "-".into(), "-".into(), "-".into(), format!("error: {err}")]);
                 continue;
             }
         };
@@ -98,6 +98,7 @@ pub async fn plugins(ctx: &Ctx, args: FormatArgs) -> Result<i32> {
             manifest.name.clone(),
             manifest.version.clone(),
             format!("{} KiB", plugin.size() / 1024),
+            plugin.digest().to_owned(),
             match manifest.egress.as_slice() {
                 [] => "-".into(),
                 [one] => one.clone(),
@@ -109,7 +110,7 @@ pub async fn plugins(ctx: &Ctx, args: FormatArgs) -> Result<i32> {
     if args.json {
         output::json(&serde_json::Value::Array(items));
     } else {
-        output::table(&["PLUGIN", "VERSION", "SIZE", "DEFAULT EGRESS", "DESCRIPTION"], &rows);
+        output::table(&["PLUGIN", "VERSION", "SIZE", "SHA-256", "DEFAULT EGRESS", "DESCRIPTION"], &rows);
         println!("\nCapabilities depend on a manager's settings: see `keyway managers`.");
     }
     Ok(exit::OK)

@@ -6,7 +6,10 @@ mod check;
 mod docs;
 pub(crate) mod exec;
 pub(crate) mod info;
+mod plugin_new;
+mod plugin_pack;
 mod plugin_test;
+mod plugin_trust;
 mod profiles;
 mod read;
 mod store;
@@ -27,7 +30,9 @@ pub async fn run(cli: Cli) -> Result<i32> {
     };
     match &cli.command {
         Command::Plugin(PluginCommand::Test(args)) => return plugin_test::run(args, cli.config.as_deref()).await,
-        Command::Plugin(PluginCommand::Trust(args)) => return plugin_test::trust(args),
+        Command::Plugin(PluginCommand::Trust(args)) => return plugin_trust::run(args),
+        Command::Plugin(PluginCommand::New(args)) => return plugin_new::run(args),
+        Command::Plugin(PluginCommand::Pack(args)) => return plugin_pack::run(args),
         Command::Completions(args) => return docs::completions(args),
         Command::Man(args) => return docs::man(args),
         Command::Cache(command) => return cache::run(command, &identity, cli.config.as_deref()).await,

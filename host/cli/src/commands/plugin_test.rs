@@ -1,7 +1,6 @@
-//! `keyway plugin test`: the conformance suite for plugin authors; `keyway plugin trust`: the operator's
-//! grant for a third-party plugin.
+//! `keyway plugin test`: the conformance suite for plugin authors.
 
-use crate::cli::{PluginTestArgs, PluginTrustArgs};
+use crate::cli::PluginTestArgs;
 use crate::output;
 use anyhow::Result;
 use keyway::error::exit;
@@ -66,47 +65,4 @@ impl Drop for ScratchDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-/// Prints the `plugins.grants` entry for the plugin file: its name, SHA-256 and the egress its manifest
-/// requests, for the operator to read and add to the configuration.
-pub fn trust(args: &PluginTrustArgs) -> Result<i32> {
-    use sha2::Digest as _;
-    let read = |path: &Path| {
-        std::fs::read(path)
-            .map_err(|err| KeywayError::Config { message: format!("cannot read {}: {err}", path.display()) })
-    };
-    let wasm = read(&args.wasm)?;
-    let manifest_path = args.wasm.with_extension("toml");
-    let manifest = String::from_utf8_lossy(&read(&manifest_path)?).into_owned();
-    let manifest = keyway_runtime::PluginManifest::parse(&manifest, &manifest_path.display().to_string())
-        .map_err(KeywayError::from)?;
-    keyway::plugins::valid_plugin_name(&manifest.name).map_err(|message| KeywayError::Config { message })?;
-    if keyway::plugins::is_built_in(&manifest.name) {
-        return Err(KeywayError::Config {
-            message: format!("'{}' is a built-in plugin's name; a third-party plugin may not take it", manifest.name),
-        }
-        .into());
-    }
-    let mut checked = keyway_runtime::EgressPolicy::deny_all();
-    for pattern in &manifest.egress {
-        checked
-            .allow(pattern)
-            .map_err(|err| KeywayError::Config { message: format!("{}: {err}", manifest_path.display()) })?;
-    }
-    let digest = hex::encode(sha2::Sha256::digest(&wasm));
-    let egress: Vec<String> = manifest.egress.iter().map(|pattern| format!("\"{pattern}\"")).collect();
-    println!("# {} {}: {}", manifest.name, manifest.version, keyway_runtime::sanitize(&manifest.description, 200));
-    println!("# Add under `plugins: grants:` in keyway's configuration; edit `egress` to grant less.");
-    println!("{}:", manifest.name);
-    println!("  sha256: {digest}");
-    println!("  egress: [{}]", egress.join(", "));
-    if !manifest.credentials.scopes.is_empty() || manifest.credentials.aws {
-        println!(
-            "# It also asks for credentials ({}{}): a manager gives them with `auth:`, narrowed by `auth.scopes`.",
-            if manifest.credentials.aws { "AWS " } else { "" },
-            manifest.credentials.scopes.join(", ")
-        );
-    }
-    Ok(exit::OK)
 }

@@ -66,8 +66,11 @@ fn plugin_trust_prints_the_grant_for_this_build() {
     let sandbox = sandbox("hostile-trust");
     let wasm = sandbox.path().join("plugins/acme.wasm");
     let out = sandbox.run(&["plugin", "trust", &wasm.display().to_string()]).ok();
+    // The grant pins the packed file: the component with the manifest beside it embedded.
+    let manifest = std::fs::read_to_string(wasm.with_extension("toml")).expect("manifest");
+    let packed = keyway_runtime::embed_manifest(&std::fs::read(&wasm).expect("wasm"), &manifest).expect("pack");
     use sha2::Digest as _;
-    let digest = hex::encode(sha2::Sha256::digest(std::fs::read(&wasm).expect("wasm")));
+    let digest = hex::encode(sha2::Sha256::digest(packed));
     assert!(out.contains("acme:") && out.contains(&format!("sha256: {digest}")), "{out}");
     assert!(out.contains("egress: []"), "{out}");
     assert!(out.contains("https://vault.azure.net/.default"), "the credentials it asks for are said: {out}");

@@ -14,6 +14,8 @@
 //!   values, bounded listings, `plugin trust`.
 //! - `packaging`: completions, the manual page, `--version`, the systemd unit and the container recipe.
 //! - `plugin_test`: the conformance suite on a plugin file.
+//! - `plugin_new`: a plugin from `plugin new` built out of tree, packed, passing the kit against `kv_server`,
+//!   loaded from a plugins folder with the SHA-256 grants pin.
 //! - `records`: version history with keyed fingerprints, error history, expiry refused everywhere.
 //! - `renewal`: `renew`, rotation hooks that fail and resume, the service's scheduler.
 //! - `store`: `store rekey` under a SIGKILL loop, passphrase-sealed stores.
@@ -30,10 +32,12 @@ mod exec;
 mod first_flow;
 mod get_keys;
 mod hostile_plugin;
+mod kv_server;
 mod managers;
 mod openapi;
 mod operability;
 mod packaging;
+mod plugin_new;
 mod plugin_test;
 mod records;
 mod renewal;
