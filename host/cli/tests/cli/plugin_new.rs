@@ -94,6 +94,8 @@ fn a_new_plugin_builds_out_of_tree_packs_passes_the_kit_and_loads_from_a_plugins
     configure(&mut sandbox, &plugins, &server.url, "");
     sandbox.run(&["put", "kv/db/password", "s3cr3t", "--description", "app db"]).ok();
     assert_eq!(sandbox.run(&["get", "kv/db/password"]).ok(), "s3cr3t");
+    let message = sandbox.run(&["put", "kv/db/keyed", "x", "--kms-key", "k1"]).fails(code::UNSUPPORTED);
+    assert!(message.contains("cannot keep the write option 'kms-key-id'"), "refused, not dropped: {message}");
     let listed = sandbox.run(&["plugins"]).ok();
     let row = listed.lines().find(|line| line.starts_with("acme-kv ")).unwrap_or_default().to_owned();
     assert!(row.contains(&sha256(&packed)), "the row shows the packed file's SHA-256: {listed}");
