@@ -350,8 +350,11 @@ covers the code and the manifest. keyway reads it from there first, and from the
     /// Run the conformance suite against a plugin and a live backend.
     #[command(
         after_help = "Example:\n  keyway plugin test target/wasm32-wasip2/release/my_plugin.wasm --config test.yaml\n\
-The manifest is read from the .toml file beside the .wasm. test.yaml holds the plugin's settings under `settings:`,\n\
-and optionally `egress:`, `auth:`, `current_label:`, `previous_label:`, `invalid_name:`."
+The manifest is the one the .wasm carries (`keyway plugin pack`), or the .toml file beside it. test.yaml holds the\n\
+plugin's settings under `settings:`, and optionally `egress:`, `auth:`, `name_prefix:`, `invalid_name:`, `current_label:`,\n\
+`previous_label:`, `descriptions:` (`false` for a backend that keeps no descriptions).\n\
+It prints a table of the cases; a skipped case names the capability to declare or the option to set to run it.\n\
+Exit codes: 0 no case failed; 1 a case failed; 6 the plugin, its manifest or test.yaml is wrong."
     )]
     Test(PluginTestArgs),
     /// Print the grant that lets a third-party plugin reach what its manifest requests, for this exact build.
@@ -746,9 +749,9 @@ pub struct InjectArgs {
 /// `keyway plugin test`.
 #[derive(Debug, Args)]
 pub struct PluginTestArgs {
-    /// The plugin component; its manifest is the `.toml` file beside it. The global `--config` names a
-    /// YAML file with `settings:` for the plugin (and optional `egress:`, `auth:`, `current_label:`,
-    /// `previous_label:`, `invalid_name:`).
+    /// The plugin component; its manifest is the one it carries, or the `.toml` file beside it. The global
+    /// `--config` names a YAML file with `settings:` for the plugin (and optional `egress:`, `auth:`,
+    /// `name_prefix:`, `invalid_name:`, `current_label:`, `previous_label:`, `descriptions:`).
     pub wasm: PathBuf,
     /// Print the report as JSON.
     #[arg(long)]
@@ -809,6 +812,6 @@ mod tests {
 
     #[test]
     fn the_version_names_the_contract_the_runtime_serves() {
-        assert!(super::VERSION.contains(keyway_runtime::CONTRACT), "{}", super::VERSION);
+        assert!(super::VERSION.contains(keyway::CONTRACT), "{}", super::VERSION);
     }
 }

@@ -18,7 +18,7 @@ pub fn time_ms(ms: i64) -> String {
 /// characters are escaped, so a name cannot drive the terminal.
 pub fn table(header: &[&str], rows: &[Vec<String>]) {
     let rows: Vec<Vec<String>> =
-        rows.iter().map(|row| row.iter().map(|cell| keyway_runtime::sanitize(cell, 4096)).collect()).collect();
+        rows.iter().map(|row| row.iter().map(|cell| keyway::sanitize(cell, 4096)).collect()).collect();
     let rows = rows.as_slice();
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for row in rows {
@@ -98,7 +98,7 @@ pub fn metadata_lines(meta: &SecretMetadata) {
         ("purge at", time(meta.purge_at)),
     ];
     for (field, value) in rows {
-        println!("{field:<12} {}", keyway_runtime::sanitize(&value, 4096));
+        println!("{field:<12} {}", keyway::sanitize(&value, 4096));
     }
 }
 

@@ -42,6 +42,11 @@ pub fn credentials_for(
             let provider = keyway_gcp_auth::GcpCredentials::new(&settings).map_err(|err| error(err.to_string()))?;
             Ok(Arc::new(provider))
         }
+        // Only reached for a type whose feature this build leaves out (the arms above take the others).
+        disabled if ["aws", "azure", "gcp"].contains(&disabled) => Err(error(format!(
+            "type '{disabled}' needs keyway built with its `{disabled}` feature (cargo install --locked --path \
+             host/cli --features keyway/{disabled})"
+        ))),
         other => Err(error(format!("unknown type '{other}'; use aws, azure or gcp"))),
     }
 }

@@ -50,7 +50,9 @@ pub use keyway::{
     ProposedUpdate, RekeyOutcome, RenewOutcome, RevealedValue,
 };
 pub use keyway_catalog as catalog;
-pub use keyway_resolve::{CacheScope, CachedSecretInfo, Identity, Masker, ResolvedStep, SharedSecret};
-pub use keyway_runtime::Plugin;
+pub use keyway_resolve::{
+    CacheScope, CachedSecretInfo, Identity, KeyError, Masker, ResolvedStep, SecretError, SharedSecret,
+};
+pub use keyway_runtime::{sanitize, Plugin, CONTRACT};
 pub use keyway_types as types;
 pub use plugins::PluginRegistry;

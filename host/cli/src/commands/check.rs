@@ -144,7 +144,7 @@ fn failures(report: &CheckReport) -> Option<String> {
     if failed(&report.catalog) {
         parts.push(format!("keyway's records: {}", report.catalog.message().unwrap_or("")));
     }
-    (!parts.is_empty()).then(|| keyway_runtime::sanitize(&parts.join("; "), 4096).replace(['\n', '\r'], " "))
+    (!parts.is_empty()).then(|| keyway::sanitize(&parts.join("; "), 4096).replace(['\n', '\r'], " "))
 }
 
 fn millis(elapsed: Duration) -> String {

@@ -9,7 +9,7 @@ use keyway::error::exit;
 use keyway::parse_reference;
 use keyway::types::{ListRequest, VersionSelector};
 use keyway::KeywayError;
-use keyway_resolve::{KeyError, SecretError};
+use keyway::{KeyError, SecretError};
 use std::io::Write;
 
 pub async fn get(ctx: &Ctx, args: GetArgs) -> Result<i32> {

@@ -5,7 +5,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use keyway::types::{ErrorKind, ProviderError};
 use keyway::KeywayError;
-use keyway_resolve::SecretError;
+use keyway::SecretError;
 
 /// An error answer.
 #[derive(Debug)]

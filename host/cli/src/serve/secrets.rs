@@ -16,8 +16,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 use keyway::types::{DeleteMode, ListRequest};
+use keyway::KeyError;
 use keyway::KeywayError;
-use keyway_resolve::KeyError;
 use serde_json::{json, Value};
 use std::sync::Arc;
 

@@ -51,7 +51,7 @@ fn wit_contract() -> String {
 fn the_version_names_the_crate_and_the_plugin_contract() {
     let contract = wit_contract();
     assert!(contract.starts_with("keyway:provider@"), "{contract}");
-    assert_eq!(contract, keyway_runtime::CONTRACT, "the contract the host serves is the one in wit/");
+    assert_eq!(contract, keyway::CONTRACT, "the contract the host serves is the one in wit/");
     let sandbox = Sandbox::new("version");
     let version = sandbox.run(&["--version"]).ok();
     assert_eq!(version.trim(), format!("keyway {} (plugin contract {contract})", env!("CARGO_PKG_VERSION")));
