@@ -43,10 +43,11 @@
 //! ```
 //!
 //! Build it with `cargo build --target wasm32-wasip2 --release`; the component is
-//! `target/wasm32-wasip2/release/LIB_NAME.wasm`, and the host reads its manifest from the
-//! `LIB_NAME.toml` file beside it (the `.wasm` path with the extension `.toml`), which declares the
-//! plugin's name, contract and settings. Test it against a live backend with
-//! `keyway plugin test LIB_NAME.wasm --config test.yaml`.
+//! `target/wasm32-wasip2/release/LIB_NAME.wasm`. Its manifest declares the plugin's name, contract
+//! and settings: `keyway plugin pack LIB_NAME.wasm --manifest NAME.toml` embeds it, so the one `.wasm`
+//! file is what ships (the host also reads `LIB_NAME.toml` beside an unpacked `.wasm`). Test it against
+//! a live backend with `keyway plugin test NAME.wasm --config test.yaml`; `keyway plugin new NAME`
+//! writes a crate to start from.
 //!
 //! The crate's `README.md` is the guide: how to depend on the SDK (and the `[workspace]` table an
 //! out-of-tree plugin needs), the version policy, a walk-through of a small HTTP plugin with its
