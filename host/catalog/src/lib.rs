@@ -35,6 +35,7 @@
 //! - [`bindings`]: secrets bound to profiles explicitly, and their source ([`Binding`]).
 //! - [`sync`]: the state of each synchronised copy ([`SyncTarget`]).
 //! - [`approvals`]: changes waiting for approval, votes, the exactly-once claim ([`Approval`]).
+//! - [`leases`]: work one node of a fleet does for all, held by one node at a time ([`LeaseHolder`]).
 //! - [`error`](mod@error): the catalog's errors ([`CatalogError`]).
 
 pub mod approvals;
@@ -42,6 +43,7 @@ pub mod bindings;
 pub mod error;
 pub mod failures;
 pub mod key;
+pub mod leases;
 pub mod pool;
 pub mod renewals;
 pub mod secrets;
@@ -53,6 +55,7 @@ pub use bindings::Binding;
 pub use error::CatalogError;
 pub use failures::{ErrorEntry, ErrorFilter, NewError};
 pub use key::{CatalogKey, Fingerprint};
+pub use leases::LeaseHolder;
 pub use pool::{Catalog, Location};
 pub use renewals::PendingRenewal;
 pub use secrets::SecretEntry;

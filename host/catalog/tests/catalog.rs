@@ -50,6 +50,41 @@ where
     pending_renewals_are_sealed_and_wiped(open(1).await).await;
     bindings_and_copies_keep_their_state(open(1).await).await;
     approvals_are_sealed_claimed_once_and_wiped(open(1).await).await;
+    a_lease_has_one_holder_until_it_lapses_or_is_released(open(1).await).await;
+}
+
+async fn a_lease_has_one_holder_until_it_lapses_or_is_released(catalog: Catalog) {
+    use std::time::Duration;
+    let long = Duration::from_secs(60);
+    assert!(catalog.hold_lease("scheduler", "node-a", long).await.expect("take"));
+    assert!(!catalog.hold_lease("scheduler", "node-b", long).await.expect("refused"), "held by a");
+    let held = catalog.lease_holder("scheduler").await.expect("read").expect("held");
+    assert_eq!(held.holder, "node-a");
+    assert!(catalog.hold_lease("scheduler", "node-a", long).await.expect("renew"), "a renews its own lease");
+    let renewed = catalog.lease_holder("scheduler").await.expect("read").expect("held");
+    assert_eq!(renewed.acquired_at, held.acquired_at, "a renewal keeps when the holding began");
+    assert!(renewed.expires_at >= held.expires_at);
+    // Other leases are independent.
+    assert!(catalog.hold_lease("other", "node-b", long).await.expect("other"));
+    // Released: the next asker takes it at once; a release by a node that does not hold it changes nothing.
+    catalog.release_lease("scheduler", "node-b").await.expect("no-op release");
+    assert!(!catalog.hold_lease("scheduler", "node-b", long).await.expect("still a's"));
+    catalog.release_lease("scheduler", "node-a").await.expect("release");
+    assert_eq!(catalog.lease_holder("scheduler").await.expect("read"), None);
+    assert!(catalog.hold_lease("scheduler", "node-b", Duration::from_millis(300)).await.expect("b takes it"));
+    // Lapsed: b stopped renewing, so a takes it over.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(catalog.lease_holder("scheduler").await.expect("read"), None, "a lapsed lease has no holder");
+    assert!(catalog.hold_lease("scheduler", "node-a", long).await.expect("a takes over"));
+    // Twelve nodes asking at once for a free lease: exactly one gets it.
+    let free = Duration::from_secs(60);
+    let mut asks = tokio::task::JoinSet::new();
+    for node in 0..12 {
+        let catalog = catalog.clone();
+        asks.spawn(async move { catalog.hold_lease("race", &format!("node-{node}"), free).await.expect("ask") });
+    }
+    let won = asks.join_all().await.into_iter().filter(|won| *won).count();
+    assert_eq!(won, 1, "one holder among concurrent askers");
 }
 
 async fn bindings_and_copies_keep_their_state(catalog: Catalog) {
