@@ -18,6 +18,7 @@ mod namespaces;
 mod profiles;
 mod records;
 mod renew;
+mod scheduler;
 mod source;
 mod store;
 mod sync;
@@ -36,6 +37,7 @@ use keyway_types::{
 use profiles::Via;
 pub use records::actor as actor_text;
 pub use renew::{renewal_identity, RenewOutcome};
+pub use scheduler::{LEASE_LIFETIME, LEASE_RENEW_EVERY};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -54,6 +56,7 @@ pub struct Keyway {
     default_manager: Option<String>,
     profiles: BTreeMap<String, crate::config::ProfileConfig>,
     sync: sync::SyncState,
+    scheduler: scheduler::SchedulerLease,
 }
 
 /// A step resolved for a caller who sees it masked: every value this call resolved is `******`.
@@ -168,6 +171,7 @@ impl Keyway {
             default_manager: config.default_manager.clone(),
             profiles: config.profiles,
             sync: sync::SyncState::default(),
+            scheduler: scheduler::SchedulerLease::default(),
         })
     }
 

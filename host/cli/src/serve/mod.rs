@@ -154,6 +154,8 @@ pub async fn run(keyway: Keyway, args: &ServeArgs) -> Result<i32> {
     let flusher = tokio::spawn(flush_audit(Arc::clone(&state)));
     let renewer = state.keyway.renewal_tick().map(|tick| tokio::spawn(renew_due(Arc::clone(&state), tick)));
     let profiles_work = tokio::spawn(profiles_due(Arc::clone(&state)));
+    let scheduling = (renewer.is_some() || !state.keyway.profile_names().is_empty())
+        .then(|| tokio::spawn(hold_scheduler(Arc::clone(&state))));
     println!("keyway serve: listening on {shown}");
     if let Some(path) = state.clients.token_file() {
         println!("keyway serve: clients authenticate with the token in {}", path.display());
@@ -180,6 +182,10 @@ pub async fn run(keyway: Keyway, args: &ServeArgs) -> Result<i32> {
         renewer.abort();
     }
     profiles_work.abort();
+    if let Some(scheduling) = scheduling {
+        scheduling.abort();
+        state.keyway.release_scheduler().await;
+    }
     state.keyway.settle().await;
     state.keyway.flush();
     tracing::info!(target: "keyway::serve", "stopped");
@@ -375,26 +381,40 @@ async fn flush_audit(state: Arc<State>) {
     }
 }
 
-/// The renewal scheduler: every `tick`, renews what the managers' renewal rules say is due.
+/// Takes or renews the fleet's scheduler lease in keyway's records, so the scheduled work below runs on one
+/// node of the fleet (every node on its own when there are no records).
+async fn hold_scheduler(state: Arc<State>) {
+    let mut ticks = tokio::time::interval(keyway::LEASE_RENEW_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        state.keyway.scheduler_turn().await;
+    }
+}
+
+/// The renewal scheduler: every `tick`, on the node holding the scheduler lease, renews what the managers'
+/// renewal rules say is due.
 async fn renew_due(state: Arc<State>, tick: Duration) {
     tracing::info!(target: "keyway::renewal", tick_ms = tick.as_millis() as u64, "renewal scheduler started");
     let mut ticks = tokio::time::interval(tick);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        state.keyway.renew_due().await;
+        if state.keyway.is_scheduler() {
+            state.keyway.renew_due().await;
+        }
     }
 }
 
-/// The profiles' scheduler: failed and drifted copies, periodic checks of copies, lapsed and approved
-/// requests, periodic compliance reports.
+/// The profiles' scheduler, on the node holding the scheduler lease: failed and drifted copies, periodic
+/// checks of copies, lapsed and approved requests, periodic compliance reports.
 async fn profiles_due(state: Arc<State>) {
     let tick = state.keyway.sync_tick().unwrap_or(Duration::from_secs(5));
     let mut ticks = tokio::time::interval(tick);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        if state.keyway.profile_names().is_empty() {
+        if state.keyway.profile_names().is_empty() || !state.keyway.is_scheduler() {
             continue;
         }
         state.keyway.sync_due().await;

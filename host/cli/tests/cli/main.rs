@@ -41,6 +41,7 @@ mod plugin_new;
 mod plugin_test;
 mod records;
 mod renewal;
+mod scheduler;
 mod serve;
 mod service;
 mod store;
