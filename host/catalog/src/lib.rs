@@ -36,6 +36,7 @@
 //! - [`sync`]: the state of each synchronised copy ([`SyncTarget`]).
 //! - [`approvals`]: changes waiting for approval, votes, the exactly-once claim ([`Approval`]).
 //! - [`leases`]: work one node of a fleet does for all, held by one node at a time ([`LeaseHolder`]).
+//! - [`notify`]: cache invalidations announced to and heard from a fleet's nodes ([`FleetListener`]).
 //! - [`error`](mod@error): the catalog's errors ([`CatalogError`]).
 
 pub mod approvals;
@@ -44,6 +45,7 @@ pub mod error;
 pub mod failures;
 pub mod key;
 pub mod leases;
+pub mod notify;
 pub mod pool;
 pub mod renewals;
 pub mod secrets;
@@ -56,6 +58,7 @@ pub use error::CatalogError;
 pub use failures::{ErrorEntry, ErrorFilter, NewError};
 pub use key::{CatalogKey, Fingerprint};
 pub use leases::LeaseHolder;
+pub use notify::{FleetListener, Heard, Invalidation, NodeId, Notice};
 pub use pool::{Catalog, Location};
 pub use renewals::PendingRenewal;
 pub use secrets::SecretEntry;

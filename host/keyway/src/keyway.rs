@@ -14,6 +14,7 @@ use crate::plugins::PluginRegistry;
 mod approvals;
 pub mod check;
 mod compliance;
+mod fleet;
 mod namespaces;
 mod profiles;
 mod records;
@@ -25,6 +26,7 @@ mod sync;
 mod typed;
 pub use approvals::{principal, ApprovalOutcome, ApprovalView, ProposedChange, ProposedUpdate, RevealedValue};
 pub use compliance::{compliance_identity, Finding};
+pub use fleet::FleetTask;
 use keyway_resolve::{
     AuditRecord, Auditor, CacheScope, CachedSecretInfo, Disclosure, Identity, ManagerOptions, Masker, ResolvedStep,
     Resolver, SecretSource, SharedSecret, StepPath,
@@ -50,6 +52,7 @@ use tokio::sync::OnceCell;
 pub struct Keyway {
     shared: Arc<Shared>,
     resolver: Resolver,
+    fleet: fleet::Fleet,
     source: ConfigSource,
     audit_mode: AuditFailureMode,
     serve: ServeConfig,
@@ -165,6 +168,7 @@ impl Keyway {
         Ok(Self {
             shared,
             resolver,
+            fleet: fleet::Fleet::default(),
             source,
             audit_mode: config.audit.on_failure,
             serve: config.serve,
@@ -391,10 +395,9 @@ impl Keyway {
             }
         };
         let written = self
-            .resolver
-            .write(identity, manager, name, Operation::Create, perform)
+            .write_announced(identity, manager, name, Operation::Create, perform)
             .await
-            .map_err(|error| self.failed(identity, "create", error.into()))?;
+            .map_err(|error| self.failed(identity, "create", error))?;
         self.record_written(identity, manager, value, &written).await?;
         self.confirm_write_audit().await?;
         if let Some(bound) = &bound {
@@ -464,10 +467,9 @@ impl Keyway {
             }
         };
         let written = self
-            .resolver
-            .write(identity, manager, name, Operation::Update, perform)
+            .write_announced(identity, manager, name, Operation::Update, perform)
             .await
-            .map_err(|error| self.failed(identity, "update", error.into()))?;
+            .map_err(|error| self.failed(identity, "update", error))?;
         let mut written = written;
         if let Some(value) = &request.value {
             if written.secret_type.is_none() {
@@ -522,10 +524,9 @@ impl Keyway {
         self.audit_intent(identity, "delete", manager, name).await?;
         let perform = || async { self.shared.connected(manager).await?.delete(name, mode).await };
         let purge_at = self
-            .resolver
-            .write(identity, manager, name, Operation::Delete, perform)
+            .write_announced(identity, manager, name, Operation::Delete, perform)
             .await
-            .map_err(|error| self.failed(identity, "delete", error.into()))?;
+            .map_err(|error| self.failed(identity, "delete", error))?;
         self.confirm_write_audit().await?;
         if let Some(bound) = &bound {
             self.propagate(bound, name).await;
@@ -541,10 +542,9 @@ impl Keyway {
         self.audit_intent(identity, "restore", manager, name).await?;
         let perform = || async { self.shared.connected(manager).await?.restore(name).await };
         let restored = self
-            .resolver
-            .write(identity, manager, name, Operation::Restore, perform)
+            .write_announced(identity, manager, name, Operation::Restore, perform)
             .await
-            .map_err(|error| self.failed(identity, "restore", error.into()))?;
+            .map_err(|error| self.failed(identity, "restore", error))?;
         self.confirm_write_audit().await?;
         if let Some(bound) = &bound {
             self.propagate(bound, name).await;
@@ -662,6 +662,7 @@ impl Keyway {
             }
             let dropped = self.resolver.cached_secrets().iter().filter(|entry| in_scope(&scope, entry)).count();
             self.resolver.clear_cache(scope.clone()).await?;
+            self.announce_cleared(&scope).await?;
             Ok(dropped)
         }
         .await;

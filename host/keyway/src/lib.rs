@@ -18,7 +18,8 @@
 //!   re-keying the embedded store ([`Keyway::rekey_store`]); secret profiles: `keyway::profiles` (which
 //!   profile a secret belongs to, as source or copy), `keyway::sync` (copies, drift, the scheduler's part),
 //!   `keyway::approvals` (requests, votes, the exactly-once apply), `keyway::source` (changing a source),
-//!   `keyway::compliance` (rules on writes and the periodic report).
+//!   `keyway::compliance` (rules on writes and the periodic report); `keyway::fleet`, caches kept coherent
+//!   across a fleet sharing a PostgreSQL catalog ([`Keyway::start_fleet`], [`FleetTask`]).
 //! - `manager` (private): a manager, a plugin connection with prefix, default tags, read-only and visibility
 //!   rules; reached only through [`Keyway`], whose calls check access and write the audit record.
 //! - [`metrics`]: counters of backend calls, the cache, plugin instances, the audit writer, renewals,
@@ -46,7 +47,7 @@ pub use config::{Config, ConfigSource, ManagerConfig};
 pub use error::KeywayError;
 pub use keyway::{
     actor_text, compliance_identity, mask_tree, parse_reference, principal, renewal_identity, sync_identity,
-    ApprovalOutcome, ApprovalView, Finding, Keyway, ManagerStatus, MaskedStep, NewStoreKey, ProposedChange,
+    ApprovalOutcome, ApprovalView, Finding, FleetTask, Keyway, ManagerStatus, MaskedStep, NewStoreKey, ProposedChange,
     ProposedUpdate, RekeyOutcome, RenewOutcome, RevealedValue, LEASE_LIFETIME, LEASE_RENEW_EVERY,
 };
 pub use keyway_catalog as catalog;

@@ -1,8 +1,8 @@
 //! keyway's metrics, in the OpenMetrics text format Prometheus scrapes: backend calls and their errors by
 //! manager, operation and error kind with latency histograms, the cache's hits, misses, stale answers and
-//! evictions per manager, plugin instances busy and idle, the audit writer's queue and failures, and the
-//! outcomes of renewals, synchronisation and approvals. Label values are manager names, operations and
-//! fixed words: never a secret's name or value.
+//! evictions per manager, plugin instances busy and idle, the audit writer's queue and failures, the
+//! outcomes of renewals, synchronisation and approvals, and the fleet's cache invalidations. Label values are
+//! manager names, operations and fixed words: never a secret's name or value.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -61,6 +61,9 @@ pub struct Metrics {
     renewals: Family<OutcomeLabel, Counter>,
     sync_copies: Family<OutcomeLabel, Counter>,
     approvals: Family<OutcomeLabel, Counter>,
+    fleet_notifications: Family<OutcomeLabel, Counter>,
+    fleet_resyncs: Family<OutcomeLabel, Counter>,
+    fleet_connected: Gauge,
 }
 
 impl Default for Metrics {
@@ -72,6 +75,9 @@ impl Default for Metrics {
             renewals: Family::default(),
             sync_copies: Family::default(),
             approvals: Family::default(),
+            fleet_notifications: Family::default(),
+            fleet_resyncs: Family::default(),
+            fleet_connected: Gauge::default(),
         }
     }
 }
@@ -113,6 +119,23 @@ impl Metrics {
         self.approvals.get_or_create(&OutcomeLabel { outcome: event }).inc();
     }
 
+    /// Counts a fleet notification of dropped cache entries (`sent`, `unsent`: it could not be sent yet,
+    /// `received`: heard from another node).
+    pub fn fleet_notification(&self, event: &'static str) {
+        self.fleet_notifications.get_or_create(&OutcomeLabel { outcome: event }).inc();
+    }
+
+    /// Counts a resynchronisation with the fleet after (re)connecting or a missed notification (`current`:
+    /// nothing was missed, `cleared`: the cache was dropped).
+    pub fn fleet_resync(&self, outcome: &'static str) {
+        self.fleet_resyncs.get_or_create(&OutcomeLabel { outcome }).inc();
+    }
+
+    /// Whether this node hears the fleet's notifications now.
+    pub fn fleet_connected(&self, connected: bool) {
+        self.fleet_connected.set(i64::from(connected));
+    }
+
     /// Registers everything under `keyway_` in `registry`, with the values of `snapshot`.
     pub fn register(&self, registry: &mut Registry, snapshot: &Snapshot) {
         let keyway = registry.sub_registry_with_prefix("keyway");
@@ -131,6 +154,21 @@ impl Metrics {
             self.sync_copies.clone(),
         );
         keyway.register("approvals", "Approval requests and decisions, by event", self.approvals.clone());
+        keyway.register(
+            "fleet_notifications",
+            "Cache invalidations told to or heard from the fleet, by event",
+            self.fleet_notifications.clone(),
+        );
+        keyway.register(
+            "fleet_resyncs",
+            "Resynchronisations with the fleet's invalidations",
+            self.fleet_resyncs.clone(),
+        );
+        keyway.register(
+            "fleet_connected",
+            "1 while this node hears the fleet's invalidations (a PostgreSQL catalog)",
+            self.fleet_connected.clone(),
+        );
         let counter = |pick: fn(&keyway_resolve::CacheCounts) -> u64| {
             let family = Family::<ManagerLabel, Counter>::default();
             for (manager, counts) in &snapshot.cache {

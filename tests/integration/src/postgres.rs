@@ -72,6 +72,18 @@ impl Postgres {
         self.url(name)
     }
 
+    /// Runs `statements` in `database` with `psql` as the superuser; returns what they print (unaligned, one
+    /// row a line).
+    pub fn sql(&self, database: &str, statements: &str) -> String {
+        let output = Command::new(self.bin.join("psql"))
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "keyway", "-d", database])
+            .args(["-v", "ON_ERROR_STOP=1", "-X", "-A", "-t", "-c", statements])
+            .output()
+            .expect("run psql");
+        assert!(output.status.success(), "psql failed: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
     /// Stops the server at once (SIGKILL), as a crash would.
     pub fn kill(&mut self) {
         if let Some(mut server) = self.server.take() {
@@ -141,7 +153,7 @@ fn as_server_user(program: &Path) -> Command {
     }
 }
 
-/// The folder holding `initdb`, `postgres`, `pg_isready` and `createdb`.
+/// The folder holding `initdb`, `postgres`, `pg_isready`, `createdb` and `psql`.
 fn binaries() -> PathBuf {
     if let Some(dir) = std::env::var_os("KEYWAY_TEST_PG_BIN") {
         return PathBuf::from(dir);

@@ -154,6 +154,8 @@ pub async fn run(keyway: Keyway, args: &ServeArgs) -> Result<i32> {
     let flusher = tokio::spawn(flush_audit(Arc::clone(&state)));
     let renewer = state.keyway.renewal_tick().map(|tick| tokio::spawn(renew_due(Arc::clone(&state), tick)));
     let profiles_work = tokio::spawn(profiles_due(Arc::clone(&state)));
+    // The fleet's cache invalidations (a PostgreSQL catalog), heard until the service stops.
+    let _fleet = state.keyway.start_fleet();
     let scheduling = (renewer.is_some() || !state.keyway.profile_names().is_empty())
         .then(|| tokio::spawn(hold_scheduler(Arc::clone(&state))));
     println!("keyway serve: listening on {shown}");

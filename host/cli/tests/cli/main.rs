@@ -10,6 +10,8 @@
 //!   bounded connections and steps, masking that is no oracle, audit that fails closed.
 //! - `compliance`: compliance profiles: rules on write, advisory findings, the report.
 //! - `exec`: `exec` as a faithful wrapper, `--env-file`, and `inject`.
+//! - `fleet`: three services on one PostgreSQL catalog: writes and clears reach every node's cache, a node cut
+//!   off catches up, a restart of PostgreSQL loses nothing (`fleet_nodes`: PostgreSQL and the nodes).
 //! - `hostile_plugin`: a hostile third-party plugin seen through the command line: escaped text, redacted
 //!   values, bounded listings, `plugin trust`.
 //! - `packaging`: completions, the manual page, `--version`, the systemd unit and the container recipe.
@@ -30,6 +32,8 @@ mod check;
 mod compliance;
 mod exec;
 mod first_flow;
+mod fleet;
+mod fleet_nodes;
 mod get_keys;
 mod hostile_plugin;
 mod kv_server;

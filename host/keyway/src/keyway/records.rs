@@ -118,6 +118,11 @@ impl Records {
         }
     }
 
+    /// Whether the catalog is PostgreSQL, shared by a fleet: known from the configuration, without opening it.
+    pub(crate) fn shared_by_fleet(&self) -> bool {
+        matches!(&self.setup, Some(Setup { location: Location::Postgres(_), .. }))
+    }
+
     /// Runs `task` in the background, remembered until it ends.
     fn spawn(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
         let handle = tokio::spawn(task);
