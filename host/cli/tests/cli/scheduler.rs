@@ -1,9 +1,11 @@
-//! One scheduler per fleet: three `keyway serve` processes sharing keyway's records renew a secret from one
-//! node only, the holder of the scheduler lease; when that node is killed (SIGKILL: no release), another
-//! takes the scheduler over within the lease's lifetime and renewals go on.
+//! One scheduler per fleet: three `keyway serve` processes sharing keyway's records (one SQLite file, or one
+//! PostgreSQL database: Debian's package on a free loopback port) renew a secret from one node only, the
+//! holder of the scheduler lease; when that node is killed (SIGKILL: no release), another takes the scheduler
+//! over within the lease's lifetime and renewals go on.
 
 use crate::service::Server;
-use crate::support::{json, Sandbox};
+use crate::support::{json, random_key, Sandbox};
+use keyway_integration_tests::postgres::Postgres;
 use std::time::{Duration, Instant};
 
 const TOOK: &str = "this node runs the fleet's scheduler";
@@ -25,12 +27,28 @@ fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     done()
 }
 
+const RENEWING: &str = "  local:\n    plugin: local\n    renewal:\n      - names: \"app/*\"\n        every: 2s\n        type: api-key\n        policy: { api_key: { length: 48, prefix: \"kw_\" } }\n";
+
 #[test]
-fn one_node_of_three_schedules_and_another_takes_over_when_it_dies() {
+fn on_sqlite_one_node_of_three_schedules_and_another_takes_over_when_it_dies() {
     let mut sandbox = Sandbox::new("fleet-scheduler");
-    sandbox.configure(
-        "  local:\n    plugin: local\n    renewal:\n      - names: \"app/*\"\n        every: 2s\n        type: api-key\n        policy: { api_key: { length: 48, prefix: \"kw_\" } }\n",
-    );
+    sandbox.configure(RENEWING);
+    one_schedules_and_another_takes_over(&sandbox);
+}
+
+#[test]
+fn on_postgres_one_node_of_three_schedules_and_another_takes_over_when_it_dies() {
+    let postgres = Postgres::start();
+    postgres.create_database("scheduler");
+    let mut sandbox = Sandbox::new("fleet-scheduler-pg");
+    let config = sandbox.configure(RENEWING);
+    let text = std::fs::read_to_string(&config).expect("the configuration");
+    let catalog = format!("catalog: {{ url: \"{}\", key: \"{}\" }}\n", postgres.url("scheduler"), random_key());
+    std::fs::write(&config, format!("{catalog}{text}")).expect("the configuration with its catalog");
+    one_schedules_and_another_takes_over(&sandbox);
+}
+
+fn one_schedules_and_another_takes_over(sandbox: &Sandbox) {
     sandbox.run(&["put", "local/app/rotating", "kw_first-value-000004", "--type", "api-key"]).ok();
     let mut nodes: Vec<Server> = (0..3).map(|_| Server::start(&sandbox, &[])).collect();
 
