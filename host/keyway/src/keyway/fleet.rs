@@ -222,7 +222,9 @@ impl Fleet {
                 drop_everything(resolver, shared, counter, heard).await;
             }
         }
-        self.state.heard.fetch_max(counter, Ordering::AcqRel);
+        // The counter as it is now, even below what was heard before (a database restored from a backup): the
+        // numbers heard from now on follow it.
+        self.state.heard.store(counter, Ordering::Release);
     }
 
     /// An announcement: drops what it names (unless this node sent it), or everything when numbers were
