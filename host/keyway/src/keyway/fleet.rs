@@ -18,6 +18,8 @@
 //! - **Cut off.** While a node does not hear the fleet it serves what its cache holds, within its bounds
 //!   (freshness, stale-if-error), and refuses writes, which it could not tell the other nodes about.
 
+mod verdict;
+
 use super::{Keyway, Shared};
 use crate::error::KeywayError;
 use keyway_catalog::{Catalog, Heard, Invalidation, NodeId, Notice};
@@ -27,6 +29,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
+use verdict::Verdict;
 
 /// How often a listening node sends itself a heartbeat through the fleet's channel.
 const HEARTBEAT: Duration = Duration::from_secs(2);
@@ -213,14 +216,11 @@ impl Fleet {
 
     /// After listening again: drops the whole cache unless `counter` is the last number heard.
     async fn catch_up(&self, counter: i64, resolver: &Resolver, shared: &Shared) {
-        match self.heard() {
-            Some(heard) if heard == counter => {
-                shared.metrics.fleet_resync("current");
-                tracing::info!(target: "keyway::fleet", seq = counter, "hearing the fleet again; no invalidation was missed");
-            }
-            heard => {
-                drop_everything(resolver, shared, counter, heard).await;
-            }
+        if verdict::on_listening(self.heard(), counter) == Verdict::Keep {
+            shared.metrics.fleet_resync("current");
+            tracing::info!(target: "keyway::fleet", seq = counter, "hearing the fleet again; no invalidation was missed");
+        } else {
+            drop_everything(resolver, shared, counter, self.heard()).await;
         }
         // The counter as it is now, even below what was heard before (a database restored from a backup): the
         // numbers heard from now on follow it.
@@ -230,12 +230,10 @@ impl Fleet {
     /// An announcement: drops what it names (unless this node sent it), or everything when numbers were
     /// skipped.
     async fn apply(&self, notice: Notice, resolver: &Resolver, shared: &Shared) {
-        match self.heard() {
-            Some(heard) if notice.seq > heard.saturating_add(1) => {
-                drop_everything(resolver, shared, notice.seq, Some(heard)).await;
-            }
-            _ if notice.origin == self.state.node => {}
-            _ => {
+        match verdict::on_announcement(self.heard(), notice.seq, notice.origin == self.state.node) {
+            Verdict::Everything => drop_everything(resolver, shared, notice.seq, self.heard()).await,
+            Verdict::Keep => {}
+            Verdict::Named => {
                 shared.metrics.fleet_notification("received");
                 let scope = match notice.scope {
                     Invalidation::Manager(manager) => CacheScope::Manager(manager),
@@ -335,7 +333,7 @@ async fn hear(fleet: &Fleet, resolver: &Resolver, shared: &Shared, catalog: &Cat
                 Ok(Heard::Announced(notice)) => fleet.apply(notice, resolver, shared).await,
                 Ok(Heard::Heartbeat(counter)) => {
                     beat_sent = None;
-                    if fleet.heard().is_none_or(|heard| heard < counter) {
+                    if verdict::on_heartbeat(fleet.heard(), counter) == Verdict::Everything {
                         drop_everything(resolver, shared, counter, fleet.heard()).await;
                         fleet.state.heard.fetch_max(counter, Ordering::AcqRel);
                     }
@@ -371,5 +369,22 @@ fn operation_name(operation: Operation) -> &'static str {
         Operation::Delete => "delete",
         Operation::Restore => "restore",
         _ => "write",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn announcements_that_could_not_be_sent_are_kept_within_a_bound() {
+        let fleet = Fleet::default();
+        fleet.keep_unsent(Invalidation::Manager("aws".into()));
+        assert_eq!(*fleet.state.unsent.lock().expect("unsent"), [Invalidation::Manager("aws".into())]);
+        for n in 0..MAX_UNSENT {
+            fleet.keep_unsent(Invalidation::Secret { manager: "aws".into(), name: format!("app/{n}") });
+        }
+        assert_eq!(*fleet.state.unsent.lock().expect("unsent"), [Invalidation::All], "too many: everything, once");
+        assert_ne!(Fleet::default().state.node, fleet.state.node, "every node has an id of its own");
     }
 }
