@@ -35,11 +35,13 @@
 //! - [`bindings`]: secrets bound to profiles explicitly, and their source ([`Binding`]).
 //! - [`sync`]: the state of each synchronised copy ([`SyncTarget`]).
 //! - [`approvals`]: changes waiting for approval, votes, the exactly-once claim ([`Approval`]).
+//! - [`audit`]: the audit trail every node appends to ([`AuditEntry`]).
 //! - [`leases`]: work one node of a fleet does for all, held by one node at a time ([`LeaseHolder`]).
 //! - [`notify`]: cache invalidations announced to and heard from a fleet's nodes ([`FleetListener`]).
 //! - [`error`](mod@error): the catalog's errors ([`CatalogError`]).
 
 pub mod approvals;
+pub mod audit;
 pub mod bindings;
 pub mod error;
 pub mod failures;
@@ -53,6 +55,7 @@ pub mod sync;
 pub mod versions;
 
 pub use approvals::{Approval, NewApproval, Vote};
+pub use audit::AuditEntry;
 pub use bindings::Binding;
 pub use error::CatalogError;
 pub use failures::{ErrorEntry, ErrorFilter, NewError};

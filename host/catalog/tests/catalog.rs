@@ -51,6 +51,27 @@ where
     bindings_and_copies_keep_their_state(open(1).await).await;
     approvals_are_sealed_claimed_once_and_wiped(open(1).await).await;
     a_lease_has_one_holder_until_it_lapses_or_is_released(open(1).await).await;
+    audit_records_are_appended_in_order_all_or_none(open(1).await).await;
+}
+
+async fn audit_records_are_appended_in_order_all_or_none(catalog: Catalog) {
+    assert!(catalog.audit_after(0, 10).await.expect("empty").is_empty());
+    catalog.append_audit("node-a", &[r#"{"operation":"get","n":1}"#, r#"{"operation":"get","n":2}"#]).await.expect("a");
+    catalog.append_audit("node-b", &[r#"{"operation":"create","n":3}"#]).await.expect("b");
+    catalog.append_audit("node-b", &[]).await.expect("nothing to append");
+    let trail = catalog.audit_after(0, 10).await.expect("read");
+    let lines: Vec<(&str, &str)> = trail.iter().map(|entry| (entry.node.as_str(), entry.line.as_str())).collect();
+    assert_eq!(
+        lines,
+        [
+            ("node-a", r#"{"operation":"get","n":1}"#),
+            ("node-a", r#"{"operation":"get","n":2}"#),
+            ("node-b", r#"{"operation":"create","n":3}"#)
+        ]
+    );
+    let rest = catalog.audit_after(trail[0].id, 1).await.expect("paged");
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].id, trail[1].id);
 }
 
 async fn a_lease_has_one_holder_until_it_lapses_or_is_released(catalog: Catalog) {

@@ -12,6 +12,7 @@ use crate::manager::{Manager, ManagerRules};
 use crate::plugins::PluginRegistry;
 
 mod approvals;
+mod audit_trail;
 pub mod check;
 mod compliance;
 mod fleet;
@@ -144,11 +145,27 @@ impl Keyway {
         let records = records::Records::new(&config.catalog, &home)?;
         let metrics = crate::metrics::Metrics::default();
         let shared = Arc::new(Shared { runtime, registry, home, cache_dir, slots, records, metrics });
-        let auditor = match &config.audit.file {
-            Some(path) => Auditor::to_file(path)
-                .map_err(|err| KeywayError::Config { message: format!("audit file {}: {err}", path.display()) })?,
-            None => Auditor::tracing_only(),
+        let scheduler = scheduler::SchedulerLease::default();
+        let trail = match (config.audit.records, shared.records.setup()) {
+            (false, _) => None,
+            (true, None) => {
+                return Err(KeywayError::Config {
+                    message: "audit.records keeps audit records in keyway's records, which are disabled; set \
+                              catalog.enabled: true or audit.records: false"
+                        .into(),
+                })
+            }
+            (true, Some(setup)) => Some(Box::new(
+                audit_trail::RecordsTrail::new(setup, scheduler.node())
+                    .map_err(|err| KeywayError::Config { message: format!("audit.records: {err}") })?,
+            ) as Box<dyn keyway_resolve::SharedTrail>),
         };
+        let auditor = Auditor::new(config.audit.file.as_deref(), trail).map_err(|err| KeywayError::Config {
+            message: match &config.audit.file {
+                Some(path) => format!("audit file {}: {err}", path.display()),
+                None => format!("audit: {err}"),
+            },
+        })?;
         let mut builder = Resolver::builder().cache(config.cache.clone()).auditor(auditor).step_limits(config.resolve);
         if let Some(default) = &config.default_manager {
             builder = builder.default_manager(default.clone());
@@ -175,7 +192,7 @@ impl Keyway {
             default_manager: config.default_manager.clone(),
             profiles: config.profiles,
             sync: sync::SyncState::default(),
-            scheduler: scheduler::SchedulerLease::default(),
+            scheduler,
         })
     }
 
@@ -707,7 +724,7 @@ impl Keyway {
             tracing::error!(target: "keyway::audit", error = %err, "refusing a call that could not be audited");
             KeywayError::AuditUnavailable(format!(
                 "the call was refused because its audit record could not be written ({err}); fix the audit file \
-                 (audit.file in the configuration) or set audit.on_failure: open"
+                 (audit.file) or keyway's records (audit.records), or set audit.on_failure: open"
             ))
         })
     }
@@ -733,7 +750,7 @@ impl Keyway {
             tracing::error!(target: "keyway::audit", error = %err, "refusing a write that could not be audited");
             KeywayError::AuditUnavailable(format!(
                 "the write was refused because its audit record could not be written ({err}); fix the audit file \
-                 (audit.file in the configuration) or set audit.on_failure: open"
+                 (audit.file) or keyway's records (audit.records), or set audit.on_failure: open"
             ))
         })
     }

@@ -45,7 +45,7 @@ mod resolver;
 pub mod source;
 
 pub use access::{AccessPolicy, Denial, Identity};
-pub use audit::{AuditRecord, AuditStats, Auditor};
+pub use audit::{AuditRecord, AuditStats, Auditor, SharedTrail};
 pub use cache::{CacheCounts, CacheOptions, CacheOverrides, CacheStatus, CachedSecretInfo, EntryState};
 pub use error::{Absence, ResolveError, SecretError};
 pub use fields::{KeyError, SharedSecret};

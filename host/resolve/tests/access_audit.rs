@@ -3,7 +3,7 @@
 mod common;
 
 use common::FakeSource;
-use keyway_resolve::{AccessPolicy, Auditor, Identity, ManagerOptions, Resolver, SecretError};
+use keyway_resolve::{AccessPolicy, Auditor, Identity, ManagerOptions, Resolver, SecretError, SharedTrail};
 use keyway_types::{Operation, ProviderError, SecretMetadata, VersionSelector};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -158,6 +158,55 @@ async fn confirm_says_whether_the_records_reached_the_file() {
     let tracing_only = restricted(&source, Auditor::tracing_only());
     tracing_only.resolve(&member, &json!({"t": "${secret:aws/api-token}"})).await.expect("resolves");
     tracing_only.auditor().confirm().await.expect("nothing to confirm");
+}
+
+/// A shared trail for the tests: keeps what it is given, or refuses everything.
+struct Trail {
+    kept: Arc<std::sync::Mutex<String>>,
+    refuse: bool,
+}
+
+impl SharedTrail for Trail {
+    fn append(&mut self, lines: &str) -> std::io::Result<()> {
+        if self.refuse {
+            return Err(std::io::Error::other("the records are unreachable"));
+        }
+        self.kept.lock().expect("kept").push_str(lines);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn records_reach_the_shared_trail_and_its_failure_is_a_failed_write() {
+    let source = backend();
+    let member = Identity::in_namespace("company.team");
+    let kept = Arc::new(std::sync::Mutex::new(String::new()));
+    let trail = Trail { kept: Arc::clone(&kept), refuse: false };
+    let shared = restricted(&source, Auditor::new(None, Some(Box::new(trail))).expect("a shared trail alone"));
+    assert!(shared.auditor().has_file(), "a shared trail can fail, so callers failing closed wait for it");
+    shared.resolve(&member, &json!({"t": "${secret:aws/api-token}"})).await.expect("resolves");
+    shared.auditor().confirm().await.expect("appended");
+    let lines = kept.lock().expect("kept").clone();
+    assert_eq!(lines.lines().count(), 1, "{lines}");
+    let record: Value = serde_json::from_str(lines.trim_end()).expect("one JSON object per line");
+    assert_eq!((record["manager"].as_str(), record["secret"].as_str()), (Some("aws"), Some("api-token")));
+    assert!(!lines.contains(VALUES[0]), "never a value: {lines}");
+
+    // Both: the file and the trail get the same line.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kept_too = Arc::new(std::sync::Mutex::new(String::new()));
+    let trail = Trail { kept: Arc::clone(&kept_too), refuse: false };
+    let path = dir.path().join("audit.jsonl");
+    let both = restricted(&source, Auditor::new(Some(&path), Some(Box::new(trail))).expect("file and trail"));
+    both.resolve(&member, &json!({"t": "${secret:aws/api-token}"})).await.expect("resolves");
+    both.auditor().confirm().await.expect("written");
+    assert_eq!(std::fs::read_to_string(&path).expect("audit file"), *kept_too.lock().expect("kept"));
+
+    // A trail that cannot be reached: the records count as lost, as with a file that cannot be written.
+    let down = Trail { kept: Arc::default(), refuse: true };
+    let refused = restricted(&source, Auditor::new(None, Some(Box::new(down))).expect("a trail"));
+    refused.resolve(&member, &json!({"t": "${secret:aws/api-token}"})).await.expect("resolves");
+    assert!(refused.auditor().confirm().await.is_err(), "the record could not be appended");
 }
 
 #[tokio::test]

@@ -151,8 +151,12 @@ pub struct AuditConfig {
     /// A JSON-lines file; records also go to tracing (target `keyway::audit`).
     #[serde(default)]
     pub file: Option<PathBuf>,
-    /// What happens when the file cannot be written: `closed` (the default) refuses every call whose
-    /// record cannot be written; `open` serves it anyway and logs the failure.
+    /// Also keep every record in keyway's records (the catalog's `audit` table): one trail for a fleet of
+    /// nodes sharing PostgreSQL, with or without a file per node (default false).
+    #[serde(default)]
+    pub records: bool,
+    /// What happens when the file or keyway's records cannot take a record: `closed` (the default) refuses
+    /// every call whose record cannot be written; `open` serves it anyway and logs the failure.
     #[serde(default)]
     pub on_failure: AuditFailureMode,
 }

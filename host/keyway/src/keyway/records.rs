@@ -31,12 +31,14 @@ const RETRY_OPEN: std::time::Duration = std::time::Duration::from_secs(30);
 /// How long a read from a backend waits for the catalog (lifecycle, observations) before going on without it.
 pub(crate) const READ_PATH_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-struct Setup {
+#[derive(Clone)]
+pub(crate) struct Setup {
     location: Location,
     key: KeySource,
     retention: Retention,
 }
 
+#[derive(Clone)]
 enum KeySource {
     Configured(Zeroizing<String>),
     File(PathBuf),
@@ -134,27 +136,37 @@ impl Records {
     /// The catalog, opened (and created) on first call; `None` when records are disabled.
     pub(crate) async fn catalog(&self) -> Result<Option<&Catalog>, KeywayError> {
         let Some(setup) = &self.setup else { return Ok(None) };
-        let catalog = self
-            .catalog
-            .get_or_try_init(|| async {
-                let key = match &setup.key {
-                    KeySource::Configured(text) => CatalogKey::from_base64(text),
-                    KeySource::File(path) => {
-                        let text = ensure_private_file(
-                            path,
-                            "the catalog key file",
-                            "restore it from a backup (a new key cannot read the catalog's sealed records)",
-                            || CatalogKey::generate_base64().map_err(catalog_error),
-                        )?;
-                        CatalogKey::from_base64(&text)
-                    }
-                }
-                .map_err(catalog_error)?;
-                let catalog = Catalog::open(&setup.location, key).await.map_err(catalog_error)?;
-                Ok::<_, KeywayError>(catalog.with_retention(setup.retention))
-            })
-            .await?;
+        let catalog = self.catalog.get_or_try_init(|| setup.open()).await?;
         Ok(Some(catalog))
+    }
+}
+
+impl Setup {
+    /// Opens (creating and migrating as needed) the catalog, with its key from the configuration or its file.
+    pub(crate) async fn open(&self) -> Result<Catalog, KeywayError> {
+        let key = match &self.key {
+            KeySource::Configured(text) => CatalogKey::from_base64(text),
+            KeySource::File(path) => {
+                let text = ensure_private_file(
+                    path,
+                    "the catalog key file",
+                    "restore it from a backup (a new key cannot read the catalog's sealed records)",
+                    || CatalogKey::generate_base64().map_err(catalog_error),
+                )?;
+                CatalogKey::from_base64(&text)
+            }
+        }
+        .map_err(catalog_error)?;
+        let catalog = Catalog::open(&self.location, key).await.map_err(catalog_error)?;
+        Ok(catalog.with_retention(self.retention))
+    }
+}
+
+impl Records {
+    /// How to open the catalog again, for a writer that keeps its own connection (the audit trail's);
+    /// `None` when records are disabled.
+    pub(crate) fn setup(&self) -> Option<Setup> {
+        self.setup.clone()
     }
 }
 

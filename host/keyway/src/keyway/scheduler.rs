@@ -40,6 +40,11 @@ impl Default for SchedulerLease {
 }
 
 impl SchedulerLease {
+    /// This node's id.
+    pub(crate) fn node(&self) -> &str {
+        &self.node
+    }
+
     fn set(&self, held: Option<Instant>) -> bool {
         let mut renewed_at = self.renewed_at.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let was = renewed_at.is_some();

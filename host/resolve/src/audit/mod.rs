@@ -20,6 +20,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::SystemTime;
+pub use writer::SharedTrail;
 use writer::{FileSink, JsonLine, QueuedBatch};
 
 /// The tracing target of audit records.
@@ -154,11 +155,26 @@ impl Auditor {
 
     /// Records to tracing and appends to the JSON-lines file at `path` (created with mode 0600).
     pub fn to_file(path: &Path) -> io::Result<Self> {
-        let mut options = OpenOptions::new();
-        options.create(true).append(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let (file, worker) = writer::spawn(options.open(path)?)?;
+        Self::new(Some(path), None)
+    }
+
+    /// Records to tracing, to the JSON-lines file at `path` (created with mode 0600) when there is one, and to
+    /// `shared` (keyway's records) when there is one; tracing only without either.
+    pub fn new(path: Option<&Path>, shared: Option<Box<dyn SharedTrail>>) -> io::Result<Self> {
+        let file = match path {
+            Some(path) => {
+                let mut options = OpenOptions::new();
+                options.create(true).append(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                Some(options.open(path)?)
+            }
+            None => None,
+        };
+        if file.is_none() && shared.is_none() {
+            return Ok(Self::tracing_only());
+        }
+        let (file, worker) = writer::spawn(file, shared)?;
         Ok(Self { file: Some(file), worker: Mutex::new(Some(worker)) })
     }
 
@@ -200,7 +216,7 @@ impl Auditor {
         Some(AuditBatch { time: SystemTime::now(), operation, identity, revealed, tracing, queued })
     }
 
-    /// Whether records go to a file (and so can fail to be written).
+    /// Whether records go to a file or a shared trail (and so can fail to be written).
     pub fn has_file(&self) -> bool {
         self.file.is_some()
     }

@@ -1,5 +1,6 @@
 //! The audit file's writer: a background thread that serializes records and appends them as JSON lines, fed
-//! through a bounded queue of batches (one batch per resolved step or call).
+//! through a bounded queue of batches (one batch per resolved step or call), to the file and to a
+//! [`SharedTrail`] (keyway's records, shared by a fleet) when there is one.
 //!
 //! Batches travel between threads without allocator traffic: a batch carries its text in one buffer (no
 //! shared strings whose counts both threads would touch), and the writer hands emptied batches back through
@@ -119,6 +120,15 @@ impl QueuedBatch {
     fn text(&self, range: &Range<usize>) -> &str {
         self.text.get(range.clone()).unwrap_or_default()
     }
+}
+
+/// A place every audit record goes besides (or instead of) the file: keyway's records, which a fleet of
+/// nodes shares. The writer calls it on its own thread at every flush with the lines written since its last
+/// call (one JSON object per line, each ending in `\n`); an error counts as a failed write of those records,
+/// so callers that fail closed are refused as when the file fails.
+pub trait SharedTrail: Send {
+    /// Appends `lines`, all or none.
+    fn append(&mut self, lines: &str) -> io::Result<()>;
 }
 
 enum Message {
@@ -256,12 +266,17 @@ fn display<S: serde::Serializer, T: std::fmt::Display>(value: &T, serializer: S)
 }
 
 /// Starts the writer thread appending to `file`.
-pub(super) fn spawn(file: File) -> io::Result<(FileSink, JoinHandle<()>)> {
+pub(super) fn spawn(
+    file: Option<File>,
+    shared: Option<Box<dyn SharedTrail>>,
+) -> io::Result<(FileSink, JoinHandle<()>)> {
     let (sender, receiver) = mpsc::sync_channel(QUEUE_BATCHES);
     let pool = Arc::new(Pool::default());
     let (publish, progress) = watch::channel(Progress::default());
     let writer = Writer {
-        out: BufWriter::new(file),
+        out: file.map(BufWriter::new),
+        shared,
+        shared_lines: String::new(),
         failure: None,
         lines: Vec::new(),
         pool: Arc::clone(&pool),
@@ -274,7 +289,10 @@ pub(super) fn spawn(file: File) -> io::Result<(FileSink, JoinHandle<()>)> {
 }
 
 struct Writer {
-    out: BufWriter<File>,
+    out: Option<BufWriter<File>>,
+    shared: Option<Box<dyn SharedTrail>>,
+    /// Lines waiting for the shared trail's next append.
+    shared_lines: String,
     /// The first write error since the last `Flush`.
     failure: Option<io::Error>,
     /// One batch's lines, reused from batch to batch.
@@ -321,13 +339,23 @@ impl Writer {
             Message::Batch(batch) => {
                 self.lines.clear();
                 write_batch(&mut self.lines, &batch);
-                let written = self.out.write_all(&self.lines);
-                self.note(written);
+                if let Some(out) = &mut self.out {
+                    let written = out.write_all(&self.lines);
+                    self.note(written);
+                }
+                if self.shared.is_some() {
+                    self.shared_lines.push_str(&String::from_utf8_lossy(&self.lines));
+                }
                 self.progress.handled = self.progress.handled.max(batch.seq);
                 self.pool.give(batch);
             }
             Message::Flush(done) => {
-                let flushed = self.out.flush().and_then(|()| self.out.get_ref().sync_data());
+                let shared = self.append_shared();
+                self.note(shared);
+                let flushed = match &mut self.out {
+                    Some(out) => out.flush().and_then(|()| out.get_ref().sync_data()),
+                    None => Ok(()),
+                };
                 let result = match (self.failure.take(), flushed) {
                     (Some(error), _) | (None, Err(error)) => Err(error),
                     (None, Ok(())) => Ok(()),
@@ -346,8 +374,12 @@ impl Writer {
     /// Flushes to the operating system and publishes how far the file has come: a failure since the last
     /// flush counts against every batch handled by now.
     fn flush(&mut self) {
-        let flushed = self.out.flush();
-        self.note(flushed);
+        if let Some(out) = &mut self.out {
+            let flushed = out.flush();
+            self.note(flushed);
+        }
+        let shared = self.append_shared();
+        self.note(shared);
         if self.cycle_failed {
             self.progress.lost_through = self.progress.handled;
             self.progress.failures += 1;
@@ -356,6 +388,17 @@ impl Writer {
         if *self.publish.borrow() != self.progress {
             self.publish.send_replace(self.progress);
         }
+    }
+
+    /// Hands the lines written since the last call to the shared trail.
+    fn append_shared(&mut self) -> io::Result<()> {
+        let Some(shared) = &mut self.shared else { return Ok(()) };
+        if self.shared_lines.is_empty() {
+            return Ok(());
+        }
+        let appended = shared.append(&self.shared_lines);
+        self.shared_lines.clear();
+        appended
     }
 
     fn note(&mut self, result: io::Result<()>) {
