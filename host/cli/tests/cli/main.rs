@@ -12,6 +12,7 @@
 //! - `exec`: `exec` as a faithful wrapper, `--env-file`, and `inject`.
 //! - `fleet`: three services on one PostgreSQL catalog: writes and clears reach every node's cache, a node cut
 //!   off catches up, a restart of PostgreSQL loses nothing (`fleet_nodes`: PostgreSQL and the nodes).
+//! - `fleet_audit`: two services on one PostgreSQL catalog writing one audit trail.
 //! - `hostile_plugin`: a hostile third-party plugin seen through the command line: escaped text, redacted
 //!   values, bounded listings, `plugin trust`.
 //! - `packaging`: completions, the manual page, `--version`, the systemd unit and the container recipe.
@@ -33,6 +34,7 @@ mod compliance;
 mod exec;
 mod first_flow;
 mod fleet;
+mod fleet_audit;
 mod fleet_nodes;
 mod get_keys;
 mod hostile_plugin;
