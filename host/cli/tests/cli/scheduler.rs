@@ -74,10 +74,7 @@ fn one_schedules_and_another_takes_over(sandbox: &Sandbox) {
     );
     let took_over_in = died.elapsed();
     let after = versions(sandbox);
-    assert!(
-        wait_until(Duration::from_secs(20), || versions(sandbox) > after),
-        "renewals go on from the new scheduler"
-    );
+    assert!(wait_until(Duration::from_secs(20), || versions(sandbox) > after), "renewals go on from the new scheduler");
     let successor = nodes.iter().find(|node| node.log().contains(TOOK)).expect("the successor");
     // Its log line follows the new version in the records by a moment.
     assert!(
