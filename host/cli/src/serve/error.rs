@@ -101,6 +101,8 @@ impl From<KeywayError> for ApiError {
             KeywayError::AuditUnavailable(_) => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "audit-unavailable", message)
             }
+            // keyway's records (the catalog) cannot be reached: a fleet node refuses writes it could not announce.
+            KeywayError::Catalog(_) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "records-unavailable", message),
             _ => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message),
         }
     }

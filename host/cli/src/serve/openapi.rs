@@ -113,7 +113,7 @@ pub mod shapes {
     #[derive(ToSchema)]
     pub struct ErrorDetail {
         /// `unauthorized`, `denied`, `out-of-scope`, `not-found`, `invalid`, `too-large`, `expired`, `conflict`,
-        /// `unavailable`, `audit-unavailable`, …
+        /// `unavailable`, `audit-unavailable`, `records-unavailable`, …
         pub kind: String,
         /// What went wrong and what to do; never a secret's value.
         pub message: String,

@@ -112,6 +112,7 @@ async fn nodes_catch_up_after_losing_postgresql_and_nothing_acknowledged_is_lost
     fleet.until_hearing(B, false, Duration::from_secs(30)).await;
     let refused = fleet.write(B, "db", "refused-value").await.expect_err("b refuses writes");
     assert!(refused.contains("writes are refused until it answers again"), "{refused}");
+    assert!(refused.contains("\"records-unavailable\""), "answered 503 records-unavailable: {refused}");
     // Changed on a while b hears nothing: c serves it, b still serves what it held.
     acknowledged.push(fleet.write(A, "db", "while-cut-4a7d").await.expect("update on a"));
     served(&fleet, C, "db", Some("while-cut-4a7d")).await;
