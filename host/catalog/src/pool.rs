@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Where the catalog lives.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where the catalog lives. `Debug` shows it as [`describe`](Self::describe) does: never a password.
+#[derive(Clone, PartialEq, Eq)]
 pub enum Location {
     /// A SQLite file (keyway's default: `$KEYWAY_HOME/catalog.db`).
     Sqlite(PathBuf),
@@ -33,6 +33,16 @@ impl Location {
                 _ => url.clone(),
             },
         }
+    }
+}
+
+impl std::fmt::Debug for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self {
+            Self::Sqlite(_) => "Sqlite",
+            Self::Postgres(_) => "Postgres",
+        };
+        f.debug_tuple(kind).field(&self.describe()).finish()
     }
 }
 
@@ -212,5 +222,7 @@ mod tests {
         let location = Location::Postgres("postgres://keyway:s3cret-pw@db.internal:5432/keyway".into());
         assert_eq!(location.describe(), "postgres://keyway@db.internal:5432/keyway");
         assert_eq!(Location::Postgres("postgres://db/keyway".into()).describe(), "postgres://db/keyway");
+        let shown = format!("{location:?}");
+        assert!(!shown.contains("s3cret-pw") && shown.starts_with("Postgres("), "{shown}");
     }
 }
