@@ -888,6 +888,8 @@ impl Shared {
             limits,
             credentials,
             ca_certificates,
+            // A plugin whose manifest asks for storage gets a folder beside its data directory.
+            store: None,
         };
         let connection = self.runtime.connect(&plugin, name, connection_config).await?;
         let rules = ManagerRules {

@@ -37,6 +37,8 @@
 //! - `sandbox`: the per-instance host state: WASI context, limits, log budget.
 //! - `egress`: [`EgressPolicy`], which hosts a plugin may reach, and the HTTP client that enforces it.
 //! - `host_api`: the contract's `host` imports (logging, credentials).
+//! - `store`: the storage offered to plugins whose manifest asks (`keyway:store/kv@0.1.0`): [`PluginStore`],
+//!   [`StoreBackend`], the folder-backed [`FileStore`].
 //! - `redact`: keeps a manager's secret settings out of its plugin's errors and log lines ([`sanitize`]).
 //! - `error`: [`RuntimeError`] and [`CallError`].
 //! - `bindings`: the generated bindings, one module per contract version served (`bindings::v0_1`).
@@ -54,6 +56,7 @@ mod pool;
 mod redact;
 mod runtime;
 mod sandbox;
+mod store;
 
 pub use compile_cache::{CompileCache, LoadSource};
 pub use connection::{Connection, ConnectionConfig, Limits, MAX_PAGE_ITEMS};
@@ -66,6 +69,10 @@ pub use plugin::file::{ManifestSource, PluginFile};
 pub use plugin::Plugin;
 pub use redact::sanitize;
 pub use runtime::{Runtime, RuntimeConfig};
+pub use store::{
+    check_key, store_path, Condition, FileStore, KeyError, PluginStore, StoreBackend, StoreError, StoreFuture,
+    StoredEntry, WriteOutcome, MAX_KEY_BYTES, MAX_LIST_LIMIT, MAX_VERSION_BYTES,
+};
 
 /// The contract version this runtime serves.
 pub const CONTRACT: &str = bindings::v0_1::CONTRACT;

@@ -95,6 +95,9 @@ pub struct PluginManifest {
     /// Whether the plugin needs a data directory (preopened as `/data`).
     #[serde(default)]
     pub data_dir: bool,
+    /// Whether the plugin imports the host's store (`keyway:store/kv@0.1.0`); only then is it linked.
+    #[serde(default)]
+    pub storage: bool,
     /// The settings the plugin accepts.
     #[serde(default)]
     pub settings: BTreeMap<String, SettingSpec>,

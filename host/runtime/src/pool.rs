@@ -42,6 +42,7 @@ pub(crate) struct InstanceFactory {
     pub redactor: Redactor,
     pub grant: Arc<crate::sandbox::CredentialGrant>,
     pub open_timeout: Duration,
+    pub store: Option<crate::store::PluginStore>,
 }
 
 impl InstanceFactory {
@@ -60,6 +61,7 @@ impl InstanceFactory {
             credentials: self.credentials.clone(),
             redactor: self.redactor.clone(),
             grant: self.grant.clone(),
+            store: self.store.clone(),
         };
         let state = HostState::new(grant).map_err(|reason| self.instantiate_error(reason))?;
         let mut store = Store::new(&self.engine, state);

@@ -59,6 +59,8 @@ impl Default for RuntimeConfig {
 pub struct Runtime {
     pub(crate) engine: Engine,
     linker: Linker<HostState>,
+    /// The same, with the host's store: for plugins whose manifest says `storage = true`.
+    linker_with_store: Linker<HostState>,
     cache: Option<CompileCache>,
     pub(crate) config: RuntimeConfig,
     overrides: Arc<BTreeMap<String, Vec<IpAddr>>>,
@@ -102,11 +104,9 @@ impl Runtime {
             wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         }
         let engine = Engine::new(&wasm).map_err(engine_error)?;
-        let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(engine_error)?;
-        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(engine_error)?;
-        crate::bindings::SecretProvider::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)
-            .map_err(engine_error)?;
+        let linker = provider_linker(&engine).map_err(engine_error)?;
+        let mut linker_with_store = provider_linker(&engine).map_err(engine_error)?;
+        crate::store::host::add_to_linker(&mut linker_with_store).map_err(engine_error)?;
         let ticker = EpochTicker::start(&engine);
         let cache = config
             .cache_dir
@@ -121,7 +121,7 @@ impl Runtime {
                 .map(|(name, addresses)| (name.trim_end_matches('.').to_ascii_lowercase(), addresses.clone()))
                 .collect(),
         );
-        Ok(Self { engine, linker, cache, config, overrides, ticker })
+        Ok(Self { engine, linker, linker_with_store, cache, config, overrides, ticker })
     }
 
     /// Loads a plugin file: a packed `NAME.wasm` carrying its manifest, or `NAME.wasm` with its manifest
@@ -152,7 +152,8 @@ impl Runtime {
                 LoadSource::Compiled,
             ),
         };
-        let pre = self.linker.instantiate_pre(&component).map_err(|err| invalid(format!("{err:#}")))?;
+        let linker = if manifest.storage { &self.linker_with_store } else { &self.linker };
+        let pre = linker.instantiate_pre(&component).map_err(|err| invalid(format!("{err:#}")))?;
         let pre = SecretProviderPre::new(pre).map_err(|err| invalid(format!("{err:#}")))?;
         let elapsed = started.elapsed();
         tracing::debug!(plugin = %manifest.name, ?source, ?elapsed, "plugin loaded");
@@ -187,6 +188,15 @@ impl Runtime {
     pub fn is_ticking(&self) -> bool {
         !self.ticker.stop.load(Ordering::Relaxed)
     }
+}
+
+/// A linker with WASI, `wasi:http` and the contract's `host` interface.
+fn provider_linker(engine: &Engine) -> wasmtime::Result<Linker<HostState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    crate::bindings::SecretProvider::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)?;
+    Ok(linker)
 }
 
 /// The host's HTTP client: rustls with the operating system's roots, pooled connections, no redirects

@@ -82,6 +82,8 @@ pub struct HostState {
     /// The manager's secret settings, and during a call the values of that call.
     pub(crate) redactor: Redactor,
     pub(crate) grant: Arc<CredentialGrant>,
+    /// The manager's store, for plugins whose manifest asks for one (`keyway:store/kv`).
+    pub(crate) store: Option<crate::store::PluginStore>,
 }
 
 /// The credentials an instance may ask the host for.
@@ -103,6 +105,7 @@ pub(crate) struct SandboxGrant<'a> {
     pub credentials: Arc<dyn CredentialProvider>,
     pub redactor: Redactor,
     pub grant: Arc<CredentialGrant>,
+    pub store: Option<crate::store::PluginStore>,
 }
 
 impl HostState {
@@ -141,6 +144,7 @@ impl HostState {
             plugin: grant.plugin,
             redactor: grant.redactor,
             grant: grant.grant,
+            store: grant.store,
         })
     }
 

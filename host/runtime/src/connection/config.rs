@@ -56,6 +56,9 @@ pub struct ConnectionConfig {
     /// The token scopes the manager allows (its `auth.scopes`); `None` allows what the manifest declares.
     /// A plugin gets tokens only for scopes its manifest declares and this allows.
     pub token_scopes: Option<Vec<String>>,
+    /// The store of a plugin whose manifest says `storage = true`; `None` gives it a [`crate::FileStore`] in
+    /// [`crate::store_path`] of `data_dir`.
+    pub store: Option<crate::PluginStore>,
 }
 
 impl Default for ConnectionConfig {
@@ -69,6 +72,7 @@ impl Default for ConnectionConfig {
             credentials: Arc::new(NoCredentials),
             ca_certificates: Vec::new(),
             token_scopes: None,
+            store: None,
         }
     }
 }
@@ -84,6 +88,7 @@ impl std::fmt::Debug for ConnectionConfig {
             .field("data_dir", &self.data_dir)
             .field("limits", &self.limits)
             .field("ca_certificates", &self.ca_certificates.len())
+            .field("store", &self.store)
             .finish_non_exhaustive()
     }
 }

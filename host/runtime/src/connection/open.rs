@@ -87,6 +87,7 @@ impl Runtime {
                     .collect(),
             }),
             open_timeout: limits.call_timeout,
+            store: crate::store::grant_for(manager, manifest, &config)?,
         };
         let open_error = |source| RuntimeError::Open {
             manager: manager.into(),
