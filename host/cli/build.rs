@@ -37,8 +37,10 @@ fn collect(dir: &Path, packages: &mut Vec<String>) {
     }
 }
 
-/// `keyway:provider@0.1.0` from `package keyway:provider@0.1.0;`.
+/// `keyway:provider@0.1.0` from `package keyway:provider@0.1.0;`: the plugin contract's versions only (other
+/// packages beside it, such as the host's storage `keyway:store`, are interfaces a plugin may add, not the
+/// contract).
 fn package_of(line: &str) -> Option<String> {
     let name = line.trim().strip_prefix("package ")?.trim().strip_suffix(';')?.trim();
-    name.starts_with("keyway:").then(|| name.to_owned())
+    name.starts_with("keyway:provider@").then(|| name.to_owned())
 }

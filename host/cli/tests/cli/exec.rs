@@ -64,9 +64,11 @@ fn exit_codes_and_signals_are_the_commands() {
     assert_eq!(run.code, 128 + 9, "killed by SIGKILL");
 
     // An engine cancelling the task: SIGTERM to keyway reaches the command, which ends on its own terms.
-    let script = "trap 'echo got-term; exit 5' TERM; echo ready; while true; do sleep 0.05; done";
+    // A marker of this run alone, so no other test process running the same script is taken for an orphan.
+    let marker = format!("got-term-{}", std::process::id());
+    let script = format!("trap 'echo {marker}; exit 5' TERM; echo ready; while true; do sleep 0.05; done");
     let mut child = sandbox
-        .command(&["exec", "--env", "P=${secret:local/db/password}", "--", "sh", "-c", script])
+        .command(&["exec", "--env", "P=${secret:local/db/password}", "--", "sh", "-c", &script])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -84,8 +86,8 @@ fn exit_codes_and_signals_are_the_commands() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(status.code(), Some(5), "the command's own exit code");
-    assert_eq!(lines.next().and_then(Result::ok).as_deref(), Some("got-term"));
-    let orphans = std::process::Command::new("pgrep").args(["-f", "got-term"]).output().expect("pgrep");
+    assert_eq!(lines.next().and_then(Result::ok).as_deref(), Some(marker.as_str()));
+    let orphans = std::process::Command::new("pgrep").args(["-f", &marker]).output().expect("pgrep");
     assert!(String::from_utf8_lossy(&orphans.stdout).trim().is_empty(), "no orphan keeps running");
 }
 
