@@ -38,7 +38,6 @@ pub(crate) struct Entry {
     /// For a failed read: what the secret's metadata says about why it could not be read (deleted, or
     /// without the version asked for).
     pub absence: Option<Box<Absence>>,
-    pub version_id: Option<Arc<str>>,
     /// The invalidation epoch when the read that produced this entry began.
     pub epoch: u64,
     /// The last epoch at which the entry was found to survive every invalidation (see `epochs`).
@@ -66,31 +65,23 @@ pub(crate) struct Entry {
 impl Entry {
     /// An entry for a secret just read.
     pub fn found(secret: Secret, started: Instant, epoch: u64, options: &CacheOptions, hits: Arc<AtomicU64>) -> Self {
-        let version_id = secret.metadata.version_id.as_deref().map(Arc::from);
         let expires_at = secret.metadata.expires_at;
         let shared = Arc::new(SharedSecret::new(secret));
-        Self::with_secret(shared, version_id, expires_at, started, epoch, options, hits)
+        Self::with_secret(shared, expires_at, started, epoch, options, hits)
     }
 
     /// A new entry for the same secret, whose version a probe has just confirmed.
     pub fn renewed(&self, expires_at: Option<Timestamp>, started: Instant, epoch: u64, options: &CacheOptions) -> Self {
         match &self.content {
-            Content::Found(shared) => Self::with_secret(
-                Arc::clone(shared),
-                self.version_id.clone(),
-                expires_at,
-                started,
-                epoch,
-                options,
-                Arc::clone(&self.hits),
-            ),
+            Content::Found(shared) => {
+                Self::with_secret(Arc::clone(shared), expires_at, started, epoch, options, Arc::clone(&self.hits))
+            }
             Content::Failed(error) => Self::failed(error.clone(), started, epoch, options),
         }
     }
 
     fn with_secret(
         shared: Arc<SharedSecret>,
-        version_id: Option<Arc<str>>,
         expires_at: Option<Timestamp>,
         started: Instant,
         epoch: u64,
@@ -113,7 +104,6 @@ impl Entry {
         Self {
             content: Content::Found(shared),
             absence: None,
-            version_id,
             epoch,
             validated: AtomicU64::new(0),
             fetched_at: started,
@@ -135,7 +125,6 @@ impl Entry {
         Self {
             content: Content::Failed(error),
             absence: None,
-            version_id: None,
             epoch,
             validated: AtomicU64::new(0),
             fetched_at: started,
@@ -159,7 +148,6 @@ impl Entry {
         Self {
             content,
             absence: self.absence.clone(),
-            version_id: self.version_id.clone(),
             epoch: self.epoch,
             validated: AtomicU64::new(self.validated.load(Ordering::Relaxed)),
             fetched_at: self.fetched_at,
@@ -187,6 +175,11 @@ impl Entry {
     /// Whether a stale entry is waiting out the back-off of a failed read.
     pub fn backing_off(&self, now: Instant) -> bool {
         self.retry_at.is_some_and(|at| now < at)
+    }
+
+    /// The version read, when the backend reports one (from the secret's metadata: not kept twice).
+    pub fn version_id(&self) -> Option<&str> {
+        self.shared().and_then(|shared| shared.metadata().version_id.as_deref())
     }
 
     pub fn is_found(&self) -> bool {

@@ -91,7 +91,7 @@ impl CachedSecretInfo {
             manager: manager.to_owned(),
             name: name.to_owned(),
             selector,
-            version_id: entry.version_id.as_deref().map(str::to_owned),
+            version_id: entry.version_id().map(str::to_owned),
             state,
             age: now.saturating_duration_since(entry.fetched_at),
             expires_in: entry.fresh_until.saturating_duration_since(now),

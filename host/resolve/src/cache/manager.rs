@@ -1,6 +1,7 @@
 //! One manager's part of the cache: reads with single-flight and stale-if-error, and the judgement of an
 //! entry already in hand (the resolver's fast path). Refresh-ahead is in `refresh`.
 
+use super::counts::Tally;
 use super::entry::{retry_delay, CacheKey, Entry, Freshness};
 use super::epochs::ManagerEpochs;
 use super::listing::{CacheStatus, CachedSecretInfo};
@@ -92,6 +93,7 @@ impl ManagerCache {
         let called_at = Instant::now();
         if let Some(entry) = self.inner.store.get(key).await {
             if let Some(status) = self.judge(key, &entry, called_at) {
+                self.count(status);
                 return Fetched { status, entry };
             }
         }
@@ -100,14 +102,23 @@ impl ManagerCache {
 
     /// Judges an entry obtained earlier from [`get`](Self::get), without asking the cache: how it may be
     /// served at `now` (fresh, or stale while a failed read backs off), or `None` when it must be read through
-    /// the cache again (retired, invalidated, expired). Counts the hit, notes the use for the eviction policy
-    /// and starts refresh-ahead when due, as a read through the cache would.
-    pub fn serve_cached(&self, key: &CacheKey, entry: &Arc<Entry>, now: Instant) -> Option<CacheStatus> {
+    /// the cache again (retired, invalidated, expired). Counts the hit (in `tally`), notes the use for the
+    /// eviction policy and starts refresh-ahead when due, as a read through the cache would.
+    pub fn serve_cached<'m>(
+        &'m self,
+        key: &CacheKey,
+        entry: &Arc<Entry>,
+        now: Instant,
+        tally: &mut Tally<'m>,
+    ) -> Option<CacheStatus> {
         let status = self.judge(key, entry, now)?;
+        tally.count(self, status);
         entry.touch();
         Some(status)
     }
 
+    /// How `entry` may be served at `now`, counting the hit on the entry (the caller counts it for the
+    /// manager); `None` when it must be read again.
     fn judge(&self, key: &CacheKey, entry: &Arc<Entry>, now: Instant) -> Option<CacheStatus> {
         if entry.is_retired() || !self.is_current(key, entry) {
             return None;
@@ -122,7 +133,6 @@ impl ManagerCache {
             Freshness::Stale if entry.backing_off(now) => CacheStatus::Stale,
             Freshness::Stale | Freshness::Expired => return None,
         };
-        self.count(status);
         if entry.is_found() {
             entry.record_hit();
         }
@@ -214,7 +224,11 @@ impl ManagerCache {
         Fetched { status, entry }
     }
 
-    fn count(&self, status: CacheStatus) {
+    pub(super) fn counters(&self) -> &CacheCounters {
+        &self.inner.counters
+    }
+
+    pub(super) fn count(&self, status: CacheStatus) {
         let counters = &self.inner.counters;
         match status {
             CacheStatus::Hit => counters.hit(),

@@ -8,6 +8,7 @@
 //! An entry the cache lets go of is marked retired, so that a holder judging it later with
 //! [`ManagerCache::serve_cached`] (the resolver's fast path) never serves it.
 
+mod clock;
 mod counts;
 mod entry;
 mod epochs;
@@ -16,8 +17,9 @@ mod manager;
 mod options;
 mod refresh;
 
-pub(crate) use counts::CacheCounters;
+pub(crate) use clock::coarse_now;
 pub use counts::CacheCounts;
+pub(crate) use counts::{CacheCounters, Tally};
 pub use listing::{CacheStatus, CachedSecretInfo, EntryState};
 pub use options::{CacheOptions, CacheOverrides};
 

@@ -40,9 +40,9 @@ impl ManagerCache {
                 // Asked at each refresh: a manager connects to its plugin on first use, so its
                 // capabilities are known only from then on.
                 let op = 'read: {
-                    if inner.source.capabilities().probe && current.version_id.is_some() {
+                    if inner.source.capabilities().probe && current.version_id().is_some() {
                         match inner.source.describe(&key_ref.name, &key_ref.selector).await {
-                            Ok(metadata) if metadata.version_id.as_deref() == current.version_id.as_deref() => {
+                            Ok(metadata) if metadata.version_id.as_deref() == current.version_id() => {
                                 let renewed = current.renewed(metadata.expires_at, started, epoch, &inner.options);
                                 break 'read Op::Put(Arc::new(renewed));
                             }

@@ -6,7 +6,7 @@ use super::lookup::{self, Outcome};
 use super::{Manager, Resolver};
 use crate::access::{Denial, Identity};
 use crate::audit::{AuditBatch, RecordFields};
-use crate::cache::{CacheStatus, Entry};
+use crate::cache::{coarse_now, CacheStatus, Entry, Tally};
 use crate::error::SecretError;
 use crate::fields::SharedSecret;
 use crate::placeholder::{KeySpec, SecretRef};
@@ -25,7 +25,8 @@ impl Resolver {
         name: &str,
         selector: &VersionSelector,
     ) -> Result<Arc<SharedSecret>, SecretError> {
-        let now = Instant::now();
+        // Judging entries needs no more precision than the coarse clock's (see `cache::clock`).
+        let now = coarse_now();
         let mut audit = self.inner.auditor.batch("get", identity, Some(true));
         let result = match self.inner.managers.index_of(manager) {
             Some(index) => {
@@ -74,9 +75,10 @@ impl Resolver {
         let manager = self.inner.managers.get(index);
         let state = self.inner.front.read();
         let Some(plan) = state.plan(index, name, &KeySpec::None, selector) else { return Err(None) };
+        let mut tally = Tally::default();
         let cached = lookup::refusal(manager, plan, caller).or_else(|| {
             let cells = state.entries(plan)?;
-            lookup::from_cells(manager, plan, cells, now)
+            lookup::from_cells(manager, plan, cells, now, &mut tally)
         });
         match cached {
             Some(outcome) => Ok(self.conclude_get(manager, plan, outcome, audit)),
@@ -97,7 +99,8 @@ impl Resolver {
         let manager = self.inner.managers.get(index);
         let plan = plan.unwrap_or_else(|| {
             let reference = SecretRef {
-                manager: Some(manager.name.to_string()),
+                // The plan's manager is its index.
+                manager: None,
                 path: name.to_owned(),
                 key: KeySpec::None,
                 selector: selector.clone(),

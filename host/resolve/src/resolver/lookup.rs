@@ -6,7 +6,7 @@ use super::front::LookupPlan;
 use super::Manager;
 use crate::access::{Denial, Identity};
 use crate::audit::RecordFields;
-use crate::cache::{CacheStatus, Content, Entry};
+use crate::cache::{CacheStatus, Content, Entry, Tally};
 use crate::error::{Absence, SecretError};
 use crate::fields::{KeyError, SharedSecret};
 use keyway_types::ProviderError;
@@ -51,8 +51,8 @@ impl<E: Borrow<Arc<Entry>>> Outcome<E> {
             manager: &manager.name,
             secret: candidate.map_or(&plan.path, |candidate| &candidate.key.name),
             key: candidate.and_then(|candidate| candidate.field.as_deref()),
-            selector: &plan.reference.selector,
-            version: self.entry.as_ref().and_then(|entry| entry.borrow().version_id.as_deref()),
+            selector: &plan.selector,
+            version: self.entry.as_ref().and_then(|entry| entry.borrow().version_id()),
             outcome: self.result.as_ref().err().map_or("ok", |error| error.kind_name()),
             cache: self.status,
             path,
@@ -86,8 +86,9 @@ pub(crate) fn refusal<E>(manager: &Manager, plan: &LookupPlan, caller: &Result<(
         reason,
     };
     let (candidate, error) = match (caller, &plan.refused) {
-        (Err(reason), _) => (None, denied(&plan.reference.path, reason.clone())),
-        (Ok(()), Some((index, reason))) => {
+        (Err(reason), _) => (None, denied(&plan.path, reason.clone())),
+        (Ok(()), Some(refused)) => {
+            let (index, reason) = &**refused;
             let name = plan.candidates.get(*index).map_or(&*plan.path, |candidate| &*candidate.key.name);
             (Some(*index), denied(name, reason.clone()))
         }
@@ -116,17 +117,18 @@ impl Callers {
 }
 
 /// The lookup judged from entries in hand (`cells`, one per candidate), when each one the lookup needs is
-/// servable at `now`; `None` sends it to [`read`].
-pub(crate) fn from_cells<'g>(
-    manager: &Manager,
+/// servable at `now`; `None` sends it to [`read`]. Hits are counted in `tally`.
+pub(crate) fn from_cells<'g, 'm>(
+    manager: &'m Manager,
     plan: &LookupPlan,
     cells: &'g [Option<Arc<Entry>>],
     now: Instant,
+    tally: &mut Tally<'m>,
 ) -> Option<Outcome<&'g Arc<Entry>>> {
     let mut last = None;
     for (index, (candidate, cell)) in plan.candidates.iter().zip(cells).enumerate() {
         let entry = cell.as_ref()?;
-        let status = manager.cache.serve_cached(&candidate.key, entry, now)?;
+        let status = manager.cache.serve_cached(&candidate.key, entry, now, tally)?;
         if let Some(result) = judge(manager, plan, index, entry) {
             return Some(Outcome { candidate: Some(index), status, entry: Some(entry), result });
         }

@@ -12,7 +12,7 @@ use super::walk::{locate, walk, LeafUse, Shape};
 use super::{Disclosure, ResolvedStep, Resolver};
 use crate::access::Identity;
 use crate::audit::AuditBatch;
-use crate::cache::Entry;
+use crate::cache::{coarse_now, Entry, Tally};
 use crate::error::{quote_placeholder, ResolveError, SecretError};
 use crate::path::StepPath;
 use serde_json::Value;
@@ -28,7 +28,8 @@ pub(super) async fn resolve(
     disclosure: Disclosure,
 ) -> Result<ResolvedStep, ResolveError> {
     let inner = &resolver.inner;
-    let now = Instant::now();
+    // Judging entries needs no more precision than the coarse clock's (see `cache::clock`).
+    let now = coarse_now();
     let mut audit = inner.auditor.batch("resolve", identity, Some(disclosure == Disclosure::Revealed));
     // Leaves compiled by this call, found here even if the front does not keep them.
     let mut compiled: Vec<Arc<CompiledLeaf>> = Vec::new();
@@ -61,13 +62,14 @@ pub(super) async fn resolve(
         }
 
         let mut callers = Callers::default();
+        let mut tally = Tally::default();
         let mut outcomes = Vec::with_capacity(walk.distinct.len());
         for plan in &walk.distinct {
             let manager = inner.managers.get(plan.manager);
             let caller = callers.check(plan.manager, manager, identity);
             let outcome = lookup::refusal(manager, plan, caller).or_else(|| {
                 let cells = state.entries(plan)?;
-                lookup::from_cells(manager, plan, cells, now)
+                lookup::from_cells(manager, plan, cells, now, &mut tally)
             });
             match outcome {
                 Some(outcome) => outcomes.push(outcome),
@@ -77,6 +79,7 @@ pub(super) async fn resolve(
         if outcomes.len() == walk.distinct.len() {
             let result =
                 conclude(resolver, base, step, &walk.leaves, &walk.distinct, &walk.shape, &outcomes, &mut audit);
+            drop(tally);
             drop(state);
             if let Some(batch) = audit {
                 batch.finish();
@@ -154,13 +157,14 @@ fn prepare_reads<'p>(
     let inner = &resolver.inner;
     let state = inner.front.read();
     let mut callers = Callers::default();
+    let mut tally = Tally::default();
     let mut rest = Vec::with_capacity(plans.len());
     let mut to_read = Vec::new();
     for plan in plans {
         let manager = inner.managers.get(plan.manager);
         let outcome = lookup::refusal(manager, plan, callers.check(plan.manager, manager, identity)).or_else(|| {
             let cells = state.entries(plan)?;
-            lookup::from_cells(manager, plan, cells, now).map(Outcome::into_owned)
+            lookup::from_cells(manager, plan, cells, now, &mut tally).map(Outcome::into_owned)
         });
         if outcome.is_none() {
             to_read.push((rest.len(), plan));

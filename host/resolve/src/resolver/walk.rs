@@ -188,7 +188,7 @@ impl Distinct {
     fn index<'a>(&mut self, plan: &'a Arc<LookupPlan>, list: &mut Vec<&'a Arc<LookupPlan>>) -> (usize, bool) {
         let address = Arc::as_ptr(plan) as usize;
         let known = if self.by_content {
-            list.iter().position(|known| Arc::ptr_eq(known, plan) || known.is_for(plan.manager, &plan.reference))
+            list.iter().position(|known| Arc::ptr_eq(known, plan) || known.wanted() == plan.wanted())
         } else if list.len() <= INDEX_ABOVE {
             list.iter().position(|known| Arc::ptr_eq(known, plan))
         } else {

@@ -17,7 +17,7 @@ mod plan;
 mod table;
 
 pub(crate) use leaf::{CompiledLeaf, LeafDraft, LeafError};
-pub(crate) use plan::{LookupPlan, PlanDraft};
+pub(crate) use plan::{LookupPlan, PlanDraft, Wanted};
 
 use crate::cache::{CacheKey, Entry};
 use crate::placeholder::KeySpec;
@@ -50,7 +50,36 @@ pub(crate) struct State {
 /// The entries last read for a plan, one per candidate name.
 struct Cells {
     plan: Arc<LookupPlan>,
-    entries: Box<[Option<Arc<Entry>>]>,
+    entries: Remembered,
+}
+
+/// A plan's remembered entries: almost always one candidate's, held without a list of its own.
+enum Remembered {
+    One(Option<Arc<Entry>>),
+    Many(Box<[Option<Arc<Entry>>]>),
+}
+
+impl Remembered {
+    fn new(candidates: usize) -> Self {
+        match candidates {
+            1 => Self::One(None),
+            _ => Self::Many((0..candidates).map(|_| None).collect()),
+        }
+    }
+
+    fn as_slice(&self) -> &[Option<Arc<Entry>>] {
+        match self {
+            Self::One(entry) => std::slice::from_ref(entry),
+            Self::Many(entries) => entries,
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [Option<Arc<Entry>>] {
+        match self {
+            Self::One(entry) => std::slice::from_mut(entry),
+            Self::Many(entries) => entries,
+        }
+    }
 }
 
 impl Front {
@@ -99,7 +128,7 @@ impl Front {
             let Some(cells) = state.cells.get_mut(plan.cell).filter(|cells| Arc::ptr_eq(&cells.plan, plan)) else {
                 continue;
             };
-            for (cell, entry) in cells.entries.iter_mut().zip(entries) {
+            for (cell, entry) in cells.entries.as_mut_slice().iter_mut().zip(entries) {
                 *cell = (!entry.is_retired()).then(|| Arc::clone(entry));
             }
         }
@@ -109,7 +138,7 @@ impl Front {
     pub fn forget(&self, matches: impl Fn(usize, &CacheKey) -> bool) {
         let mut state = self.write();
         for cells in &mut state.cells {
-            for (cell, candidate) in cells.entries.iter_mut().zip(&cells.plan.candidates) {
+            for (cell, candidate) in cells.entries.as_mut_slice().iter_mut().zip(&cells.plan.candidates) {
                 if cell.is_some() && matches(cells.plan.manager, &candidate.key) {
                     *cell = None;
                 }
@@ -126,7 +155,9 @@ impl Front {
         {
             let state = self.read();
             for (index, cells) in state.cells.iter().enumerate() {
-                for (position, (cell, candidate)) in cells.entries.iter().zip(&cells.plan.candidates).enumerate() {
+                for (position, (cell, candidate)) in
+                    cells.entries.as_slice().iter().zip(&cells.plan.candidates).enumerate()
+                {
                     let Some(entry) = cell else { continue };
                     if !servable(cells.plan.manager, &candidate.key, entry) {
                         done.push((index, position));
@@ -141,7 +172,8 @@ impl Front {
             for (index, position) in done {
                 let Some(cells) = state.cells.get_mut(index) else { continue };
                 let (manager, plan) = (cells.plan.manager, Arc::clone(&cells.plan));
-                if let (Some(cell), Some(candidate)) = (cells.entries.get_mut(position), plan.candidates.get(position))
+                if let (Some(cell), Some(candidate)) =
+                    (cells.entries.as_mut_slice().get_mut(position), plan.candidates.get(position))
                 {
                     if cell.as_ref().is_some_and(|entry| !servable(manager, &candidate.key, entry)) {
                         *cell = None;
@@ -172,25 +204,13 @@ impl State {
         key: &KeySpec,
         selector: &VersionSelector,
     ) -> Option<&Arc<LookupPlan>> {
-        let hash = self.plan_hash(manager, path, key, selector, None);
-        self.plans.get(hash, |plan| {
-            plan.manager == manager
-                && *plan.reference.path == *path
-                && &plan.reference.key == key
-                && &plan.reference.selector == selector
-                && plan.reference.namespace.is_none()
-        })
+        let wanted = Wanted { manager, path, key, selector, namespace: None };
+        self.plans.get(self.plan_hash(wanted), |plan| plan.wanted() == wanted)
     }
 
-    /// The hash of a reference.
-    fn plan_hash(
-        &self,
-        manager: usize,
-        path: &str,
-        key: &KeySpec,
-        selector: &VersionSelector,
-        namespace: Option<&str>,
-    ) -> u64 {
+    /// The hash of what a plan reads.
+    fn plan_hash(&self, wanted: Wanted<'_>) -> u64 {
+        let Wanted { manager, path, key, selector, namespace } = wanted;
         let (key_tag, key_text) = match key {
             KeySpec::None => (0u64, ""),
             KeySpec::Explicit(key) => (1, key.as_str()),
@@ -209,18 +229,17 @@ impl State {
     /// The entries remembered for `plan`, one per candidate; `None` when the plan is no longer kept.
     pub fn entries(&self, plan: &Arc<LookupPlan>) -> Option<&[Option<Arc<Entry>>]> {
         let cells = self.cells.get(plan.cell).filter(|cells| Arc::ptr_eq(&cells.plan, plan))?;
-        Some(&cells.entries)
+        Some(cells.entries.as_slice())
     }
 
     fn intern(&mut self, draft: PlanDraft) -> Arc<LookupPlan> {
-        let reference = draft.reference();
-        let (manager, path, key, selector) = (draft.manager(), &reference.path, &reference.key, &reference.selector);
-        let hash = self.plan_hash(manager, path, key, selector, reference.namespace.as_deref());
-        if let Some(plan) = self.plans.get(hash, |plan| plan.is_for(manager, reference)) {
+        let wanted = Wanted::of(draft.manager(), draft.reference());
+        let hash = self.plan_hash(wanted);
+        if let Some(plan) = self.plans.get(hash, |plan| plan.wanted() == wanted) {
             return Arc::clone(plan);
         }
         let plan = Arc::new(draft.into_plan(self.cells.len()));
-        let entries = plan.candidates.iter().map(|_| None).collect();
+        let entries = Remembered::new(plan.candidates.len());
         self.cells.push(Cells { plan: Arc::clone(&plan), entries });
         // A full bucket keeps nothing more: the plan then serves only the leaf being compiled.
         self.plans.insert(hash, Arc::clone(&plan));

@@ -6,6 +6,7 @@ use crate::access::Denial;
 use crate::cache::CacheKey;
 use crate::manager::KeyRule;
 use crate::placeholder::{KeySpec, SecretRef};
+use keyway_types::VersionSelector;
 use std::sync::Arc;
 
 /// One name a reference can mean, and the key to read from it.
@@ -18,16 +19,18 @@ pub(crate) struct Candidate {
 pub(crate) struct LookupPlan {
     /// The manager's index in the resolver.
     pub manager: usize,
-    /// The reference, with its manager named.
-    pub reference: SecretRef,
-    /// The reference's path, shared with audit records.
+    /// The reference's path (shared with audit records and, most often, with the first candidate's name),
+    /// key, version selector and namespace.
     pub path: Arc<str>,
+    pub key: KeySpec,
+    pub selector: VersionSelector,
+    pub namespace: Option<String>,
     /// The names tried, in order (see [`KeyRule`]).
     pub candidates: Vec<Candidate>,
     /// The first candidate whose name the manager's allow/deny patterns refuse. The patterns do not change
     /// while the resolver lives, so this is decided when the plan is made; callers are still checked at each
-    /// call.
-    pub refused: Option<(usize, Denial)>,
+    /// call. Boxed: rare, and plans are many.
+    pub refused: Option<Box<(usize, Denial)>>,
     /// Where the plan's remembered entries are in the front.
     pub(super) cell: usize,
 }
@@ -36,8 +39,9 @@ pub(crate) struct LookupPlan {
 pub(crate) struct PlanDraft {
     manager: usize,
     reference: SecretRef,
+    path: Arc<str>,
     candidates: Vec<Candidate>,
-    refused: Option<(usize, Denial)>,
+    refused: Option<Box<(usize, Denial)>>,
 }
 
 impl PlanDraft {
@@ -54,17 +58,22 @@ impl PlanDraft {
                 .collect(),
             _ => names.into_iter().map(|(name, field)| (name.to_owned(), field)).collect(),
         };
+        // The path is most often the (first) name itself: one copy serves both.
+        let path: Arc<str> = Arc::from(reference.path.as_str());
         let candidates: Vec<Candidate> = names
             .into_iter()
             .map(|(name, field)| Candidate {
-                key: CacheKey { name: Arc::from(name), selector: reference.selector.clone() },
+                key: CacheKey {
+                    name: if *name == *path { Arc::clone(&path) } else { Arc::from(name) },
+                    selector: reference.selector.clone(),
+                },
                 field: field.map(Arc::from),
             })
             .collect();
         let refused = candidates.iter().enumerate().find_map(|(position, candidate)| {
-            manager.access.check_name(&candidate.key.name).err().map(|denial| (position, denial))
+            manager.access.check_name(&candidate.key.name).err().map(|denial| Box::new((position, denial)))
         });
-        Self { manager: index, reference, candidates, refused }
+        Self { manager: index, reference, path, candidates, refused }
     }
 
     pub fn manager(&self) -> usize {
@@ -77,11 +86,13 @@ impl PlanDraft {
 
     /// The plan, with its entries at `cell` of the front.
     pub(super) fn into_plan(self, cell: usize) -> LookupPlan {
-        let path = Arc::from(self.reference.path.as_str());
+        let SecretRef { key, selector, namespace, .. } = self.reference;
         LookupPlan {
             manager: self.manager,
-            reference: self.reference,
-            path,
+            path: self.path,
+            key,
+            selector,
+            namespace,
             candidates: self.candidates,
             refused: self.refused,
             cell,
@@ -90,13 +101,38 @@ impl PlanDraft {
 }
 
 impl LookupPlan {
-    /// Whether this plan reads `reference` on manager `manager`.
-    pub fn is_for(&self, manager: usize, reference: &SecretRef) -> bool {
-        self.manager == manager
-            && self.reference.path == reference.path
-            && self.reference.key == reference.key
-            && self.reference.selector == reference.selector
-            && self.reference.namespace == reference.namespace
+    /// What this plan reads.
+    pub fn wanted(&self) -> Wanted<'_> {
+        Wanted {
+            manager: self.manager,
+            path: &self.path,
+            key: &self.key,
+            selector: &self.selector,
+            namespace: self.namespace.as_deref(),
+        }
+    }
+}
+
+/// What a plan reads, borrowed: how plans are found (hashed) and told apart.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Wanted<'a> {
+    pub manager: usize,
+    pub path: &'a str,
+    pub key: &'a KeySpec,
+    pub selector: &'a VersionSelector,
+    pub namespace: Option<&'a str>,
+}
+
+impl<'a> Wanted<'a> {
+    /// What `reference` reads on manager `manager`.
+    pub fn of(manager: usize, reference: &'a SecretRef) -> Self {
+        Self {
+            manager,
+            path: &reference.path,
+            key: &reference.key,
+            selector: &reference.selector,
+            namespace: reference.namespace.as_deref(),
+        }
     }
 }
 
