@@ -22,12 +22,18 @@ pub enum KeyError {
 /// cache let go of it. `Debug` redacts the value.
 pub struct SharedSecret {
     secret: Secret,
-    /// The value's keys when it is a JSON object, parsed once; `None` when it is not one.
-    fields: OnceLock<Option<HashMap<String, Field>>>,
-    /// A binary value as base64, made once.
-    base64: OnceLock<Zeroizing<String>>,
+    /// What is worked out from the value once, when first needed (boxed: most secrets never need it).
+    derived: OnceLock<Box<Derived>>,
     /// Which masker generation the value (as text or base64) was registered with; see [`Masker`].
     masked: AtomicU64,
+}
+
+/// What is worked out from a value.
+enum Derived {
+    /// A text value's keys when it is a JSON object; `None` when it is not one.
+    Keys(Option<HashMap<String, Field>>),
+    /// A binary value as base64.
+    Base64(Zeroizing<String>),
 }
 
 /// One key of a JSON key/value secret.
@@ -39,7 +45,7 @@ struct Field {
 
 impl SharedSecret {
     pub(crate) fn new(secret: Secret) -> Self {
-        Self { secret, fields: OnceLock::new(), base64: OnceLock::new(), masked: AtomicU64::new(0) }
+        Self { secret, derived: OnceLock::new(), masked: AtomicU64::new(0) }
     }
 
     /// The secret.
@@ -64,16 +70,39 @@ impl SharedSecret {
     }
 
     fn field(&self, key: &str) -> Result<&Field, KeyError> {
-        let fields =
-            self.fields.get_or_init(|| parse_fields(&self.secret.value)).as_ref().ok_or(KeyError::NotKeyValue)?;
-        fields.get(key).ok_or(KeyError::MissingKey)
+        self.fields().ok_or(KeyError::NotKeyValue)?.get(key).ok_or(KeyError::MissingKey)
+    }
+
+    fn derived(&self) -> &Derived {
+        self.derived.get_or_init(|| {
+            Box::new(match &self.secret.value {
+                SecretValue::Text(_) => Derived::Keys(parse_fields(&self.secret.value)),
+                binary => Derived::Base64(binary.to_text_or_base64()),
+            })
+        })
+    }
+
+    /// The keys of a JSON key/value secret; `None` for other values.
+    fn fields(&self) -> Option<&HashMap<String, Field>> {
+        // Most values are plainly not JSON objects: nothing to work out (or keep) for them.
+        if !self.secret.value.expose_text()?.trim_start().starts_with('{') {
+            return None;
+        }
+        match self.derived() {
+            Derived::Keys(fields) => fields.as_ref(),
+            Derived::Base64(_) => None,
+        }
     }
 
     /// The text a placeholder for the whole value becomes: the text, or a binary value as standard base64.
     pub(crate) fn text_or_base64(&self) -> &str {
         match &self.secret.value {
             SecretValue::Text(text) => text.as_str(),
-            binary => self.base64.get_or_init(|| binary.to_text_or_base64()).as_str(),
+            // A value that is not text is worked out as base64.
+            _ => match self.derived() {
+                Derived::Base64(base64) => base64.as_str(),
+                Derived::Keys(_) => "",
+            },
         }
     }
 
@@ -88,7 +117,7 @@ impl SharedSecret {
     /// masked too.
     pub(crate) fn register_all(&self, masker: &Masker) {
         masker.register(self.text_or_base64());
-        if let Ok(fields) = self.fields.get_or_init(|| parse_fields(&self.secret.value)).as_ref().ok_or(()) {
+        if let Some(fields) = self.fields() {
             fields.values().for_each(|field| {
                 masker.register(&field.value);
             });

@@ -18,8 +18,9 @@ pub(crate) struct CacheKey {
 /// What a read produced.
 pub(crate) enum Content {
     Found(Arc<SharedSecret>),
-    /// Not found (kept for `not_found_ttl`) or another failure (kept for `error_ttl`).
-    Failed(ProviderError),
+    /// Not found (kept for `not_found_ttl`) or another failure (kept for `error_ttl`). Boxed: an entry is most
+    /// often a secret, and every entry pays for the largest variant.
+    Failed(Box<ProviderError>),
 }
 
 /// Where an entry is in its life at a given instant.
@@ -76,7 +77,7 @@ impl Entry {
             Content::Found(shared) => {
                 Self::with_secret(Arc::clone(shared), expires_at, started, epoch, options, Arc::clone(&self.hits))
             }
-            Content::Failed(error) => Self::failed(error.clone(), started, epoch, options),
+            Content::Failed(error) => Self::failed(ProviderError::clone(error), started, epoch, options),
         }
     }
 
@@ -123,7 +124,7 @@ impl Entry {
         let ttl = if matches!(error, ProviderError::NotFound(_)) { options.not_found_ttl } else { options.error_ttl };
         let until = started + ttl;
         Self {
-            content: Content::Failed(error),
+            content: Content::Failed(Box::new(error)),
             absence: None,
             epoch,
             validated: AtomicU64::new(0),

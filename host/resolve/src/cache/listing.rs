@@ -82,7 +82,9 @@ fn millis<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S:
 impl CachedSecretInfo {
     pub(crate) fn of(manager: &str, name: &str, selector: String, entry: &Entry, now: Instant) -> Self {
         let state = match (&entry.content, entry.freshness(now)) {
-            (Content::Failed(keyway_types::ProviderError::NotFound(_)), _) => EntryState::NotFound,
+            (Content::Failed(error), _) if matches!(**error, keyway_types::ProviderError::NotFound(_)) => {
+                EntryState::NotFound
+            }
             (Content::Failed(_), _) => EntryState::Failed,
             (Content::Found(_), Freshness::Fresh { .. }) => EntryState::Fresh,
             (Content::Found(_), _) => EntryState::Stale,

@@ -195,7 +195,7 @@ fn judge(manager: &Manager, plan: &LookupPlan, index: usize, entry: &Entry) -> O
                 })),
             },
         }),
-        Content::Failed(error) => match error {
+        Content::Failed(error) => match &**error {
             ProviderError::NotFound(_) => None,
             // A backend that refuses to read a deleted secret (a conflict): missing, as a deleted secret is.
             _ if matches!(entry.absence.as_deref(), Some(Absence::Deleted { .. })) => None,
@@ -251,7 +251,7 @@ fn not_found<'e>(manager: &Manager, plan: &LookupPlan, entries: impl Iterator<It
             }
             let name = &candidate.key.name;
             match (&candidate.field, &entry.content) {
-                (None, Content::Failed(ProviderError::InvalidArgument(_))) => {
+                (None, Content::Failed(error)) if matches!(**error, ProviderError::InvalidArgument(_)) => {
                     format!("'{name}' (not a valid name there)")
                 }
                 (Some(key), _) => format!("key '{key}' of '{name}'"),

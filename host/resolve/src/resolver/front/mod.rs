@@ -13,6 +13,7 @@
 //! next sweep (every half second) on eviction or expiry.
 
 mod leaf;
+mod one_or_many;
 mod plan;
 mod table;
 
@@ -22,6 +23,7 @@ pub(crate) use plan::{LookupPlan, PlanDraft, Wanted};
 use crate::cache::{CacheKey, Entry};
 use crate::placeholder::KeySpec;
 use keyway_types::VersionSelector;
+use one_or_many::OneOrMany;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use table::{HashedMap, Seed};
 
@@ -50,36 +52,7 @@ pub(crate) struct State {
 /// The entries last read for a plan, one per candidate name.
 struct Cells {
     plan: Arc<LookupPlan>,
-    entries: Remembered,
-}
-
-/// A plan's remembered entries: almost always one candidate's, held without a list of its own.
-enum Remembered {
-    One(Option<Arc<Entry>>),
-    Many(Box<[Option<Arc<Entry>>]>),
-}
-
-impl Remembered {
-    fn new(candidates: usize) -> Self {
-        match candidates {
-            1 => Self::One(None),
-            _ => Self::Many((0..candidates).map(|_| None).collect()),
-        }
-    }
-
-    fn as_slice(&self) -> &[Option<Arc<Entry>>] {
-        match self {
-            Self::One(entry) => std::slice::from_ref(entry),
-            Self::Many(entries) => entries,
-        }
-    }
-
-    fn as_mut_slice(&mut self) -> &mut [Option<Arc<Entry>>] {
-        match self {
-            Self::One(entry) => std::slice::from_mut(entry),
-            Self::Many(entries) => entries,
-        }
-    }
+    entries: OneOrMany<Option<Arc<Entry>>>,
 }
 
 impl Front {
@@ -128,7 +101,7 @@ impl Front {
             let Some(cells) = state.cells.get_mut(plan.cell).filter(|cells| Arc::ptr_eq(&cells.plan, plan)) else {
                 continue;
             };
-            for (cell, entry) in cells.entries.as_mut_slice().iter_mut().zip(entries) {
+            for (cell, entry) in cells.entries.iter_mut().zip(entries) {
                 *cell = (!entry.is_retired()).then(|| Arc::clone(entry));
             }
         }
@@ -138,7 +111,7 @@ impl Front {
     pub fn forget(&self, matches: impl Fn(usize, &CacheKey) -> bool) {
         let mut state = self.write();
         for cells in &mut state.cells {
-            for (cell, candidate) in cells.entries.as_mut_slice().iter_mut().zip(&cells.plan.candidates) {
+            for (cell, candidate) in cells.entries.iter_mut().zip(&cells.plan.candidates) {
                 if cell.is_some() && matches(cells.plan.manager, &candidate.key) {
                     *cell = None;
                 }
@@ -155,9 +128,7 @@ impl Front {
         {
             let state = self.read();
             for (index, cells) in state.cells.iter().enumerate() {
-                for (position, (cell, candidate)) in
-                    cells.entries.as_slice().iter().zip(&cells.plan.candidates).enumerate()
-                {
+                for (position, (cell, candidate)) in cells.entries.iter().zip(&cells.plan.candidates).enumerate() {
                     let Some(entry) = cell else { continue };
                     if !servable(cells.plan.manager, &candidate.key, entry) {
                         done.push((index, position));
@@ -172,8 +143,7 @@ impl Front {
             for (index, position) in done {
                 let Some(cells) = state.cells.get_mut(index) else { continue };
                 let (manager, plan) = (cells.plan.manager, Arc::clone(&cells.plan));
-                if let (Some(cell), Some(candidate)) =
-                    (cells.entries.as_mut_slice().get_mut(position), plan.candidates.get(position))
+                if let (Some(cell), Some(candidate)) = (cells.entries.get_mut(position), plan.candidates.get(position))
                 {
                     if cell.as_ref().is_some_and(|entry| !servable(manager, &candidate.key, entry)) {
                         *cell = None;
@@ -229,7 +199,7 @@ impl State {
     /// The entries remembered for `plan`, one per candidate; `None` when the plan is no longer kept.
     pub fn entries(&self, plan: &Arc<LookupPlan>) -> Option<&[Option<Arc<Entry>>]> {
         let cells = self.cells.get(plan.cell).filter(|cells| Arc::ptr_eq(&cells.plan, plan))?;
-        Some(cells.entries.as_slice())
+        Some(&cells.entries)
     }
 
     fn intern(&mut self, draft: PlanDraft) -> Arc<LookupPlan> {
@@ -239,7 +209,7 @@ impl State {
             return Arc::clone(plan);
         }
         let plan = Arc::new(draft.into_plan(self.cells.len()));
-        let entries = Remembered::new(plan.candidates.len());
+        let entries = OneOrMany::from_vec(plan.candidates.iter().map(|_| None).collect());
         self.cells.push(Cells { plan: Arc::clone(&plan), entries });
         // A full bucket keeps nothing more: the plan then serves only the leaf being compiled.
         self.plans.insert(hash, Arc::clone(&plan));

@@ -2,6 +2,7 @@
 //! key rule allows, their cache keys, and which of them the manager's allow/deny patterns refuse.
 
 use super::super::Manager;
+use super::one_or_many::OneOrMany;
 use crate::access::Denial;
 use crate::cache::CacheKey;
 use crate::manager::KeyRule;
@@ -25,8 +26,8 @@ pub(crate) struct LookupPlan {
     pub key: KeySpec,
     pub selector: VersionSelector,
     pub namespace: Option<String>,
-    /// The names tried, in order (see [`KeyRule`]).
-    pub candidates: Vec<Candidate>,
+    /// The names tried, in order (see [`KeyRule`]); most often one.
+    pub candidates: OneOrMany<Candidate>,
     /// The first candidate whose name the manager's allow/deny patterns refuse. The patterns do not change
     /// while the resolver lives, so this is decided when the plan is made; callers are still checked at each
     /// call. Boxed: rare, and plans are many.
@@ -93,7 +94,7 @@ impl PlanDraft {
             key,
             selector,
             namespace,
-            candidates: self.candidates,
+            candidates: OneOrMany::from_vec(self.candidates),
             refused: self.refused,
             cell,
         }

@@ -6,6 +6,7 @@
 //! not kept (its string is compiled again at each use, as without the map), so no lookup ever compares more
 //! than [`BUCKET`] values.
 
+use super::one_or_many::OneOrMany;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
@@ -15,23 +16,9 @@ const BUCKET: usize = 4;
 
 /// Values by the hash of their key.
 pub(super) struct HashedMap<V> {
-    buckets: HashMap<u64, Bucket<V>, BuildHasherDefault<Prehashed>>,
+    /// The values sharing one hash: almost always one.
+    buckets: HashMap<u64, OneOrMany<V>, BuildHasherDefault<Prehashed>>,
     len: usize,
-}
-
-/// The values sharing one hash: almost always one, held without a list of its own.
-enum Bucket<V> {
-    One(V),
-    Many(Vec<V>),
-}
-
-impl<V> Bucket<V> {
-    fn values(&self) -> &[V] {
-        match self {
-            Self::One(value) => std::slice::from_ref(value),
-            Self::Many(values) => values,
-        }
-    }
 }
 
 impl<V> Default for HashedMap<V> {
@@ -43,32 +30,17 @@ impl<V> Default for HashedMap<V> {
 impl<V> HashedMap<V> {
     /// The value with this hash for which `matches` holds.
     pub fn get(&self, hash: u64, matches: impl Fn(&V) -> bool) -> Option<&V> {
-        self.buckets.get(&hash)?.values().iter().find(|value| matches(value))
+        self.buckets.get(&hash)?.iter().find(|value| matches(value))
     }
 
     /// Adds a value (the caller checked it is not there yet); `false` when its bucket is full.
     pub fn insert(&mut self, hash: u64, value: V) -> bool {
         match self.buckets.entry(hash) {
             Entry::Vacant(vacant) => {
-                vacant.insert(Bucket::One(value));
+                vacant.insert(OneOrMany::One(value));
             }
-            Entry::Occupied(mut occupied) => {
-                let bucket = occupied.get_mut();
-                if bucket.values().len() >= BUCKET {
-                    return false;
-                }
-                *bucket = match std::mem::replace(bucket, Bucket::Many(Vec::new())) {
-                    Bucket::One(first) => {
-                        let mut values = Vec::with_capacity(BUCKET);
-                        values.extend([first, value]);
-                        Bucket::Many(values)
-                    }
-                    Bucket::Many(mut values) => {
-                        values.push(value);
-                        Bucket::Many(values)
-                    }
-                };
-            }
+            Entry::Occupied(mut occupied) if occupied.get().len() < BUCKET => occupied.get_mut().push(value),
+            Entry::Occupied(_) => return false,
         }
         self.len += 1;
         true
