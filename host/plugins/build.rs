@@ -3,6 +3,7 @@
 //! of embedded plugins. Cargo reruns this whenever a plugin, the SDK, the shared
 //! types or the contract change, so a stale `.wasm` is never embedded.
 
+use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -37,8 +38,10 @@ fn main() {
     for plugin in &plugins {
         let artifact = target_dir.join(TARGET).join(PROFILE).join(format!("{}.wasm", plugin.package.replace('-', "_")));
         let manifest = plugin.dir.join("manifest.toml");
+        // The component's digest, so that loading it from the precompiled cache need not read (and hash) it.
+        let sha256 = std::fs::read(&artifact).map(|wasm| hex(&Sha256::digest(wasm))).unwrap_or_default();
         table.push_str(&format!(
-            "    BuiltPlugin {{ name: {:?}, wasm: include_bytes!({:?}), manifest: include_str!({:?}), test_only: {} }},\n",
+            "    BuiltPlugin {{ name: {:?}, wasm: include_bytes!({:?}), sha256: {sha256:?}, manifest: include_str!({:?}), test_only: {} }},\n",
             plugin.name,
             artifact.display().to_string(),
             manifest.display().to_string(),
@@ -47,6 +50,11 @@ fn main() {
     }
     table.push_str("];\n");
     std::fs::write(out_dir.join("plugins.rs"), table).expect("OUT_DIR is writable");
+}
+
+/// Lower-case hexadecimal.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// Workspace members that contain a `manifest.toml`.

@@ -109,7 +109,7 @@ impl PluginRegistry {
         }
         let plugin = if let Some(built) = keyway_plugins::first_party().find(|p| p.name == name) {
             let manifest = PluginManifest::parse(built.manifest, &format!("built-in plugin '{name}'"))?;
-            runtime.load_plugin(manifest, built.wasm)?
+            runtime.load_plugin_of(manifest, built.wasm, built.sha256)?
         } else if let Some(path) = self.folder_path(name) {
             let plugin = runtime.load_plugin_file(&path)?;
             if plugin.name() != name {

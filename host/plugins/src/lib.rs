@@ -12,6 +12,8 @@ pub struct BuiltPlugin {
     pub name: &'static str,
     /// The component.
     pub wasm: &'static [u8],
+    /// The component's SHA-256 (lower-case hexadecimal), computed when it was built.
+    pub sha256: &'static str,
     /// The manifest (TOML).
     pub manifest: &'static str,
     /// Whether it exists only for tests (hostile and reference plugins).

@@ -63,10 +63,15 @@ impl CompileCache {
 
     /// The artifact path for `wasm` on `engine`.
     pub fn artifact_path(&self, engine: &Engine, wasm: &[u8]) -> PathBuf {
+        self.artifact_path_of(engine, &hex::encode(Sha256::digest(wasm)))
+    }
+
+    /// The artifact path for the component whose SHA-256 is `sha256` (lower-case hexadecimal) on `engine`.
+    pub fn artifact_path_of(&self, engine: &Engine, sha256: &str) -> PathBuf {
         let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut engine_hash);
         let mut digest = Sha256::new();
-        digest.update(wasm);
+        digest.update(sha256.as_bytes());
         digest.update(engine_hash.finish().to_le_bytes());
         digest.update(env!("CARGO_PKG_VERSION").as_bytes());
         self.dir.join(format!("{}.cwasm", hex::encode(digest.finalize())))
@@ -75,7 +80,18 @@ impl CompileCache {
     /// Loads the artifact for `wasm` when its seal proves this cache wrote it, or compiles it and stores the
     /// artifact with a new seal.
     pub fn load_or_compile(&self, engine: &Engine, wasm: &[u8]) -> wasmtime::Result<(Component, LoadSource)> {
-        let path = self.artifact_path(engine, wasm);
+        self.load_or_compile_of(engine, wasm, &hex::encode(Sha256::digest(wasm)))
+    }
+
+    /// [`load_or_compile`](Self::load_or_compile) for a component whose SHA-256 the caller knows: `wasm` is
+    /// read only when there is no usable artifact, and then it must match `sha256`.
+    pub fn load_or_compile_of(
+        &self,
+        engine: &Engine,
+        wasm: &[u8],
+        sha256: &str,
+    ) -> wasmtime::Result<(Component, LoadSource)> {
+        let path = self.artifact_path_of(engine, sha256);
         if path.exists() {
             match self.verify(&path) {
                 // SAFETY: the seal proves the file is the artifact this cache wrote with
@@ -93,6 +109,9 @@ impl CompileCache {
                     "not loading a precompiled plugin that this cache cannot vouch for; compiling it again"
                 ),
             }
+        }
+        if !hex::encode(Sha256::digest(wasm)).eq_ignore_ascii_case(sha256) {
+            wasmtime::bail!("the component's SHA-256 is not the one it was named by");
         }
         let component = Component::new(engine, wasm)?;
         if let Err(err) = self.store(&path, &component) {

@@ -133,24 +133,57 @@ impl Runtime {
     /// Loads a plugin file already read; its digest is the packed file's.
     pub fn load_plugin_from(&self, file: PluginFile) -> Result<Arc<Plugin>, RuntimeError> {
         let digest = file.digest().to_owned();
-        self.compile(file.manifest, &file.wasm, digest)
+        self.compile(file.manifest, &file.wasm, None, digest)
     }
 
     /// Loads a plugin from its manifest and component bytes: from the precompiled cache when
     /// possible, otherwise compiled with Cranelift; then pre-instantiated. Its digest is the component's.
     pub fn load_plugin(&self, manifest: PluginManifest, wasm: &[u8]) -> Result<Arc<Plugin>, RuntimeError> {
-        self.compile(manifest, wasm, hex::encode(Sha256::digest(wasm)))
+        let sha256 = hex::encode(Sha256::digest(wasm));
+        self.compile(manifest, wasm, Some(&sha256), sha256.clone())
     }
 
-    fn compile(&self, manifest: PluginManifest, wasm: &[u8], digest: String) -> Result<Arc<Plugin>, RuntimeError> {
+    /// [`load_plugin`](Self::load_plugin) for a component whose SHA-256 (lower-case hexadecimal) is known from
+    /// when it was built, as the embedded plugins' is: with a precompiled artifact in the cache, `wasm` is not
+    /// read at all (so its pages are neither hashed nor made resident); compiling it checks the digest.
+    pub fn load_plugin_of(
+        &self,
+        manifest: PluginManifest,
+        wasm: &[u8],
+        sha256: &str,
+    ) -> Result<Arc<Plugin>, RuntimeError> {
+        let sha256 = sha256.to_ascii_lowercase();
+        self.compile(manifest, wasm, Some(&sha256), sha256.clone())
+    }
+
+    /// Loads `wasm` (from the cache by `sha256` when given, else by its own digest) as a plugin whose digest
+    /// is `digest`.
+    fn compile(
+        &self,
+        manifest: PluginManifest,
+        wasm: &[u8],
+        sha256: Option<&str>,
+        digest: String,
+    ) -> Result<Arc<Plugin>, RuntimeError> {
         let started = Instant::now();
         let invalid = |reason: String| RuntimeError::InvalidComponent { plugin: manifest.name.clone(), reason };
-        let (component, source) = match &self.cache {
-            Some(cache) => cache.load_or_compile(&self.engine, wasm).map_err(|err| invalid(format!("{err:#}")))?,
-            None => (
-                wasmtime::component::Component::new(&self.engine, wasm).map_err(|err| invalid(format!("{err:#}")))?,
-                LoadSource::Compiled,
-            ),
+        let (component, source) = match (&self.cache, sha256) {
+            (Some(cache), Some(sha256)) => {
+                cache.load_or_compile_of(&self.engine, wasm, sha256).map_err(|err| invalid(format!("{err:#}")))?
+            }
+            (Some(cache), None) => {
+                cache.load_or_compile(&self.engine, wasm).map_err(|err| invalid(format!("{err:#}")))?
+            }
+            (None, sha256) => {
+                if sha256.is_some_and(|sha256| hex::encode(Sha256::digest(wasm)) != sha256) {
+                    return Err(invalid("the component's SHA-256 is not the one it was named by".into()));
+                }
+                (
+                    wasmtime::component::Component::new(&self.engine, wasm)
+                        .map_err(|err| invalid(format!("{err:#}")))?,
+                    LoadSource::Compiled,
+                )
+            }
         };
         let linker = if manifest.storage { &self.linker_with_store } else { &self.linker };
         let pre = linker.instantiate_pre(&component).map_err(|err| invalid(format!("{err:#}")))?;
