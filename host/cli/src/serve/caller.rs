@@ -7,20 +7,20 @@ use super::listen::Peer;
 use super::State;
 use axum::extract::{FromRequestParts, Request, State as StateOf};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use keyway::{Client, Identity};
 use std::sync::Arc;
 
 /// The caller's namespace (`company.team`).
-pub const NAMESPACE: &str = "x-keyway-namespace";
+pub const NAMESPACE: HeaderName = HeaderName::from_static("x-keyway-namespace");
 /// The caller's groups, comma-separated.
-pub const GROUPS: &str = "x-keyway-groups";
+pub const GROUPS: HeaderName = HeaderName::from_static("x-keyway-groups");
 /// The flow, recorded in audit records.
-pub const FLOW: &str = "x-keyway-flow";
+pub const FLOW: HeaderName = HeaderName::from_static("x-keyway-flow");
 /// The step, recorded in audit records.
-pub const STEP: &str = "x-keyway-step";
+pub const STEP: HeaderName = HeaderName::from_static("x-keyway-step");
 
 /// An authenticated request: its client, and the identity it acts as (within the client's scope, with the
 /// client and the peer filled in for audit records).
@@ -36,7 +36,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<Caller>().cloned().ok_or_else(|| {
+        // Taken, not cloned: a handler asks for its caller once.
+        parts.extensions.remove::<Caller>().ok_or_else(|| {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the request was not authenticated")
         })
     }
@@ -44,8 +45,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 
 /// Reads the identity headers (every one is optional).
 pub fn identity_from(headers: &HeaderMap) -> Result<Identity, ApiError> {
-    let text = |name: &str| -> Result<Option<String>, ApiError> {
-        match headers.get(name) {
+    let text = |name: HeaderName| -> Result<Option<String>, ApiError> {
+        match headers.get(&name) {
             None => Ok(None),
             Some(value) => value
                 .to_str()
@@ -56,7 +57,8 @@ pub fn identity_from(headers: &HeaderMap) -> Result<Identity, ApiError> {
     let groups = text(GROUPS)?
         .map(|list| list.split(',').map(str::trim).filter(|g| !g.is_empty()).map(str::to_owned).collect())
         .unwrap_or_default();
-    Ok(Identity { namespace: text(NAMESPACE)?, groups, flow: text(FLOW)?, step: text(STEP)?, ..Identity::default() })
+    let (namespace, flow, step) = (text(NAMESPACE)?, text(FLOW)?, text(STEP)?);
+    Ok(Identity { namespace, groups, flow, step, ..Identity::default() })
 }
 
 /// The bearer token of `Authorization`: `None` when there is no such header, `Some(Err)` when it is not a
@@ -76,14 +78,32 @@ fn bearer(headers: &HeaderMap) -> Option<Result<&str, ()>> {
 
 /// The middleware: authenticates, binds the asserted identity, audits refusals.
 pub async fn authenticate(StateOf(state): StateOf<Arc<State>>, mut request: Request, next: Next) -> Response {
-    let peer = request.extensions().get::<Peer>().cloned().unwrap_or(Peer { address: "unknown".into(), uid: None });
+    let peer = request.extensions().get::<Peer>();
+    match caller_of(&state, request.method(), request.uri(), request.headers(), peer).await {
+        Ok(caller) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        Err(refusal) => refusal,
+    }
+}
+
+/// The caller of a request: its client (by bearer token, or the uid of a Unix peer) and the identity it
+/// asserts, bound to the client's scope; or the answer refusing it (401, 403, 400), audited.
+pub async fn caller_of(
+    state: &State,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    peer: Option<&Peer>,
+) -> Result<Caller, Response> {
+    let unknown = Peer { address: "unknown".into(), uid: None };
+    let peer = peer.unwrap_or(&unknown);
+    let peer_address = || peer.address.to_string();
     // What the request is about, named in the audit record of a refusal (only worked out then).
-    let refused = |request: &Request| target(request.method(), request.uri().path());
-    let asserted = match identity_from(request.headers()) {
-        Ok(identity) => identity,
-        Err(error) => return error.into_response(),
-    };
-    let presented = bearer(request.headers());
+    let refused = || target(method, uri.path());
+    let asserted = identity_from(headers).map_err(IntoResponse::into_response)?;
+    let presented = bearer(headers);
     let client = match presented {
         Some(Ok(token)) => state.clients.by_token(token).cloned(),
         Some(Err(())) => None,
@@ -91,32 +111,33 @@ pub async fn authenticate(StateOf(state): StateOf<Arc<State>>, mut request: Requ
         None => peer.uid.and_then(|uid| state.clients.by_uid(uid).cloned()),
     };
     let Some(client) = client else {
-        let identity = Identity { peer: Some(peer.address.clone()), ..asserted };
-        let (operation, manager, name) = refused(&request);
+        let identity = Identity { peer: Some(peer_address()), ..asserted };
+        let (operation, manager, name) = refused();
         state.keyway.record_refusal(&identity, operation, "unauthenticated", &manager, &name).await;
         let message = match presented {
             Some(Ok(_)) => "the bearer token is not a client's token".to_owned(),
             Some(Err(())) => "the Authorization header is not `Bearer TOKEN`".to_owned(),
             None => format!("this service requires `Authorization: Bearer TOKEN`{}", state.token_hint),
         };
-        return ApiError::unauthorized(message).into_response();
+        return Err(ApiError::unauthorized(message).into_response());
     };
-    match client.bind(asserted.clone(), peer.address.clone()) {
-        Ok(identity) => {
-            request.extensions_mut().insert(Caller { identity, client });
-            next.run(request).await
-        }
-        Err(out_of_scope) => {
-            let identity =
-                Identity { client: Some(client.name().to_owned()), peer: Some(peer.address.clone()), ..asserted };
-            let (operation, manager, name) = refused(&request);
+    // The scope is checked before the asserted identity moves into the bound one: a refusal's record names it.
+    let bound = match client.scope().admit(client.name(), &asserted) {
+        Ok(()) => client.bind(asserted, peer_address()).map_err(|out_of_scope| (out_of_scope, Identity::default())),
+        Err(out_of_scope) => Err((out_of_scope, asserted)),
+    };
+    match bound {
+        Ok(identity) => Ok(Caller { identity, client }),
+        Err((out_of_scope, asserted)) => {
+            let identity = Identity { client: Some(client.name().to_owned()), peer: Some(peer_address()), ..asserted };
+            let (operation, manager, name) = refused();
             state.keyway.record_refusal(&identity, operation, "out-of-scope", &manager, &name).await;
-            ApiError::new(
+            Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "out-of-scope",
                 format!("{out_of_scope} (its scope: {})", client.scope()),
             )
-            .into_response()
+            .into_response())
         }
     }
 }

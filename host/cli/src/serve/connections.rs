@@ -5,10 +5,10 @@
 //! delays nobody else.
 
 use super::error::ApiError;
+use super::front::Front;
 use super::listen::Peer;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::collections::HashMap;
@@ -19,7 +19,6 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
-use tower::ServiceExt;
 
 /// The largest request head (request line and headers) read, in bytes.
 const MAX_HEAD_BYTES: usize = 64 * 1024;
@@ -118,22 +117,21 @@ impl Connections {
 }
 
 /// Serves HTTP/1.1 on one connection until it closes, times out, or shutdown drains it.
-pub async fn serve<IO>(io: IO, peer: Peer, router: Router, slot: Slot, mut shutdown: watch::Receiver<bool>)
+pub async fn serve<IO>(io: IO, peer: Peer, front: Front, slot: Slot, mut shutdown: watch::Receiver<bool>)
 where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let bounds = slot.connections.bounds;
     let busy = Arc::clone(&slot.busy);
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
-        let router = router.clone();
+        let front = front.clone();
         let busy = Busy::start(&busy);
         request.extensions_mut().insert(peer.clone());
         async move {
-            let answer = tokio::time::timeout(bounds.request_timeout, router.oneshot(request)).await;
+            let answer = tokio::time::timeout(bounds.request_timeout, front.answer(request)).await;
             drop(busy);
             Ok::<_, Infallible>(match answer {
-                Ok(Ok(response)) => response,
-                Ok(Err(never)) => match never {},
+                Ok(response) => response,
                 Err(_) => ApiError::new(
                     StatusCode::REQUEST_TIMEOUT,
                     "timeout",

@@ -14,15 +14,24 @@ use super::error::ApiError;
 use super::listen::Peer;
 use super::State;
 use axum::extract::{Request, State as StateOf};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use keyway::Identity;
 use std::sync::Arc;
 
-/// Headers that say a proxy forwarded the request.
-const FORWARDING: [&str; 6] =
-    ["forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip", "x-original-forwarded-for"];
+/// Headers that say a proxy forwarded the request (names made at compile time: no parsing per request).
+const FORWARDING: [HeaderName; 6] = [
+    header::FORWARDED,
+    HeaderName::from_static("x-forwarded-for"),
+    HeaderName::from_static("x-forwarded-host"),
+    HeaderName::from_static("x-forwarded-proto"),
+    HeaderName::from_static("x-real-ip"),
+    HeaderName::from_static("x-original-forwarded-for"),
+];
+
+/// `Sec-Fetch-Site`, which browsers send.
+const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
 
 /// What the door admits.
 #[derive(Debug, Clone, Default)]
@@ -38,17 +47,25 @@ pub struct Door {
 
 /// The middleware.
 pub async fn check(StateOf(state): StateOf<Arc<State>>, request: Request, next: Next) -> Response {
-    if let Err((refusal, outcome)) = state.door.admit(request.method(), request.headers()) {
-        let peer = request.extensions().get::<Peer>().map(|peer| peer.address.clone());
-        tracing::warn!(target: "keyway::serve", peer = peer.as_deref(), reason = %refusal.message(), "request refused at the door");
-        let identity = Identity { peer, ..Identity::default() };
-        state.keyway.record_refusal(&identity, "request", outcome, "", "").await;
-        return no_store(refusal.into_response());
+    let peer = request.extensions().get::<Peer>();
+    if let Some(refusal) = refuse(&state, request.method(), request.headers(), peer).await {
+        return refusal;
     }
     no_store(next.run(request).await)
 }
 
-fn no_store(mut response: Response) -> Response {
+/// The answer to a request the door refuses, audited and logged; `None` when it may come in.
+pub async fn refuse(state: &State, method: &Method, headers: &HeaderMap, peer: Option<&Peer>) -> Option<Response> {
+    let (refusal, outcome) = state.door.admit(method, headers).err()?;
+    let peer = peer.map(|peer| peer.address.to_string());
+    tracing::warn!(target: "keyway::serve", peer = peer.as_deref(), reason = %refusal.message(), "request refused at the door");
+    let identity = Identity { peer, ..Identity::default() };
+    state.keyway.record_refusal(&identity, "request", outcome, "", "").await;
+    Some(no_store(refusal.into_response()))
+}
+
+/// Marks an answer not to be stored, nor sniffed for another content type.
+pub fn no_store(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
@@ -58,7 +75,7 @@ fn no_store(mut response: Response) -> Response {
 impl Door {
     /// Checks one request; the refusal and its audit outcome.
     pub fn admit(&self, method: &Method, headers: &HeaderMap) -> Result<(), (ApiError, &'static str)> {
-        if let Some(name) = FORWARDING.iter().find(|name| headers.contains_key(**name)) {
+        if let Some(name) = FORWARDING.iter().find(|name| headers.contains_key(*name)) {
             return Err((
                 ApiError::invalid(format!(
                     "header {name} is refused: keyway serve does not run behind a proxy; call it directly"
@@ -90,13 +107,15 @@ impl Door {
             }
         }
         let origin = headers.get(header::ORIGIN).map(|value| value.to_str().unwrap_or("?"));
-        let own_origin = match (self.scheme, self.hosts.as_ref(), headers.get(header::HOST)) {
-            (Some(scheme), Some(_), Some(host)) => host.to_str().ok().map(|host| format!("{scheme}://{host}")),
-            _ => None,
+        // This service itself: its scheme and the (checked) Host.
+        let own_origin = |origin: &str| match (self.scheme, self.hosts.as_ref(), headers.get(header::HOST)) {
+            (Some(scheme), Some(_), Some(host)) => host
+                .to_str()
+                .is_ok_and(|host| origin.strip_prefix(scheme).and_then(|rest| rest.strip_prefix("://")) == Some(host)),
+            _ => false,
         };
-        let origin_allowed = origin.is_some_and(|origin| {
-            self.origins.iter().any(|allowed| allowed == origin) || own_origin.as_deref() == Some(origin)
-        });
+        let origin_allowed =
+            origin.is_some_and(|origin| self.origins.iter().any(|allowed| allowed == origin) || own_origin(origin));
         if let Some(origin) = origin {
             if !origin_allowed {
                 return Err((
@@ -109,7 +128,7 @@ impl Door {
                 ));
             }
         }
-        let site = headers.get("sec-fetch-site").and_then(|value| value.to_str().ok());
+        let site = headers.get(SEC_FETCH_SITE).and_then(|value| value.to_str().ok());
         if site.is_some_and(|site| site != "same-origin" && site != "none") && !origin_allowed {
             return Err((
                 ApiError::new(StatusCode::FORBIDDEN, "wrong-origin", "cross-site requests from browsers are refused"),

@@ -5,6 +5,7 @@ use anyhow::{Context, Result};
 use keyway::KeywayError;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// What `--listen` names.
 #[derive(Debug, Clone)]
@@ -15,11 +16,11 @@ pub enum Endpoint {
     Unix(PathBuf),
 }
 
-/// The other end of a connection, put in every request's extensions.
+/// The other end of a connection, put in every request's extensions (cloned for each request, so shared).
 #[derive(Debug, Clone)]
 pub struct Peer {
     /// How it is written in audit records and logs: `127.0.0.1:50412`, or `uid=1000` on a Unix socket.
-    pub address: String,
+    pub address: Arc<str>,
     /// The peer's uid, on a Unix socket (from the kernel: `SO_PEERCRED`).
     pub uid: Option<u32>,
 }
@@ -102,11 +103,15 @@ pub fn allowed_hosts(local: &[SocketAddr], configured: &[String]) -> Vec<String>
     hosts
 }
 
-/// Whether `host` (a `Host` header) is one of `allowed`: exact, or a configured bare name with any port.
+/// Whether `host` (a `Host` header) is one of `allowed` (lowercase), ignoring case: exact, or a configured bare
+/// name with any port.
 pub fn host_allowed(host: &str, allowed: &[String]) -> bool {
-    let host = host.trim().to_ascii_lowercase();
+    let host = host.trim();
     allowed.iter().any(|entry| {
-        entry == &host || (!entry.contains(':') && host.strip_prefix(entry.as_str()).is_some_and(is_port_suffix))
+        host.eq_ignore_ascii_case(entry)
+            || (!entry.contains(':')
+                && host.get(..entry.len()).is_some_and(|name| name.eq_ignore_ascii_case(entry))
+                && host.get(entry.len()..).is_some_and(is_port_suffix))
     })
 }
 

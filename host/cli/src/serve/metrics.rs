@@ -12,30 +12,32 @@ use super::openapi::shapes::{
 };
 use super::State;
 use axum::extract::{MatchedPath, Request, State as StateOf};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::{Registry, Unit};
 use serde_json::{json, Value};
+use std::fmt::Write as _;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-/// A request's labels.
+/// A request's labels (nothing to allocate: the route template is shared, the method a constant).
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    route: String,
-    method: String,
+    route: RouteName,
+    method: &'static str,
     status: u16,
 }
 
 /// A route.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabel {
-    route: String,
+    route: RouteName,
 }
 
 fn latency() -> Histogram {
@@ -56,21 +58,65 @@ impl Default for HttpMetrics {
     }
 }
 
-/// The route a request matched, handed from the routed layer to the outer one.
-#[derive(Debug, Clone)]
-pub struct RouteName(pub String);
+/// The route template a request matched (`other` for none), handed from the routed layer to the outer one.
+#[derive(Debug, Clone, Default)]
+pub enum RouteName {
+    /// What no route took.
+    #[default]
+    Other,
+    /// A route the router matched.
+    Matched(MatchedPath),
+    /// A route served before the router (the same template as the router's).
+    Known(&'static str),
+}
+
+impl RouteName {
+    /// The template, or `other`.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Other => "other",
+            Self::Matched(path) => path.as_str(),
+            Self::Known(template) => template,
+        }
+    }
+}
+
+impl PartialEq for RouteName {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for RouteName {}
+
+impl Hash for RouteName {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl EncodeLabelValue for RouteName {
+    fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> Result<(), std::fmt::Error> {
+        encoder.write_str(self.as_str())
+    }
+}
 
 impl HttpMetrics {
     /// Counts one answered request. Methods outside HTTP's usual ones count as `other`, so no caller can grow
     /// the series (even one refused at the door).
-    pub fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
-        let route = route.to_owned();
-        let method = match method {
-            "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS" => method,
+    pub fn observe(&self, route: &RouteName, method: &Method, status: u16, seconds: f64) {
+        let method = match *method {
+            Method::GET => "GET",
+            Method::POST => "POST",
+            Method::PUT => "PUT",
+            Method::PATCH => "PATCH",
+            Method::DELETE => "DELETE",
+            Method::HEAD => "HEAD",
+            Method::OPTIONS => "OPTIONS",
             _ => "other",
         };
-        self.requests.get_or_create(&RequestLabels { route: route.clone(), method: method.to_owned(), status }).inc();
-        self.seconds.get_or_create(&RouteLabel { route }).observe(seconds);
+        self.requests.get_or_create(&RequestLabels { route: route.clone(), method, status }).inc();
+        self.seconds.get_or_create(&RouteLabel { route: route.clone() }).observe(seconds);
     }
 
     fn register(&self, registry: &mut Registry) {
@@ -87,10 +133,10 @@ impl HttpMetrics {
 
 /// Notes the route template a request matched (in the routed layer, where it is known) on its answer.
 pub async fn note_route(request: Request, next: Next) -> Response {
-    let route = request.extensions().get::<MatchedPath>().map(|path| path.as_str().to_owned());
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let mut response = next.run(request).await;
     if let Some(route) = route {
-        response.extensions_mut().insert(RouteName(route));
+        response.extensions_mut().insert(RouteName::Matched(route));
     }
     response
 }

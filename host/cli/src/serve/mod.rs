@@ -12,25 +12,30 @@
 //! - `listen`: `--listen` (TCP or `unix:PATH`), Unix sockets, the peer of a connection, allowed `Host`s.
 //! - `tls`: the rustls acceptor from the certificate and key files.
 //! - `connections`: the connection cap, header/idle and request deadlines, one task per connection.
+//! - `front`: where requests enter: plain secret reads answered directly, the rest through the router.
 //! - `guard`: the door: `Host`, `Origin`, forwarding headers, content type; `no-store` on every answer.
 //! - `caller`: authentication to a client and the identity bound to its scope ([`Caller`](caller::Caller)).
 //! - `extract`: paths, query parameters and JSON bodies, with JSON errors; responses wiped after encoding.
 //! - `body`: the create and update bodies.
-//! - `secrets`: get, create, update, delete, restore, versions, list.
+//! - `secrets`: get, create, update, delete, restore, versions, list; `answer`: a read's JSON answer.
 //! - `records`: keyway's records: version history and error history.
 //! - `resolve`: placeholder resolution of a step.
 //! - `operator`: health, managers, the cache view and revocation.
 //! - `metrics`: `/metrics` (keyway's and the service's, OpenMetrics text) and `/v1/ready`.
+//! - `activity`: what the log says about requests (each at `debug`, failures at `warn`, a summary at `info`).
 //! - `openapi`: the OpenAPI 3.1 document of these endpoints (`/v1/openapi.json`), from the handlers' annotations.
 //! - `profiles`: approvals, synchronisation, bindings and changes of source.
 //! - `error`: [`ApiError`](error::ApiError), the JSON error with its HTTP status.
 
+mod activity;
 mod admin;
+mod answer;
 mod body;
 mod caller;
 mod connections;
 mod error;
 mod extract;
+mod front;
 mod guard;
 mod listen;
 mod metrics;
@@ -80,6 +85,8 @@ pub struct State {
     pub started: Instant,
     /// The service's request counters.
     pub http: metrics::HttpMetrics,
+    /// Requests answered since the log's last summary.
+    pub activity: activity::Activity,
 }
 
 /// Runs the service until SIGINT or SIGTERM.
@@ -149,9 +156,17 @@ pub async fn run(keyway: Keyway, args: &ServeArgs) -> Result<i32> {
             (Listener::Unix(listener, path.clone()), format!("unix:{}", path.display()), door)
         }
     };
-    let state =
-        Arc::new(State { keyway, clients, door, token_hint, started: Instant::now(), http: Default::default() });
+    let state = Arc::new(State {
+        keyway,
+        clients,
+        door,
+        token_hint,
+        started: Instant::now(),
+        http: Default::default(),
+        activity: Default::default(),
+    });
     let flusher = tokio::spawn(flush_audit(Arc::clone(&state)));
+    let summaries = tokio::spawn(activity::summarize(Arc::clone(&state)));
     let renewer = state.keyway.renewal_tick().map(|tick| tokio::spawn(renew_due(Arc::clone(&state), tick)));
     let profiles_work = tokio::spawn(profiles_due(Arc::clone(&state)));
     // The fleet's cache invalidations (a PostgreSQL catalog), heard until the service stops.
@@ -166,7 +181,7 @@ pub async fn run(keyway: Keyway, args: &ServeArgs) -> Result<i32> {
     tracing::info!(target: "keyway::serve", address = %shown, max_connections = bounds.max_connections, "listening");
     let connections = Connections::new(bounds);
     let (stop, stopping) = watch::channel(false);
-    let app = router(Arc::clone(&state));
+    let app = front::Front::new(router(Arc::clone(&state)), Arc::clone(&state));
     tokio::select! {
         () = accept_loop(&listener, &connections, &app, acceptor, &stopping) => {}
         () = shutdown_signal() => {}
@@ -180,6 +195,7 @@ pub async fn run(keyway: Keyway, args: &ServeArgs) -> Result<i32> {
         let _ = std::fs::remove_file(path);
     }
     flusher.abort();
+    summaries.abort();
     if let Some(renewer) = renewer {
         renewer.abort();
     }
@@ -203,7 +219,7 @@ enum Listener {
 async fn accept_loop(
     listener: &Listener,
     connections: &Arc<Connections>,
-    app: &Router,
+    app: &front::Front,
     acceptor: Option<tokio_rustls::TlsAcceptor>,
     stopping: &watch::Receiver<bool>,
 ) {
@@ -220,7 +236,7 @@ async fn accept_loop(
             Listener::Tcp(listener) => match listener.accept().await {
                 Ok((stream, address)) => {
                     let _ = stream.set_nodelay(true);
-                    let peer = Peer { address: address.to_string(), uid: None };
+                    let peer = Peer { address: address.to_string().into(), uid: None };
                     let (app, stopping, acceptor) = (app.clone(), stopping.clone(), acceptor.clone());
                     connections.admit(move |slot| async move {
                         match acceptor {
@@ -245,7 +261,7 @@ async fn accept_loop(
                 Ok((stream, _)) => {
                     let uid = stream.peer_cred().ok().map(|credentials| credentials.uid());
                     let address = uid.map_or_else(|| "unix".to_owned(), |uid| format!("uid={uid}"));
-                    let peer = Peer { address, uid };
+                    let peer = Peer { address: address.into(), uid };
                     let (app, stopping) = (app.clone(), stopping.clone());
                     connections.admit(move |slot| connections::serve(stream, peer, app, slot, stopping))
                 }
@@ -279,7 +295,7 @@ fn router(state: Arc<State>) -> Router {
         .route("/v1/managers", get(operator::managers))
         .route("/v1/resolve", post(resolve::resolve).layer(DefaultBodyLimit::max(resolve_body)))
         .route(
-            "/v1/secrets/{manager}/{*name}",
+            secrets::SECRET_ROUTE,
             get(secrets::get)
                 .put(secrets::create)
                 .patch(secrets::update)
@@ -351,24 +367,20 @@ fn printable_path(path: &str) -> String {
     path.chars().filter(|c| !c.is_control()).take(200).collect()
 }
 
-/// One log line per request: method, path, status, duration and peer (never bodies or query strings); and the
-/// request counted in the metrics under its route's template (`other` for what no route took).
+/// Every request counted in the metrics under its route's template (`other` for what no route took), and in
+/// the log's activity (see `activity`).
 async fn log_request(StateOf(state): StateOf<Arc<State>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
-    let path = printable_path(request.uri().path());
-    let peer = request.extensions().get::<Peer>().map(|peer| peer.address.clone());
+    let uri = request.uri().clone();
+    let peer = request.extensions().get::<Peer>().cloned();
     let response = next.run(request).await.into_response();
-    let route = response.extensions().get::<metrics::RouteName>().map_or("other", |route| route.0.as_str());
-    state.http.observe(route, method.as_str(), response.status().as_u16(), started.elapsed().as_secs_f64());
-    tracing::info!(
-        target: "keyway::serve",
-        %method,
-        path = %path,
-        status = response.status().as_u16(),
-        ms = %format_args!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
-        peer = peer.as_deref(),
-        "request"
+    let route = response.extensions().get::<metrics::RouteName>().cloned().unwrap_or_default();
+    let (status, elapsed) = (response.status(), started.elapsed());
+    activity::observe(
+        &state,
+        &route,
+        &activity::Answered { method: &method, uri: &uri, status, elapsed, peer: peer.as_ref() },
     );
     response
 }

@@ -1,10 +1,11 @@
 //! `/v1/secrets/{manager}/{*name}` (get, create, update, delete), `/v1/restore/...`, `/v1/versions/...` and
 //! `/v1/list/{manager}`: the flow-node capability API over HTTP.
 
+use super::answer::{Metadata, ReadAnswer};
 use super::body;
 use super::caller::Caller;
 use super::error::{ApiError, ApiResult};
-use super::extract::{wiped_json, JsonBody, ManagerPath, QueryPairs, SecretPath};
+use super::extract::{JsonBody, ManagerPath, QueryPairs, SecretPath};
 #[allow(unused_imports)]
 use super::openapi::shapes::{
     CreateBody, ErrorBody, Health, MetadataAnswer, PendingApproval, Readiness, SecretAnswer, UpdateBody,
@@ -12,10 +13,11 @@ use super::openapi::shapes::{
 use super::State;
 use crate::output::{metadata_json, time, versions_json};
 use axum::extract::State as StateOf;
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use keyway::types::{DeleteMode, ListRequest};
+use keyway::Identity;
 use keyway::KeyError;
 use keyway::KeywayError;
 use serde_json::{json, Value};
@@ -27,6 +29,9 @@ const MAX_LIST_ITEMS: usize = 10_000;
 /// The most backend pages one listing reads.
 const MAX_LIST_PAGES: usize = 1_000;
 
+/// The route of a secret: its reads, writes and deletion.
+pub const SECRET_ROUTE: &str = "/v1/secrets/{manager}/{*name}";
+
 /// `GET`: the value (base64 when binary) and the full metadata; `?key=` reads one field of a JSON secret.
 #[utoipa::path(get, path = "/v1/secrets/{manager}/{name}", operation_id = "getSecret", tag = "secrets", security(("bearer" = [])), params(("manager" = String, Path, description = "The manager"), ("name" = String, Path, description = "The secret's name (may contain /)"), ("version" = Option<String>, Query, description = "A version id"), ("label" = Option<String>, Query, description = "A version label"), ("key" = Option<String>, Query, description = "A field of a JSON key/value secret")), responses((status = 200, description = "The value and metadata", body = SecretAnswer), (status = 410, description = "Past its expiry", body = ErrorBody), (status = "4XX", description = "Refused or wrong: see the error kind", body = ErrorBody), (status = "5XX", description = "A backend or keyway's records failed", body = ErrorBody)))]
 pub async fn get(
@@ -35,10 +40,28 @@ pub async fn get(
     path: SecretPath,
     query: QueryPairs,
 ) -> ApiResult<Response> {
+    read(&state, &identity, &path, &query).await
+}
+
+/// A read for `identity`: what `GET` answers, through the router or straight from the front door.
+pub async fn read(state: &State, identity: &Identity, path: &SecretPath, query: &QueryPairs) -> ApiResult<Response> {
     query.only(&["version", "label", "key"])?;
     let selector = query.selector()?;
-    let secret = state.keyway.get(&identity, &path.manager, &path.name, &selector).await?;
-    let metadata = metadata_json(secret.metadata());
+    let secret = state.keyway.get(identity, &path.manager, &path.name, &selector).await?;
+    let answer = |key: Option<&str>, value: &str, binary: bool| {
+        let answer = ReadAnswer {
+            binary,
+            key,
+            manager: &path.manager,
+            metadata: Metadata(secret.metadata()),
+            name: &path.name,
+            value,
+        };
+        match answer.to_json() {
+            Ok(body) => Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response()),
+            Err(_) => Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "cannot encode the answer")),
+        }
+    };
     if let Some(key) = query.get("key") {
         let field = secret.key(key).map_err(|err| {
             let (manager, name) = (&path.manager, &path.name);
@@ -55,18 +78,12 @@ pub async fn get(
                 ),
             }
         })?;
-        return Ok(wiped_json(json!({
-            "manager": path.manager, "name": path.name, "key": key, "value": field, "binary": false, "metadata": metadata,
-        })));
+        return answer(Some(key), field, false);
     }
-    let value = secret.value();
-    Ok(wiped_json(json!({
-        "manager": path.manager,
-        "name": path.name,
-        "value": value.to_text_or_base64().as_str(),
-        "binary": value.is_binary(),
-        "metadata": metadata,
-    })))
+    match secret.value().expose_text() {
+        Some(text) => answer(None, text, false),
+        None => answer(None, &secret.value().to_text_or_base64(), true),
+    }
 }
 
 /// `PUT`: creates the secret (or a new version with `"overwrite": true`).

@@ -1,9 +1,11 @@
-//! Audit records: one per resolution and per write, to tracing and optionally to a JSON-lines file.
-//! Records name the caller, manager, secret, key, version, operation and outcome; never a value.
+//! Audit records: one per resolution and per write, to a JSON-lines file and/or keyway's shared records,
+//! and to tracing. Records name the caller, manager, secret, key, version, operation and outcome; never a
+//! value.
 //!
 //! The resolver audits through an `AuditBatch`: the records of one call share its time and caller, fields
-//! are borrowed until a sink needs them, and the file's records go to the writer thread in one message.
+//! are borrowed until a sink needs them, and the file's records enter the writer's journal together.
 
+mod batch;
 pub(crate) mod time;
 mod writer;
 
@@ -11,17 +13,17 @@ pub use time::format_rfc3339;
 
 use crate::access::Identity;
 use crate::cache::CacheStatus;
+use batch::{JsonLine, QueuedBatch};
 use keyway_types::VersionSelector;
 use serde::{Serialize, Serializer};
-use std::cell::RefCell;
 use std::fs::OpenOptions;
 use std::io;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::SystemTime;
+use writer::FileSink;
 pub use writer::SharedTrail;
-use writer::{FileSink, JsonLine, QueuedBatch};
 
 /// The tracing target of audit records.
 const TARGET: &str = "keyway::audit";
@@ -139,9 +141,10 @@ pub struct AuditStats {
     pub failures: u64,
 }
 
-/// Writes audit records. Every record goes to tracing (target `keyway::audit`); with a file, also to that
-/// file, one JSON object per line, written by a background thread so callers do not wait on the disk (unless
-/// it falls a thousand calls behind: then they wait rather than lose records).
+/// Writes audit records: to a JSON-lines file and/or a shared trail when there is one, and to tracing (target
+/// `keyway::audit`): at `info` when tracing is their only sink, at `debug` beside a file or trail (which
+/// holds every record; logs then carry them only when asked). Callers do not wait for the disk unless they
+/// confirm their records, and then share one write with every caller confirming at the same time.
 pub struct Auditor {
     file: Option<FileSink>,
     worker: Mutex<Option<JoinHandle<()>>>,
@@ -202,15 +205,18 @@ impl Auditor {
         identity: &'a Identity,
         revealed: Option<bool>,
     ) -> Option<AuditBatch<'a>> {
-        let tracing = tracing::enabled!(target: TARGET, tracing::Level::INFO);
-        if !tracing && self.file.is_none() {
+        let tracing = match self.file {
+            None => tracing::enabled!(target: TARGET, tracing::Level::INFO).then_some(tracing::Level::INFO),
+            Some(_) => tracing::enabled!(target: TARGET, tracing::Level::DEBUG).then_some(tracing::Level::DEBUG),
+        };
+        if tracing.is_none() && self.file.is_none() {
             return None;
         }
         let queued = self.file.as_ref().map(|file| {
             let mut batch = file.take();
             batch.operation = operation;
             batch.revealed = revealed;
-            with_identity_json(identity, |json| batch.set_identity(json));
+            batch.set_identity(identity);
             (file, batch)
         });
         Some(AuditBatch { time: SystemTime::now(), operation, identity, revealed, tracing, queued })
@@ -244,7 +250,8 @@ pub(crate) struct AuditBatch<'a> {
     operation: &'static str,
     identity: &'a Identity,
     revealed: Option<bool>,
-    tracing: bool,
+    /// The level records go to tracing at, when they go.
+    tracing: Option<tracing::Level>,
     queued: Option<(&'a FileSink, QueuedBatch)>,
 }
 
@@ -258,10 +265,13 @@ impl AuditBatch<'_> {
 
     /// Adds one record.
     pub fn push(&mut self, fields: RecordFields<'_>) {
-        if self.tracing {
+        if let Some(level) = self.tracing {
             let identity = self.identity;
-            tracing::info!(
-                target: TARGET,
+            macro_rules! audit_event {
+                ($level:expr) => {
+                    tracing::event!(
+                        target: TARGET,
+                        $level,
                 operation = %self.operation,
                 manager = %fields.manager,
                 secret = %fields.secret,
@@ -279,7 +289,14 @@ impl AuditBatch<'_> {
                 revealed = self.revealed,
                 path = fields.path,
                 "audit"
-            );
+                    )
+                };
+            }
+            if level == tracing::Level::INFO {
+                audit_event!(tracing::Level::INFO);
+            } else {
+                audit_event!(tracing::Level::DEBUG);
+            }
         }
         if let Some((_, batch)) = &mut self.queued {
             batch.push(&fields);
@@ -293,29 +310,6 @@ impl AuditBatch<'_> {
             file.send(batch);
         }
     }
-}
-
-thread_local! {
-    /// The identity of this thread's last audited call, with its JSON: flows resolve many steps in a row for
-    /// one caller.
-    static LAST_IDENTITY: RefCell<Option<(Identity, String)>> = const { RefCell::new(None) };
-}
-
-/// Calls `use_json` with the JSON fields of `identity` (`"namespace":…,"step":…`), serialized once per
-/// caller in a row on this thread.
-fn with_identity_json(identity: &Identity, use_json: impl FnOnce(&str)) {
-    LAST_IDENTITY.with(|last| {
-        let mut last = last.borrow_mut();
-        if last.as_ref().is_none_or(|(known, _)| known != identity) {
-            let json = serde_json::to_string(identity).unwrap_or_default();
-            // `{"namespace":…}` without its braces.
-            let fields = json.get(1..json.len().saturating_sub(1)).unwrap_or_default().to_owned();
-            *last = Some((identity.clone(), fields));
-        }
-        if let Some((_, json)) = &*last {
-            use_json(json);
-        }
-    });
 }
 
 impl Drop for Auditor {

@@ -1,538 +1,417 @@
-//! The audit file's writer: a background thread that serializes records and appends them as JSON lines, fed
-//! through a bounded queue of batches (one batch per resolved step or call), to the file and to a
-//! [`SharedTrail`] (keyway's records, shared by a fleet) when there is one.
+//! The audit file's writer. Callers turn their records into JSON lines and append them to a journal in
+//! memory; whoever needs them written first writes everything pending with one system call: a caller
+//! confirming its records (audits that fail closed), or a background thread for the records nobody waits
+//! for. Callers confirming at the same time share one write, and none waits for another thread to wake up.
 //!
-//! Batches travel between threads without allocator traffic: a batch carries its text in one buffer (no
-//! shared strings whose counts both threads would touch), and the writer hands emptied batches back through
-//! a small pool rather than freeing memory the calling thread allocated (which contends on the allocator).
+//! A [`SharedTrail`] (keyway's records, shared by a fleet) is appended by the background thread, in one call
+//! per round with every line since the last; callers confirming their records wait for it too.
 
-use super::time::Rfc3339;
-use super::RecordFields;
-use crate::access::Identity;
-use crate::cache::CacheStatus;
-use keyway_types::VersionSelector;
-use serde::Serialize;
+use super::batch::{Pool, QueuedBatch};
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
-use std::ops::Range;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime};
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::thread::{JoinHandle, Thread};
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
-/// How many batches may wait for the writer. A caller finding the queue full waits for the writer: records
-/// are never dropped, and memory does not grow without bound when the disk is slower than resolution.
-const QUEUE_BATCHES: usize = 1024;
+/// How much text may wait in the journal. A caller finding more writes it itself (and waits for the shared
+/// trail to take it): records are never dropped, and memory does not grow without bound when the disk or
+/// the trail is slower than resolution.
+const JOURNAL_LIMIT: usize = 1 << 20;
 
-/// Emptied batches kept for reuse, at most.
-const POOL_BATCHES: usize = 64;
+/// How often the background thread writes records nobody confirmed, while records come.
+const WRITE_EVERY: Duration = Duration::from_millis(5);
 
-/// How long the writer naps between drains while records keep coming.
-const NAP: Duration = Duration::from_micros(250);
+/// How often the background thread hands lines to a shared trail, while records come.
+const TRAIL_EVERY: Duration = Duration::from_micros(250);
 
-/// The records of one call, which share its time, operation and caller. Texts are ranges of `text`.
-pub(super) struct QueuedBatch {
-    pub time: SystemTime,
-    pub operation: &'static str,
-    /// Whether the call handed values to its caller (`None`: not a read).
-    pub revealed: Option<bool>,
-    /// The batch's place in the queue, counted from 1 (see [`Progress`]).
-    seq: u64,
-    text: String,
-    /// The caller's JSON fields (`"namespace":…,"step":…`).
-    identity: Range<usize>,
-    records: Vec<QueuedRecord>,
-}
-
-/// One record waiting to be written.
-struct QueuedRecord {
-    manager: Range<usize>,
-    secret: Range<usize>,
-    key: Option<Range<usize>>,
-    /// `latest`, or the prefix (`version=`, `label=`) of the text.
-    selector: (&'static str, Range<usize>),
-    version: Option<Range<usize>>,
-    outcome: &'static str,
-    cache: CacheStatus,
-    path: Option<Range<usize>>,
-    detail: Option<Range<usize>>,
-}
-
-impl QueuedBatch {
-    fn new() -> Self {
-        Self {
-            time: SystemTime::UNIX_EPOCH,
-            operation: "",
-            revealed: None,
-            seq: 0,
-            text: String::new(),
-            identity: 0..0,
-            records: Vec::new(),
-        }
-    }
-
-    fn clear(&mut self) {
-        self.revealed = None;
-        self.seq = 0;
-        self.text.clear();
-        self.identity = 0..0;
-        self.records.clear();
-    }
-
-    /// Sets the caller's JSON fields.
-    pub fn set_identity(&mut self, json: &str) {
-        self.identity = self.add(json);
-    }
-
-    pub fn reserve(&mut self, records: usize, text_bytes: usize) {
-        self.records.reserve(records);
-        self.text.reserve(text_bytes);
-    }
-
-    pub fn push(&mut self, fields: &RecordFields<'_>) {
-        let selector = match fields.selector {
-            VersionSelector::Latest => ("latest", 0..0),
-            VersionSelector::Id(id) => ("version=", self.add(id)),
-            VersionSelector::Label(label) => ("label=", self.add(label)),
-        };
-        let record = QueuedRecord {
-            manager: self.add(fields.manager),
-            secret: self.add(fields.secret),
-            key: fields.key.map(|key| self.add(key)),
-            selector,
-            version: fields.version.map(|version| self.add(version)),
-            outcome: fields.outcome,
-            cache: fields.cache,
-            path: fields.path.map(|path| self.add(path)),
-            detail: fields.detail.map(|detail| self.add(detail)),
-        };
-        self.records.push(record);
-    }
-
-    fn add(&mut self, text: &str) -> Range<usize> {
-        let start = self.text.len();
-        self.text.push_str(text);
-        start..self.text.len()
-    }
-
-    fn text(&self, range: &Range<usize>) -> &str {
-        self.text.get(range.clone()).unwrap_or_default()
-    }
-}
+/// How long without records before the background thread sleeps until the next one.
+const QUIET: Duration = Duration::from_secs(1);
 
 /// A place every audit record goes besides (or instead of) the file: keyway's records, which a fleet of
-/// nodes shares. The writer calls it on its own thread at every flush with the lines written since its last
-/// call (one JSON object per line, each ending in `\n`); an error counts as a failed write of those records,
-/// so callers that fail closed are refused as when the file fails.
+/// nodes shares. The writer calls it on its own thread with the lines made since its last call (one JSON
+/// object per line, each ending in `\n`); an error counts as a failed write of those records, so callers
+/// that fail closed are refused as when the file fails.
 pub trait SharedTrail: Send {
     /// Appends `lines`, all or none.
     fn append(&mut self, lines: &str) -> io::Result<()>;
 }
 
-enum Message {
-    Batch(QueuedBatch),
-    Flush(SyncSender<io::Result<()>>),
-}
-
-/// How far the writer has come, published after every flush to the file.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(super) struct Progress {
-    /// Every batch up to this sequence number has been handled (written, or failed).
-    pub handled: u64,
-    /// The highest sequence number of a batch whose write or flush failed (0: none).
-    pub lost_through: u64,
-    /// How many writes or flushes failed.
-    pub failures: u64,
-}
-
-/// The calling side of the file: the queue to the writer, the pool of emptied batches, and the writer's
-/// progress.
+/// The calling side: the journal, the file, and how far both have come. Batches are numbered from 1 in the
+/// order their lines enter the journal, which is the order they reach the file and the trail.
 pub(super) struct FileSink {
-    sender: SyncSender<Message>,
-    pool: Arc<Pool>,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: Pool,
+    journal: Mutex<Journal>,
+    /// The file, held by whoever writes to it.
+    file: Mutex<Output>,
+    has_file: bool,
+    has_trail: bool,
     /// The last sequence number handed out.
     queued: AtomicU64,
-    progress: watch::Receiver<Progress>,
+    /// Every batch up to this number has been written to the file, or failed to be.
+    written: AtomicU64,
+    /// Every batch up to this number has been handed to the shared trail, or failed to be.
+    trailed: watch::Sender<u64>,
+    /// The highest number of a batch whose write failed (0: none).
+    lost_through: AtomicU64,
+    /// Writes that failed since keyway started.
+    failures: AtomicU64,
+    /// The first failure since the last [`FileSink::flush`].
+    failure: Mutex<Option<io::Error>>,
+    background: Background,
+}
+
+/// Lines not yet written.
+#[derive(Default)]
+struct Journal {
+    /// For the file.
+    lines: Vec<u8>,
+    /// For the shared trail.
+    trail: String,
+    /// The number of the last batch in them.
+    through: u64,
+}
+
+struct Output {
+    file: Option<File>,
+    /// The buffer swapped with the journal's while its lines are written.
+    spare: Vec<u8>,
+}
+
+/// The background thread and how to wake it.
+#[derive(Default)]
+struct Background {
+    thread: OnceLock<Thread>,
+    /// Set while it sleeps until the next record.
+    asleep: AtomicBool,
+    stop: AtomicBool,
+    stopped: AtomicBool,
+}
+
+impl Background {
+    fn wake(&self) {
+        if let Some(thread) = self.thread.get() {
+            thread.unpark();
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Starts the writer for `file` and/or `trail`.
+pub(super) fn spawn(file: Option<File>, trail: Option<Box<dyn SharedTrail>>) -> io::Result<(FileSink, JoinHandle<()>)> {
+    let inner = Arc::new(Inner {
+        pool: Pool::default(),
+        journal: Mutex::default(),
+        has_file: file.is_some(),
+        has_trail: trail.is_some(),
+        file: Mutex::new(Output { file, spare: Vec::new() }),
+        queued: AtomicU64::new(0),
+        written: AtomicU64::new(0),
+        trailed: watch::Sender::new(0),
+        lost_through: AtomicU64::new(0),
+        failures: AtomicU64::new(0),
+        failure: Mutex::new(None),
+        background: Background::default(),
+    });
+    let background = Arc::clone(&inner);
+    let worker = std::thread::Builder::new().name("keyway-audit".into()).spawn(move || background.run(trail))?;
+    let _ = inner.background.thread.set(worker.thread().clone());
+    Ok((FileSink { inner }, worker))
 }
 
 impl FileSink {
     /// An empty batch, reused when one is available.
     pub fn take(&self) -> QueuedBatch {
-        self.pool.take().unwrap_or_else(QueuedBatch::new)
+        self.inner.pool.take()
     }
 
-    /// Queues a batch for the writer (waiting when the queue is full).
+    /// Appends a batch's lines to the journal (writing them at once when the journal is full).
     pub fn send(&self, mut batch: QueuedBatch) {
-        if batch.records.is_empty() {
-            self.pool.give(batch);
+        let inner = &self.inner;
+        if batch.is_empty() {
+            inner.pool.give(batch);
             return;
         }
-        // Numbers are taken and sent under one order: the channel keeps it, so the writer sees them rising.
-        let _turn = self.pool.sending.lock().unwrap_or_else(PoisonError::into_inner);
-        batch.seq = self.queued.fetch_add(1, Ordering::AcqRel) + 1;
-        // The writer only stops when the auditor is dropped, so sending cannot fail before that.
-        let _ = self.sender.send(Message::Batch(batch));
+        batch.make_lines();
+        let (seq, pending) = {
+            let mut journal = lock(&inner.journal);
+            // Numbered under the journal's lock: numbers rise in the order lines enter it.
+            let seq = inner.queued.fetch_add(1, Ordering::SeqCst) + 1;
+            if inner.has_file {
+                journal.lines.extend_from_slice(&batch.lines);
+            }
+            if inner.has_trail {
+                journal.trail.push_str(&String::from_utf8_lossy(&batch.lines));
+            }
+            journal.through = seq;
+            (seq, journal.lines.len().max(journal.trail.len()))
+        };
+        inner.pool.give(batch);
+        if inner.background.asleep.load(Ordering::SeqCst) {
+            inner.background.wake();
+        }
+        if pending > JOURNAL_LIMIT {
+            inner.write(seq);
+            inner.wait_for_trail_blocking(seq);
+        }
     }
 
-    /// Waits until every batch queued so far has reached the file (written and flushed to the operating
-    /// system); fails when one of them could not be written.
+    /// Waits until every batch queued so far has reached the file (written to the operating system, not
+    /// synced to disk) and the shared trail; fails when one of them could not be written.
     pub async fn confirm(&self) -> io::Result<()> {
-        let target = self.queued.load(Ordering::Acquire);
+        let inner = &self.inner;
+        let target = inner.queued.load(Ordering::SeqCst);
         if target == 0 {
             return Ok(());
         }
-        let mut progress = self.progress.clone();
-        let reached = progress
-            .wait_for(|progress| progress.handled >= target)
-            .await
-            .map(|progress| *progress)
-            .map_err(|_| io::Error::other("the audit writer has stopped"))?;
-        if reached.lost_through >= target {
+        if inner.written.load(Ordering::Acquire) < target {
+            // The other calls this thread has in hand add their records first: one write then serves all.
+            tokio::task::yield_now().await;
+            inner.write(target);
+        }
+        if inner.has_trail {
+            inner.background.wake();
+            let mut trailed = inner.trailed.subscribe();
+            trailed
+                .wait_for(|trailed| *trailed >= target)
+                .await
+                .map_err(|_| io::Error::other("the audit writer has stopped"))?;
+        }
+        inner.outcome(target)
+    }
+
+    /// Batches queued but not yet written, and how many writes failed so far.
+    pub fn stats(&self) -> (u64, u64) {
+        let inner = &self.inner;
+        let mut done = inner.written.load(Ordering::Acquire);
+        if inner.has_trail {
+            done = done.min(*inner.trailed.borrow());
+        }
+        (inner.queued.load(Ordering::Acquire).saturating_sub(done), inner.failures.load(Ordering::Acquire))
+    }
+
+    /// Writes everything queued before, syncs the file to disk and waits for the shared trail; reports the
+    /// first failure since the last flush.
+    pub fn flush(&self) -> io::Result<()> {
+        let inner = &self.inner;
+        let target = inner.queued.load(Ordering::SeqCst);
+        inner.write(target);
+        let synced = match &lock(&inner.file).file {
+            Some(file) => file.sync_data(),
+            None => Ok(()),
+        };
+        if let Err(error) = synced {
+            inner.lost(target, error);
+        }
+        inner.wait_for_trail_blocking(target);
+        match lock(&inner.failure).take() {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for FileSink {
+    fn drop(&mut self) {
+        self.inner.background.stop.store(true, Ordering::SeqCst);
+        self.inner.background.wake();
+    }
+}
+
+impl Inner {
+    /// Writes every line in the journal to the file unless batch `target` is written already. Several
+    /// callers may ask at once: one writes, the others find their batches written when it is done.
+    fn write(&self, target: u64) {
+        if self.written.load(Ordering::Acquire) >= target {
+            return;
+        }
+        let mut output = lock(&self.file);
+        if self.written.load(Ordering::Acquire) >= target {
+            return;
+        }
+        let Output { file, spare } = &mut *output;
+        let through = {
+            let mut journal = lock(&self.journal);
+            std::mem::swap(&mut journal.lines, spare);
+            journal.through
+        };
+        if let Some(file) = file {
+            if !spare.is_empty() {
+                // A small append to a file: the page cache takes it at once (the caller waits for it anyway).
+                if let Err(error) = file.write_all(spare) {
+                    self.lost(through, error);
+                }
+            }
+        }
+        spare.clear();
+        if spare.capacity() > JOURNAL_LIMIT {
+            spare.shrink_to(JOURNAL_LIMIT / 16);
+        }
+        self.written.fetch_max(through, Ordering::AcqRel);
+    }
+
+    /// Records that the batches up to `through` may not have reached the file or the trail.
+    fn lost(&self, through: u64, error: io::Error) {
+        tracing::error!(target: "keyway::audit", %error, "cannot write the audit file");
+        self.lost_through.fetch_max(through, Ordering::AcqRel);
+        self.failures.fetch_add(1, Ordering::AcqRel);
+        lock(&self.failure).get_or_insert(error);
+    }
+
+    /// Whether batch `target` and those before it were written.
+    fn outcome(&self, target: u64) -> io::Result<()> {
+        if self.lost_through.load(Ordering::Acquire) >= target {
             return Err(io::Error::other("the audit file could not be written"));
         }
         Ok(())
     }
 
-    /// Batches queued but not yet handled by the writer, and how many writes failed so far.
-    pub fn stats(&self) -> (u64, u64) {
-        let progress = *self.progress.borrow();
-        (self.queued.load(Ordering::Acquire).saturating_sub(progress.handled), progress.failures)
-    }
-
-    /// Waits until the writer has written and flushed everything queued before.
-    pub fn flush(&self) -> io::Result<()> {
-        let (done, wait) = mpsc::sync_channel(1);
-        self.sender.send(Message::Flush(done)).map_err(|_| io::Error::other("the audit writer has stopped"))?;
-        wait.recv().map_err(|_| io::Error::other("the audit writer has stopped"))?
-    }
-}
-
-/// Emptied batches, handed back by the writer; and the lock that orders sequence numbers with sends.
-#[derive(Default)]
-struct Pool {
-    batches: Mutex<Vec<QueuedBatch>>,
-    /// Held while a batch is numbered and queued, so the writer sees the numbers rising.
-    sending: Mutex<()>,
-}
-
-impl Pool {
-    fn take(&self) -> Option<QueuedBatch> {
-        self.batches.lock().unwrap_or_else(PoisonError::into_inner).pop()
-    }
-
-    fn give(&self, mut batch: QueuedBatch) {
-        batch.clear();
-        let mut batches = self.batches.lock().unwrap_or_else(PoisonError::into_inner);
-        if batches.len() < POOL_BATCHES {
-            batches.push(batch);
+    /// Blocks until the shared trail has taken batch `target` (at once without a trail).
+    fn wait_for_trail_blocking(&self, target: u64) {
+        if !self.has_trail {
+            return;
+        }
+        while *self.trailed.borrow() < target && !self.background.stopped.load(Ordering::Acquire) {
+            self.background.wake();
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
-}
 
-/// One line of the audit file. [`AuditRecord`](super::AuditRecord) serializes through it too, so both give
-/// the same JSON.
-#[derive(Serialize)]
-pub(super) struct JsonLine<'a> {
-    #[serde(serialize_with = "rfc3339")]
-    pub time: SystemTime,
-    pub operation: &'a str,
-    #[serde(flatten)]
-    pub identity: &'a Identity,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub revealed: Option<bool>,
-    pub manager: &'a str,
-    pub secret: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key: Option<&'a str>,
-    #[serde(serialize_with = "display")]
-    pub selector: &'a VersionSelector,
-    pub version: Option<&'a str>,
-    pub outcome: &'a str,
-    pub cache: CacheStatus,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<&'a str>,
-}
+    /// The background thread: writes what nobody confirmed and feeds the shared trail, every few
+    /// milliseconds while records come; sleeps until the next record after a quiet second.
+    fn run(self: Arc<Self>, mut trail: Option<Box<dyn SharedTrail>>) {
+        let _stopped = Stopped(&self);
+        let mut last_record = Instant::now();
+        let mut seen = 0;
+        loop {
+            let stopping = self.background.stop.load(Ordering::SeqCst);
+            let queued = self.queued.load(Ordering::SeqCst);
+            self.write(queued);
+            if let Some(trail) = &mut trail {
+                self.feed(trail.as_mut());
+            }
+            if stopping {
+                break;
+            }
+            if queued != seen {
+                seen = queued;
+                last_record = Instant::now();
+            }
+            if last_record.elapsed() < QUIET {
+                std::thread::park_timeout(if trail.is_some() { TRAIL_EVERY } else { WRITE_EVERY });
+                continue;
+            }
+            self.background.asleep.store(true, Ordering::SeqCst);
+            // A record queued before the flag was up is seen here; one queued after wakes the thread.
+            if self.queued.load(Ordering::SeqCst) == seen && !self.background.stop.load(Ordering::SeqCst) {
+                std::thread::park();
+            }
+            self.background.asleep.store(false, Ordering::SeqCst);
+        }
+    }
 
-fn rfc3339<S: serde::Serializer>(time: &SystemTime, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.collect_str(&Rfc3339(*time))
-}
-
-fn display<S: serde::Serializer, T: std::fmt::Display>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.collect_str(value)
-}
-
-/// Starts the writer thread appending to `file`.
-pub(super) fn spawn(
-    file: Option<File>,
-    shared: Option<Box<dyn SharedTrail>>,
-) -> io::Result<(FileSink, JoinHandle<()>)> {
-    let (sender, receiver) = mpsc::sync_channel(QUEUE_BATCHES);
-    let pool = Arc::new(Pool::default());
-    let (publish, progress) = watch::channel(Progress::default());
-    let writer = Writer {
-        out: file.map(BufWriter::new),
-        shared,
-        shared_lines: String::new(),
-        failure: None,
-        lines: Vec::new(),
-        pool: Arc::clone(&pool),
-        publish,
-        progress: Progress::default(),
-        cycle_failed: false,
-    };
-    let worker = std::thread::Builder::new().name("keyway-audit".into()).spawn(move || writer.run(&receiver))?;
-    Ok((FileSink { sender, pool, queued: AtomicU64::new(0), progress }, worker))
-}
-
-struct Writer {
-    out: Option<BufWriter<File>>,
-    shared: Option<Box<dyn SharedTrail>>,
-    /// Lines waiting for the shared trail's next append.
-    shared_lines: String,
-    /// The first write error since the last `Flush`.
-    failure: Option<io::Error>,
-    /// One batch's lines, reused from batch to batch.
-    lines: Vec<u8>,
-    pool: Arc<Pool>,
-    /// Where callers waiting in [`FileSink::confirm`] learn of progress.
-    publish: watch::Sender<Progress>,
-    /// What was last published, updated as batches are handled.
-    progress: Progress,
-    /// Whether a write failed since the last flush.
-    cycle_failed: bool,
-}
-
-impl Writer {
-    /// Blocks while no records come; while they do, drains the queue and naps instead of blocking, so that
-    /// callers queueing records do not each have to wake the thread (a system call per batch).
-    fn run(mut self, receiver: &Receiver<Message>) {
-        'idle: while let Ok(message) = receiver.recv() {
-            self.handle(message);
-            loop {
-                let mut drained = false;
-                loop {
-                    match receiver.try_recv() {
-                        Ok(message) => {
-                            self.handle(message);
-                            drained = true;
-                        }
-                        Err(TryRecvError::Empty) => break,
-                        Err(TryRecvError::Disconnected) => break 'idle,
-                    }
-                }
-                self.flush();
-                if !drained {
-                    continue 'idle;
-                }
-                std::thread::sleep(NAP);
+    /// Hands the lines made since the last round to the trail.
+    fn feed(&self, trail: &mut dyn SharedTrail) {
+        let (lines, through) = {
+            let mut journal = lock(&self.journal);
+            (std::mem::take(&mut journal.trail), journal.through)
+        };
+        if through <= *self.trailed.borrow() {
+            return;
+        }
+        if !lines.is_empty() {
+            if let Err(error) = trail.append(&lines) {
+                self.lost(through, error);
             }
         }
-        self.flush();
-    }
-
-    fn handle(&mut self, message: Message) {
-        match message {
-            Message::Batch(batch) => {
-                self.lines.clear();
-                write_batch(&mut self.lines, &batch);
-                if let Some(out) = &mut self.out {
-                    let written = out.write_all(&self.lines);
-                    self.note(written);
-                }
-                if self.shared.is_some() {
-                    self.shared_lines.push_str(&String::from_utf8_lossy(&self.lines));
-                }
-                self.progress.handled = self.progress.handled.max(batch.seq);
-                self.pool.give(batch);
-            }
-            Message::Flush(done) => {
-                let shared = self.append_shared();
-                self.note(shared);
-                let flushed = match &mut self.out {
-                    Some(out) => out.flush().and_then(|()| out.get_ref().sync_data()),
-                    None => Ok(()),
-                };
-                let result = match (self.failure.take(), flushed) {
-                    (Some(error), _) | (None, Err(error)) => Err(error),
-                    (None, Ok(())) => Ok(()),
-                };
-                if self.cycle_failed || result.is_err() {
-                    self.progress.lost_through = self.progress.handled;
-                    self.progress.failures += 1;
-                }
-                self.cycle_failed = false;
-                self.publish.send_replace(self.progress);
-                let _ = done.send(result);
-            }
-        }
-    }
-
-    /// Flushes to the operating system and publishes how far the file has come: a failure since the last
-    /// flush counts against every batch handled by now.
-    fn flush(&mut self) {
-        if let Some(out) = &mut self.out {
-            let flushed = out.flush();
-            self.note(flushed);
-        }
-        let shared = self.append_shared();
-        self.note(shared);
-        if self.cycle_failed {
-            self.progress.lost_through = self.progress.handled;
-            self.progress.failures += 1;
-        }
-        self.cycle_failed = false;
-        if *self.publish.borrow() != self.progress {
-            self.publish.send_replace(self.progress);
-        }
-    }
-
-    /// Hands the lines written since the last call to the shared trail.
-    fn append_shared(&mut self) -> io::Result<()> {
-        let Some(shared) = &mut self.shared else { return Ok(()) };
-        if self.shared_lines.is_empty() {
-            return Ok(());
-        }
-        let appended = shared.append(&self.shared_lines);
-        self.shared_lines.clear();
-        appended
-    }
-
-    fn note(&mut self, result: io::Result<()>) {
-        if let Err(error) = result {
-            tracing::error!(target: "keyway::audit", %error, "cannot write the audit file");
-            self.cycle_failed = true;
-            self.failure.get_or_insert(error);
-        }
+        self.trailed.send_replace(through);
     }
 }
 
-/// Appends a batch's records to `out`, one line each; each line is what [`JsonLine`] gives (a test checks
-/// it). The fields every line starts with (time, operation, caller) are written once and copied.
-fn write_batch(out: &mut Vec<u8>, batch: &QueuedBatch) {
-    let start = out.len();
-    // Writing to a Vec cannot fail.
-    let _ = write!(out, "{{\"time\":\"{}\",\"operation\":", Rfc3339(batch.time));
-    string(out, &[batch.operation]);
-    let identity = batch.text(&batch.identity);
-    if !identity.is_empty() {
-        out.push(b',');
-        out.extend_from_slice(identity.as_bytes());
-    }
-    if let Some(revealed) = batch.revealed {
-        out.extend_from_slice(if revealed { &b",\"revealed\":true"[..] } else { &b",\"revealed\":false"[..] });
-    }
-    let prefix = start..out.len();
-    for (position, record) in batch.records.iter().enumerate() {
-        if position > 0 {
-            out.extend_from_within(prefix.clone());
-        }
-        out.extend_from_slice(b",\"manager\":");
-        string(out, &[batch.text(&record.manager)]);
-        out.extend_from_slice(b",\"secret\":");
-        string(out, &[batch.text(&record.secret)]);
-        if let Some(key) = &record.key {
-            out.extend_from_slice(b",\"key\":");
-            string(out, &[batch.text(key)]);
-        }
-        out.extend_from_slice(b",\"selector\":");
-        string(out, &[record.selector.0, batch.text(&record.selector.1)]);
-        out.extend_from_slice(b",\"version\":");
-        match &record.version {
-            Some(version) => string(out, &[batch.text(version)]),
-            None => out.extend_from_slice(b"null"),
-        }
-        out.extend_from_slice(b",\"outcome\":");
-        string(out, &[record.outcome]);
-        out.extend_from_slice(b",\"cache\":");
-        string(out, &[record.cache.as_str()]);
-        if let Some(path) = &record.path {
-            out.extend_from_slice(b",\"path\":");
-            string(out, &[batch.text(path)]);
-        }
-        if let Some(detail) = &record.detail {
-            out.extend_from_slice(b",\"detail\":");
-            string(out, &[batch.text(detail)]);
-        }
-        out.extend_from_slice(b"}\n");
-    }
-}
+/// Marks the background thread stopped when it returns or panics, releasing callers waiting for the trail;
+/// after a panic every record counts as lost, so no caller failing closed takes it for written.
+struct Stopped<'a>(&'a Inner);
 
-/// Appends the JSON string of `parts` joined. Text without a character JSON escapes (controls, `"`, `\\`)
-/// is copied as it is, as serde_json would; anything else goes through serde_json.
-fn string(out: &mut Vec<u8>, parts: &[&str]) {
-    let plain = |text: &str| text.bytes().all(|byte| byte >= 0x20 && byte != b'"' && byte != b'\\');
-    if parts.iter().all(|part| plain(part)) {
-        out.push(b'"');
-        parts.iter().for_each(|part| out.extend_from_slice(part.as_bytes()));
-        out.push(b'"');
-    } else {
-        // Writing to a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *out, &parts.concat());
+impl Drop for Stopped<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.lost_through.store(u64::MAX, Ordering::SeqCst);
+            self.0.failures.fetch_add(1, Ordering::AcqRel);
+            lock(&self.0.failure).get_or_insert_with(|| io::Error::other("the audit writer has stopped"));
+        }
+        self.0.background.stopped.store(true, Ordering::Release);
+        self.0.trailed.send_replace(u64::MAX);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::access::Identity;
     use crate::audit::AuditRecord;
-    use std::time::{Duration, UNIX_EPOCH};
+    use std::sync::Arc;
 
-    #[test]
-    fn batch_lines_are_the_records_serialized() {
-        let identity = Arc::new(Identity {
-            namespace: Some("company.\"team\"".into()),
-            groups: vec!["etl".into(), "ops".into()],
-            flow: None,
-            step: Some("extract".into()),
-            ..Identity::default()
-        });
-        let time = UNIX_EPOCH + Duration::from_millis(1_773_999_012_345);
-        let records = [
-            AuditRecord {
-                key: Some("pass\u{e9}word".into()),
-                version: Some("v2".into()),
-                path: Some("steps[0][\"a b\"]".into()),
-                detail: Some("request=\"r1\"".into()),
-                cache: CacheStatus::Hit,
-                selector: VersionSelector::Label("AWSPREVIOUS".into()),
-                ..AuditRecord::new(Arc::clone(&identity), "resolve", "aws", "prod/db")
-            },
-            AuditRecord {
-                outcome: "not-found",
-                selector: VersionSelector::Id("v\"1\\".into()),
-                ..AuditRecord::new(Arc::clone(&identity), "resolve", "aws", "missing\n")
-            },
-            AuditRecord {
-                cache: CacheStatus::Stale,
-                ..AuditRecord::new(Arc::clone(&identity), "resolve", "m", "plain")
-            },
-        ];
-        let mut batch = QueuedBatch::new();
-        batch.time = time;
-        batch.operation = "resolve";
-        super::super::with_identity_json(&identity, |json| batch.set_identity(json));
-        records.iter().for_each(|record| batch.push(&record.fields()));
-        let mut written = Vec::new();
-        write_batch(&mut written, &batch);
-        let expected: String = records
-            .into_iter()
-            .map(|record| format!("{}\n", serde_json::to_string(&AuditRecord { time, ..record }).expect("json")))
+    fn batch(sink: &FileSink, secret: &str) -> QueuedBatch {
+        let mut batch = sink.take();
+        batch.operation = "get";
+        batch.set_identity(&Identity::default());
+        batch.push(&AuditRecord::new(Arc::new(Identity::default()), "get", "m", secret).fields());
+        batch
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn confirmed_records_are_in_the_file_in_order_and_nothing_is_lost_under_concurrency() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("audit.jsonl");
+        let (sink, worker) = spawn(Some(File::create(&path).expect("file")), None).expect("writer");
+        let sink = Arc::new(sink);
+        let tasks: Vec<_> = (0..8)
+            .map(|task| {
+                let sink = Arc::clone(&sink);
+                tokio::spawn(async move {
+                    for n in 0..200 {
+                        sink.send(batch(&sink, &format!("s{task}-{n}")));
+                        sink.confirm().await.expect("written");
+                    }
+                })
+            })
             .collect();
-        assert_eq!(String::from_utf8(written).expect("utf-8"), expected);
+        for task in tasks {
+            task.await.expect("task");
+        }
+        let text = std::fs::read_to_string(&path).expect("audit file");
+        assert_eq!(text.lines().count(), 1600);
+        for task in 0..8 {
+            let mine: Vec<&str> = text.lines().filter(|line| line.contains(&format!("\"s{task}-"))).collect();
+            for (n, line) in mine.iter().enumerate() {
+                assert!(line.contains(&format!("\"secret\":\"s{task}-{n}\"")), "in order: {line}");
+            }
+        }
+        assert_eq!(sink.stats(), (0, 0));
+        drop(Arc::into_inner(sink).expect("the only sink"));
+        worker.join().expect("the writer stops");
     }
 
     #[test]
-    fn emptied_batches_are_reused() {
-        let pool = Pool::default();
-        let mut batch = QueuedBatch::new();
-        batch.set_identity("\"namespace\":null");
-        pool.give(batch);
-        let reused = pool.take().expect("a batch");
-        assert!(reused.text.is_empty() && reused.records.is_empty() && reused.identity.is_empty());
-        assert!(pool.take().is_none());
+    fn records_nobody_confirms_reach_the_file_by_themselves() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("audit.jsonl");
+        let (sink, worker) = spawn(Some(File::create(&path).expect("file")), None).expect("writer");
+        sink.send(batch(&sink, "unconfirmed"));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !std::fs::read_to_string(&path).expect("audit file").contains("unconfirmed") {
+            assert!(Instant::now() < deadline, "the background thread writes it");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        drop(sink);
+        worker.join().expect("the writer stops");
     }
 }
