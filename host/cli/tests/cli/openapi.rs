@@ -16,10 +16,17 @@ fn declared_routes() -> BTreeSet<(String, String)> {
     let mut rest = source.as_str();
     while let Some(at) = rest.find(".route(") {
         rest = rest[at + 7..].trim_start();
-        let Some(quoted) = rest.strip_prefix('"') else { continue };
-        rest = quoted;
-        let end = rest.find('"').expect("a closing quote");
-        let path = rest[..end].replace("{*", "{");
+        // A path named by a constant (the secret route, which the service's entrance shares) or quoted.
+        let (path, end) = if let Some(after) = rest.strip_prefix("secrets::SECRET_ROUTE") {
+            rest = after;
+            (secret_route(), 0)
+        } else {
+            let Some(quoted) = rest.strip_prefix('"') else { continue };
+            rest = quoted;
+            let end = rest.find('"').expect("a closing quote");
+            (rest[..end].to_owned(), end)
+        };
+        let path = path.replace("{*", "{");
         // The admin page's files are a web page, not API operations.
         let page = path.starts_with("/admin");
         // The handlers: up to the parenthesis that closes `.route(`.
@@ -51,6 +58,15 @@ fn declared_routes() -> BTreeSet<(String, String)> {
         rest = &rest[close..];
     }
     routes
+}
+
+/// The value of `secrets::SECRET_ROUTE`, read from its source.
+fn secret_route() -> String {
+    let source = std::fs::read_to_string(workspace_root().join("host/cli/src/serve/secrets.rs")).expect("secrets.rs");
+    let declaration = "pub const SECRET_ROUTE: &str = \"";
+    let at = source.find(declaration).expect("the secret route's constant");
+    let rest = &source[at + declaration.len()..];
+    rest[..rest.find('"').expect("a closing quote")].to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
