@@ -30,3 +30,24 @@ pub enum CatalogError {
     #[error("sealed catalog data does not open: it was changed, or sealed under another catalog key")]
     Sealed,
 }
+
+impl CatalogError {
+    /// Whether the database could not be reached (down, restarting, the connection lost or none to be had in
+    /// time): retrying later can help. Other errors are the database refusing or failing the query.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            Self::Open { .. } => true,
+            Self::Query { source, .. } => {
+                matches!(
+                    source,
+                    sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_)
+                ) || source.as_database_error().and_then(|error| error.code()).is_some_and(|code| {
+                    // PostgreSQL's classes 08 (connection exception) and 57 (operator intervention: shutting
+                    // down, restarting).
+                    code.starts_with("08") || code.starts_with("57")
+                })
+            }
+            Self::Key(_) | Self::Sealed => false,
+        }
+    }
+}

@@ -17,6 +17,7 @@ pub mod check;
 mod compliance;
 mod fleet;
 mod namespaces;
+mod plugin_store;
 mod profiles;
 mod records;
 mod renew;
@@ -142,6 +143,7 @@ impl Keyway {
                 })?;
             }
         }
+        plugin_store::check_storage(&managers, config.catalog.enabled, &registry)?;
         let records = records::Records::new(&config.catalog, &home)?;
         let metrics = crate::metrics::Metrics::default();
         let shared = Arc::new(Shared { runtime, registry, home, cache_dir, slots, records, metrics });
@@ -879,6 +881,7 @@ impl Shared {
             })?],
             None => Vec::new(),
         };
+        let store = self.plugin_store(name, config, &limits).await?;
         let connection_config = ConnectionConfig {
             settings,
             egress: config.egress.iter().chain(&granted_egress).cloned().collect(),
@@ -888,8 +891,9 @@ impl Shared {
             limits,
             credentials,
             ca_certificates,
-            // A plugin whose manifest asks for storage gets a folder beside its data directory.
-            store: None,
+            // A plugin whose manifest asks for storage gets a folder beside its data directory, unless the
+            // manager keeps it in keyway's records.
+            store,
         };
         let connection = self.runtime.connect(&plugin, name, connection_config).await?;
         let rules = ManagerRules {
@@ -903,6 +907,29 @@ impl Shared {
 }
 
 impl Shared {
+    /// The store of `manager`'s plugin when the manager keeps it in keyway's records (`storage: records`),
+    /// with the manager's limits; `None` otherwise (the runtime then grants a folder beside the data
+    /// directory to a plugin whose manifest asks for a store).
+    async fn plugin_store(
+        &self,
+        manager: &str,
+        config: &ManagerConfig,
+        limits: &Limits,
+    ) -> Result<Option<keyway_runtime::PluginStore>, KeywayError> {
+        if config.storage != Some(crate::config::StorageKind::Records) {
+            return Ok(None);
+        }
+        let catalog = self.records.catalog().await?.ok_or_else(|| KeywayError::Config {
+            message: format!(
+                "managers.{manager}.storage: records needs keyway's records (`catalog:`), which are disabled"
+            ),
+        })?;
+        let backend = plugin_store::RecordsStore::new(catalog.clone(), manager);
+        let store = keyway_runtime::PluginStore::new(Arc::new(backend))
+            .with_limits(limits.max_value_bytes as u64, limits.data_dir_bytes);
+        Ok(Some(store))
+    }
+
     /// Refuses a data directory that holds, or lies in, keyway's plugin cache: a plugin writing there could
     /// plant native code the host would run.
     fn check_data_dir(&self, manager: &str, data_dir: &Path) -> Result<(), KeywayError> {

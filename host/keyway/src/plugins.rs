@@ -132,6 +132,19 @@ impl PluginRegistry {
         Ok(plugin)
     }
 
+    /// The manifest of plugin `name` without compiling it (a folder plugin's file is read); `None` when there
+    /// is no such plugin or its manifest does not parse (loading it says why).
+    pub fn manifest(&self, name: &str) -> Option<PluginManifest> {
+        valid_plugin_name(name).ok()?;
+        if let Some(plugin) = self.loaded.lock().ok().and_then(|l| l.get(name).cloned()) {
+            return Some(plugin.manifest().clone());
+        }
+        if let Some(built) = keyway_plugins::first_party().find(|p| p.name == name) {
+            return PluginManifest::parse(built.manifest, &format!("built-in plugin '{name}'")).ok();
+        }
+        keyway_runtime::PluginFile::read(&self.folder_path(name)?).ok().map(|file| file.manifest)
+    }
+
     /// What egress `manager`'s `plugin` gets beyond its settings' URLs and the manager's own `egress`:
     /// whether its manifest's requests count, and the patterns granted instead. Built-in plugins are
     /// trusted as built; a third-party plugin needs a grant for its exact content.

@@ -138,6 +138,7 @@ impl ManagerConfig {
             keys: Default::default(),
             cache: Default::default(),
             data_dir: None,
+            storage: None,
             limits: Default::default(),
             tls_ca_file: None,
         }
@@ -253,6 +254,11 @@ pub struct ManagerConfig {
     /// The data directory granted to plugins that keep files (default `<home>/data/<manager>`).
     #[serde(default)]
     pub data_dir: Option<PathBuf>,
+    /// Where a plugin whose manifest says `storage = true` keeps its store (`keyway:store/kv`): `data_dir`
+    /// (the default: a folder beside the data directory, on this machine) or `records` (keyway's records, the
+    /// catalog's database: one store for every node on one PostgreSQL). Refused for other plugins.
+    #[serde(default)]
+    pub storage: Option<StorageKind>,
     /// Resource limits of the plugin's instances.
     #[serde(default)]
     pub limits: LimitsConfig,
@@ -288,6 +294,17 @@ impl VisibilityFilter {
     pub fn shows_tags(&self, tags: &Tags) -> bool {
         self.tags.iter().all(|(k, v)| tags.get(k) == Some(v))
     }
+}
+
+/// Where a manager's plugin keeps its store.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StorageKind {
+    /// A folder beside the manager's data directory, on this machine.
+    #[default]
+    DataDir,
+    /// The table `plugin_store` of keyway's records (the catalog), shared by every node on it.
+    Records,
 }
 
 /// Resource limits of a manager's plugin instances.
