@@ -858,6 +858,7 @@ impl Shared {
             settings = serde_json::json!({});
         }
         interpolate(&mut settings, &format!("managers.{name}.settings"))?;
+        plugin_store::storage_settings(name, config, plugin.manifest(), &mut settings)?;
         let mut auth = config.auth.clone();
         if let Some(auth) = auth.as_mut() {
             interpolate(auth, &format!("managers.{name}.auth"))?;

@@ -71,6 +71,9 @@ pub enum StoreError {
         /// What the ledger says.
         detail: String,
     },
+    /// The host's store could not be reached (its database is down); retrying later can help.
+    #[error("the host's store is unavailable: {0}")]
+    Unavailable(String),
     /// A file-system operation failed.
     #[error("cannot {action} {path}: {source}")]
     Io {
@@ -108,7 +111,7 @@ impl From<StoreError> for ProviderError {
             StoreError::InvalidArgument(_) => Self::InvalidArgument(message),
             StoreError::Key(_) | StoreError::WrongKey { .. } => Self::Configuration(message),
             StoreError::Corrupted { .. } | StoreError::RolledBack { .. } => Self::Other(message),
-            StoreError::Io { .. } => Self::Unavailable(message),
+            StoreError::Io { .. } | StoreError::Unavailable(_) => Self::Unavailable(message),
         }
     }
 }

@@ -412,6 +412,43 @@ impl Keyring {
         )))
     }
 
+    /// Unlocks a keyring kept elsewhere than in a directory (the host's store): `bytes` as written by
+    /// [`KeyringFile::to_bytes`], `label` naming it in messages. Sealed with the `key` or `passphrase` setting
+    /// only (there is no directory for a key file).
+    pub fn from_bytes(label: &Path, source: &KeySource, bytes: Vec<u8>) -> StoreResult<Self> {
+        let file: KeyringFile = serde_json::from_slice(&bytes)
+            .map_err(|err| StoreError::corrupted(label, format!("it is not a keyway-local keyring: {err}")))?;
+        if file.format != KEYRING_FORMAT {
+            return Err(StoreError::corrupted(
+                label,
+                format!("it has format {}, but this plugin reads format {KEYRING_FORMAT}", file.format),
+            ));
+        }
+        Self::from_file(label, source, &file, bytes)
+    }
+
+    /// A new keyring's bytes: a random data key sealed with `source` (the `key` or `passphrase` setting).
+    pub fn new_file_bytes(source: &KeySource) -> StoreResult<Vec<u8>> {
+        if let KeySource::KeyFile = source {
+            return Err(StoreError::Key(
+                "a store shared through the host is sealed with the `key` or `passphrase` setting, the same on every \
+                 node; there is no key file"
+                    .into(),
+            ));
+        }
+        Self::new_file(Path::new(""), source)?.to_bytes()
+    }
+
+    /// A new keyring: a random data key sealed with `source`.
+    fn new_file(root: &Path, source: &KeySource) -> StoreResult<KeyringFile> {
+        let sealed_by = new_sealed_by(source)?;
+        let kek = kek_for(root, source, &sealed_by)?
+            .ok_or_else(|| StoreError::Key("a new store's key does not match its own seal".into()))?;
+        let id = format!("k{}", random_hex::<4>()?);
+        let raw = BTreeMap::from([(id.clone(), Zeroizing::new(random_bytes::<KEY_LEN>()?))]);
+        Ok(KeyringFile { format: KEYRING_FORMAT, active: seal_keys(sealed_by, &kek, &raw, &id)?, next: None })
+    }
+
     /// Sets up a new store: a random data key sealed with `source`.
     fn create(root: &Path, source: &KeySource) -> StoreResult<Self> {
         if let KeySource::KeyFile = source {
@@ -423,12 +460,7 @@ impl Keyring {
                 create_file_once(root, KEY_FILE, &content)?;
             }
         }
-        let sealed_by = new_sealed_by(source)?;
-        let kek = kek_for(root, source, &sealed_by)?
-            .ok_or_else(|| StoreError::Key("a new store's key does not match its own seal".into()))?;
-        let id = format!("k{}", random_hex::<4>()?);
-        let raw = BTreeMap::from([(id.clone(), Zeroizing::new(random_bytes::<KEY_LEN>()?))]);
-        let file = KeyringFile { format: KEYRING_FORMAT, active: seal_keys(sealed_by, &kek, &raw, &id)?, next: None };
+        let file = Self::new_file(root, source)?;
         Self::install(root, source, file)
     }
 

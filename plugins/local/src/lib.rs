@@ -16,6 +16,8 @@
 //! - `keyring`: the data keys and the key-encryption key (passphrase, key setting or key file).
 //! - `kdf`: Argon2id for passphrases.
 //! - `rekey`: [`rekey::rekey`], sealing a store anew, crash-safe (run by the host's `keyway store rekey`).
+//! - `shared`: [`shared::SharedStore`], the same records kept in the host's store (`keyway:store/kv`,
+//!   setting `store: host`): one store for a fleet, with compare-and-swap between writers.
 //! - `crypto`: AES-256-GCM envelopes with associated data.
 //! - `fsio`: durable writes (temporary file, `fsync`, rename, directory `fsync`).
 //! - `names`: secret names to safe directory names; page tokens.
@@ -31,6 +33,7 @@ pub mod names;
 pub mod provider;
 pub mod record;
 pub mod rekey;
+pub mod shared;
 pub mod store;
 pub mod time;
 

@@ -27,17 +27,42 @@ struct LocalSettings {
     /// The default recovery window of deletes, in days.
     #[serde(default)]
     recovery_days: Option<u32>,
+    /// Where the records live: `files` in the data directory (default) or `host`, the host's store.
+    #[serde(default)]
+    store: Option<String>,
 }
 
-/// One connection to the store in the data directory.
+/// Where a connection's records live.
+enum Backend {
+    /// Files in the data directory.
+    Files(LocalStore),
+    /// The host's store (`keyway:store/kv`).
+    #[cfg(target_arch = "wasm32")]
+    Host(crate::shared::SharedStore<crate::shared::host::HostKv>),
+}
+
+/// Runs one operation on whichever backend the connection has.
+macro_rules! on_store {
+    ($self:expr, $store:ident => $call:expr) => {
+        match &$self.store {
+            Backend::Files($store) => $call,
+            #[cfg(target_arch = "wasm32")]
+            Backend::Host($store) => $call,
+        }
+    };
+}
+
+/// One connection to the store in the data directory, or in the host's store.
 pub struct Local {
-    store: LocalStore,
+    store: Backend,
 }
 
 impl Local {
-    /// Logs a sweep's outcome when it did or hit something.
+    /// Logs a sweep's outcome when it did or hit something (the files backend sweeps; the host's store does not).
+    #[cfg_attr(not(target_arch = "wasm32"), allow(irrefutable_let_patterns))]
     fn after_write(&self) {
-        let Some(SweepReport { purged, leftovers, problems }) = self.store.sweep_if_due(STALE_AFTER) else {
+        let Backend::Files(store) = &self.store else { return };
+        let Some(SweepReport { purged, leftovers, problems }) = store.sweep_if_due(STALE_AFTER) else {
             return;
         };
         if !purged.is_empty() || leftovers > 0 {
@@ -52,6 +77,21 @@ impl Local {
         for problem in problems {
             host::log(host::Level::Warn, "local store clean-up failed", &[("problem", &problem)]);
         }
+    }
+}
+
+impl Local {
+    /// A connection keeping its records in the host's store.
+    #[cfg(target_arch = "wasm32")]
+    fn on_host(key: &KeySource, options: StoreOptions) -> Result<Self> {
+        let store = crate::shared::SharedStore::open(crate::shared::host::HostKv, key, options)?;
+        Ok(Self { store: Backend::Host(store) })
+    }
+
+    /// Natively there is no host's store.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn on_host(_key: &KeySource, _options: StoreOptions) -> Result<Self> {
+        Err(ProviderError::Configuration("store: host needs the plugin to run in keyway's sandbox".into()))
     }
 }
 
@@ -73,13 +113,24 @@ impl Provider for Local {
         if !(1..=365).contains(&recovery_days) {
             return Err(ProviderError::Configuration(format!("recovery_days is {recovery_days}; use 1 to 365")));
         }
+        let options = StoreOptions { recovery_days };
+        match settings.store.as_deref().map(str::trim) {
+            None | Some("" | "files") => {}
+            Some("host") => return Self::on_host(&key, options),
+            Some(other) => {
+                return Err(ProviderError::Configuration(format!(
+                    "store is '{}'; use files (the data directory) or host (the host's store)",
+                    other.chars().take(40).collect::<String>()
+                )))
+            }
+        }
         if !Path::new(DATA_DIR).is_dir() {
             return Err(ProviderError::Configuration(format!(
                 "no data directory: {DATA_DIR} is not available, so the host did not grant one to this manager"
             )));
         }
-        let store = LocalStore::open(DATA_DIR, &key, StoreOptions { recovery_days })?;
-        Ok(Self { store })
+        let store = LocalStore::open(DATA_DIR, &key, options)?;
+        Ok(Self { store: Backend::Files(store) })
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -87,43 +138,43 @@ impl Provider for Local {
     }
 
     fn get(&self, name: &str, selector: &VersionSelector) -> Result<Secret> {
-        Ok(self.store.get(name, selector)?)
+        Ok(on_store!(self, store => store.get(name, selector))?)
     }
 
     fn describe(&self, name: &str, selector: &VersionSelector) -> Result<SecretMetadata> {
-        Ok(self.store.describe(name, selector)?)
+        Ok(on_store!(self, store => store.describe(name, selector))?)
     }
 
     fn create(&self, name: &str, value: SecretValue, options: &WriteOptions) -> Result<SecretMetadata> {
-        let metadata = self.store.create(name, &value, options)?;
+        let metadata = on_store!(self, store => store.create(name, &value, options))?;
         self.after_write();
         Ok(metadata)
     }
 
     fn update(&self, name: &str, request: UpdateRequest) -> Result<SecretMetadata> {
-        let metadata = self.store.update(name, &request)?;
+        let metadata = on_store!(self, store => store.update(name, &request))?;
         self.after_write();
         Ok(metadata)
     }
 
     fn delete(&self, name: &str, mode: DeleteMode) -> Result<Option<Timestamp>> {
-        let purge_at = self.store.delete(name, mode)?;
+        let purge_at = on_store!(self, store => store.delete(name, mode))?;
         self.after_write();
         Ok(purge_at)
     }
 
     fn restore(&self, name: &str) -> Result<SecretMetadata> {
-        let metadata = self.store.restore(name)?;
+        let metadata = on_store!(self, store => store.restore(name))?;
         self.after_write();
         Ok(metadata)
     }
 
     fn list(&self, request: &ListRequest) -> Result<ListPage> {
-        Ok(self.store.list(request)?)
+        Ok(on_store!(self, store => store.list(request))?)
     }
 
     fn versions(&self, name: &str) -> Result<Vec<VersionInfo>> {
-        Ok(self.store.versions(name)?)
+        Ok(on_store!(self, store => store.versions(name))?)
     }
 }
 

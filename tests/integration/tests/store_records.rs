@@ -154,3 +154,82 @@ async fn two_instances_on_one_postgresql_share_the_store() {
     let rows = postgres.sql("store", "SELECT count(*) FROM plugin_store WHERE manager = 'shared'");
     assert_eq!(rows.trim(), "6", "two names and four races");
 }
+
+/// keyway with the built-in `local` manager keeping its encrypted records in keyway's records at `catalog`.
+fn local_config(home: &Path, catalog: &str) -> String {
+    format!(
+        "home: {home}\ncatalog: {catalog}\nmanagers:\n  local:\n    plugin: local\n    storage: records\n    \
+         settings: {{ key: \"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\" }}\n",
+        home = home.display(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_local_store_on_postgresql_records_shares_ciphertext_and_loses_no_version() {
+    let postgres = Postgres::start();
+    postgres.create_database("local");
+    let key = CatalogKey::generate_base64().expect("a key");
+    let catalog = format!("{{ url: \"{}\", key: \"{}\" }}", postgres.url("local"), &*key);
+    let dirs: Vec<TempDir> = (0..3).map(|node| TempDir::new(&format!("store-records-local-{node}"))).collect();
+    let mut nodes = Vec::new();
+    for dir in &dirs {
+        nodes.push(std::sync::Arc::new(open(&local_config(dir.path(), &catalog)).await.expect("a node opens")));
+    }
+    let caller = Identity::default();
+    let plaintext = "local-plaintext-5b7e2a";
+    nodes[0]
+        .create(&caller, "local", "db/password", &SecretValue::text(plaintext), &WriteOptions::default())
+        .await
+        .expect("create");
+    let read =
+        nodes[1].get(&caller, "local", "db/password", &VersionSelector::Latest).await.expect("another node reads");
+    assert_eq!(read.value().expose_text(), Some(plaintext));
+
+    // Three nodes writing one secret at once: every acknowledged version reads back, with its value.
+    let mut writers = Vec::new();
+    for (index, node) in nodes.iter().enumerate() {
+        let node = node.clone();
+        writers.push(tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            for round in 0..8 {
+                let value = format!("node-{index}-round-{round}");
+                let written = node
+                    .create(&Identity::default(), "local", "shared", &SecretValue::text(&value), &overwrite())
+                    .await
+                    .unwrap_or_else(|err| panic!("node {index} round {round}: {err}"));
+                acknowledged.push((written.version_id.expect("a version id"), value));
+            }
+            acknowledged
+        }));
+    }
+    let mut acknowledged = Vec::new();
+    for writer in writers {
+        acknowledged.extend(writer.await.expect("a writer"));
+    }
+    assert_eq!(acknowledged.len(), 24);
+    let versions = nodes[2].versions(&caller, "local", "shared").await.expect("versions");
+    assert_eq!(versions.len(), 24, "one version per acknowledged write");
+    for (version, value) in &acknowledged {
+        let read = nodes[2]
+            .get(&caller, "local", "shared", &VersionSelector::Id(version.clone()))
+            .await
+            .unwrap_or_else(|err| panic!("version {version}: {err}"));
+        assert_eq!(read.value().expose_text(), Some(value.as_str()), "{version}");
+    }
+
+    // The host holds ciphertext only: no value appears in the table, and no file in any data directory.
+    let catalog =
+        Catalog::open(&Location::Postgres(postgres.url("local")), CatalogKey::from_base64(&key).expect("key"))
+            .await
+            .expect("the records");
+    let keys = catalog.store_keys("local", "", None, 1000).await.expect("keys");
+    assert!(keys.len() > 24, "{} keys", keys.len());
+    for key in &keys {
+        let row = catalog.store_get("local", key).await.expect("a row").expect("present");
+        let text = String::from_utf8_lossy(&row.value);
+        assert!(!text.contains(plaintext) && !text.contains("-round-"), "{key} holds a value in the clear");
+    }
+    for dir in &dirs {
+        assert!(!dir.path().join("data/local/secrets").exists(), "nothing in the data directory");
+    }
+}

@@ -112,3 +112,37 @@ pub(crate) fn check_storage(
     }
     Ok(())
 }
+
+/// The settings a plugin gets for its manager's `storage:`: a plugin that can keep its records either in its
+/// data directory or in the host's store (a setting `store` in its manifest, as the built-in `local` has) is
+/// told `store: host` when the manager keeps its store in keyway's records, unless its settings say so
+/// already; `store: files` there is refused, since the records would stay on one node.
+pub(crate) fn storage_settings(
+    manager: &str,
+    config: &ManagerConfig,
+    manifest: &keyway_runtime::PluginManifest,
+    settings: &mut serde_json::Value,
+) -> Result<(), KeywayError> {
+    if config.storage != Some(StorageKind::Records) || !manifest.settings.contains_key(STORE_SETTING) {
+        return Ok(());
+    }
+    let Some(settings) = settings.as_object_mut() else { return Ok(()) };
+    match settings.get(STORE_SETTING).and_then(serde_json::Value::as_str).map(str::trim) {
+        None | Some("") => {
+            settings.insert(STORE_SETTING.into(), serde_json::Value::String(HOST_STORE.into()));
+            Ok(())
+        }
+        Some(HOST_STORE) => Ok(()),
+        Some(_) => Err(KeywayError::Config {
+            message: format!(
+                "managers.{manager}: storage: records keeps the plugin's store in keyway's records, but its settings \
+                 say store: {}; remove that setting (or use storage: data_dir)",
+                keyway_runtime::sanitize(settings[STORE_SETTING].as_str().unwrap_or_default(), 40)
+            ),
+        }),
+    }
+}
+
+/// The setting by which a plugin is told where its records live, and the value naming the host's store.
+const STORE_SETTING: &str = "store";
+const HOST_STORE: &str = "host";

@@ -40,6 +40,16 @@ impl FileStore {
         Ok(Self { dir: dir.to_path_buf() })
     }
 
+    /// The store in `dir`, made (0700) on its first write: opened at once when the folder exists, else
+    /// nothing is created for a plugin that never writes to it (a missing folder reads as an empty store).
+    pub fn open_lazily(dir: &Path) -> std::io::Result<Self> {
+        if dir.exists() {
+            Self::open(dir)
+        } else {
+            Ok(Self { dir: dir.to_path_buf() })
+        }
+    }
+
     /// The folder.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -78,6 +88,7 @@ impl FileStore {
         value: &[u8],
         version: &str,
     ) -> std::io::Result<WriteOutcome> {
+        create_private_dir(&self.dir)?;
         let _lock = lock_exclusively(&self.dir.join(LOCK))?;
         let current = self.read_entry(key)?.map(|entry| entry.version);
         if !condition.holds(current.as_deref()) {
@@ -100,6 +111,9 @@ impl FileStore {
     }
 
     fn delete_locked(&self, key: &str) -> std::io::Result<bool> {
+        if !self.dir.exists() {
+            return Ok(false);
+        }
         let _lock = lock_exclusively(&self.dir.join(LOCK))?;
         match std::fs::remove_file(self.key_path(key)) {
             Ok(()) => self.sync_dir().map(|()| true),
@@ -112,11 +126,20 @@ impl FileStore {
         std::fs::File::open(&self.dir)?.sync_all()
     }
 
+    /// The folder's entries; none before the first write made it.
+    fn entries(&self) -> std::io::Result<Vec<std::fs::DirEntry>> {
+        match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries.collect(),
+            Err(err) if err.kind() == ErrorKind::NotFound => Ok(Vec::new()),
+            Err(err) => Err(err),
+        }
+    }
+
     /// Every key in the folder, in byte order.
     fn keys(&self) -> std::io::Result<Vec<String>> {
         let mut keys = Vec::new();
-        for entry in std::fs::read_dir(&self.dir)? {
-            let name = entry?.file_name();
+        for entry in self.entries()? {
+            let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
             if let Some(key) = hex::decode(name).ok().and_then(|bytes| String::from_utf8(bytes).ok()) {
                 keys.push(key);
@@ -128,8 +151,7 @@ impl FileStore {
 
     fn size(&self) -> std::io::Result<u64> {
         let mut total = 0;
-        for entry in std::fs::read_dir(&self.dir)? {
-            let entry = entry?;
+        for entry in self.entries()? {
             if !entry.file_name().to_string_lossy().starts_with('.') {
                 total += entry.metadata()?.len();
             }

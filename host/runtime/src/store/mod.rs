@@ -22,7 +22,8 @@ pub use grant::PluginStore;
 pub use rules::{check_key, KeyError, MAX_KEY_BYTES, MAX_LIST_LIMIT, MAX_VERSION_BYTES};
 
 /// The store `manager`'s plugin gets: none unless its manifest asks; then the configured one, or a
-/// [`FileStore`] beside the manager's data directory.
+/// [`FileStore`] beside the manager's data directory (made on the first write: a plugin that may keep its
+/// records elsewhere leaves nothing behind).
 pub(crate) fn grant_for(
     manager: &str,
     manifest: &crate::PluginManifest,
@@ -40,8 +41,8 @@ pub(crate) fn grant_for(
         refused(format!("is required: plugin '{}' keeps its data in the host's store, beside it", manifest.name))
     })?;
     let dir = store_path(data_dir);
-    let store =
-        FileStore::open(&dir).map_err(|err| refused(format!("cannot hold the store at {}: {err}", dir.display())))?;
+    let store = FileStore::open_lazily(&dir)
+        .map_err(|err| refused(format!("cannot hold the store at {}: {err}", dir.display())))?;
     let limits = &config.limits;
     Ok(Some(
         PluginStore::new(std::sync::Arc::new(store)).with_limits(limits.max_value_bytes as u64, limits.data_dir_bytes),

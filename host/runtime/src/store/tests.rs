@@ -118,3 +118,16 @@ async fn concurrent_compare_and_swap_never_loses_a_write() {
     let last = handles[0].get("counter").await.expect("get").expect("present");
     assert_eq!(u64::from_le_bytes(last.value[..8].try_into().expect("8 bytes")), writers * increments);
 }
+
+#[tokio::test]
+async fn a_lazy_store_makes_its_folder_on_the_first_write() {
+    let dir = TempDir::new("lazy");
+    let store = PluginStore::new(Arc::new(FileStore::open_lazily(&dir.0).expect("lazy")));
+    assert!(store.get("k").await.expect("get").is_none());
+    assert_eq!(store.list("", None, 0).await.expect("list"), (Vec::new(), None));
+    assert!(!store.delete("k").await.expect("delete"));
+    assert!(!dir.0.exists(), "nothing made before a write");
+    store.write("k", Condition::Absent, b"v").await.expect("write");
+    assert!(dir.0.is_dir());
+    assert_eq!(store.get("k").await.expect("get").map(|entry| entry.value), Some(b"v".to_vec()));
+}

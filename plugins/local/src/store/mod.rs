@@ -28,7 +28,9 @@ mod write;
 mod tests;
 
 pub use ledger::{ledger_aad, shard_names, LedgerEntry, LEDGER_DIR};
+pub(crate) use read::{describe_version, page_of, readable};
 pub use sweep::SweepReport;
+pub(crate) use write::{apply_update, check_value, mark_deleted, record_for_create, recovery_window, refuse_kms_key};
 
 use crate::crypto::Envelope;
 use crate::error::{StoreError, StoreResult};
@@ -211,7 +213,7 @@ impl LocalStore {
     }
 
     /// The error for a write to a deleted secret.
-    fn deleted(record: &SecretRecord, hint: &'static str) -> StoreError {
+    pub(crate) fn deleted(record: &SecretRecord, hint: &'static str) -> StoreError {
         StoreError::Deleted {
             name: record.name.clone(),
             purge_at: record.purge_at.map(rfc3339).unwrap_or_else(|| "it is purged".into()),

@@ -32,31 +32,7 @@ impl LocalStore {
             }
             other => other,
         };
-        let mut record = match record {
-            None => SecretRecord::new(name, now, options),
-            Some(mut record) => {
-                if record.deleted_at.is_some() {
-                    if !options.recover_deleted {
-                        return Err(Self::deleted(&record, "restore it first, or write with recover-deleted"));
-                    }
-                    record.deleted_at = None;
-                    record.purge_at = None;
-                } else if !options.overwrite {
-                    return Err(StoreError::AlreadyExists(name.to_owned()));
-                }
-                record.tags.extend(options.tags.clone());
-                if options.description.is_some() {
-                    record.description = options.description.clone();
-                }
-                if options.expires_at.is_some() {
-                    record.expires_at = options.expires_at;
-                }
-                if options.secret_type.is_some() {
-                    record.secret_type = options.secret_type.clone();
-                }
-                record
-            }
-        };
+        let mut record = record_for_create(record, name, now, options)?;
         self.add_version(&mut record, value, now)?;
         self.save(&mut record)?;
         Ok(record.metadata(record.find(&VersionSelector::Latest)))
@@ -74,23 +50,10 @@ impl LocalStore {
             return Err(Self::deleted(&record, "restore it first"));
         }
         let now = self.now();
-        match &request.value {
-            Some(value) => self.add_version(&mut record, value, now)?,
-            None => record.updated_at = now,
+        if let Some(value) = &request.value {
+            self.add_version(&mut record, value, now)?;
         }
-        if request.description.is_some() {
-            record.description = request.description.clone();
-        }
-        if request.expires_at.is_some() {
-            record.expires_at = request.expires_at;
-        }
-        if let Some(enabled) = request.enabled {
-            record.enabled = enabled;
-        }
-        record.tags.extend(request.set_tags.clone());
-        for key in &request.remove_tags {
-            record.tags.remove(key);
-        }
+        apply_update(&mut record, request, now);
         self.save(&mut record)?;
         Ok(record.metadata(record.find(&VersionSelector::Latest)))
     }
@@ -115,20 +78,9 @@ impl LocalStore {
                 Ok(None)
             }
             DeleteMode::Recoverable(days) => {
-                let days = days.unwrap_or(self.options.recovery_days);
-                if !(1..=365).contains(&days) {
-                    return Err(StoreError::InvalidArgument(format!(
-                        "a recovery window of {days} days is outside 1 to 365"
-                    )));
-                }
+                let days = recovery_window(days, self.options.recovery_days)?;
                 let mut record = self.existing(name)?;
-                if record.deleted_at.is_some() {
-                    return Err(Self::deleted(&record, "it is already deleted; restore it, or delete it with force"));
-                }
-                let now = self.now();
-                let purge_at = now.saturating_add(u64::from(days) * DAY_MS);
-                record.deleted_at = Some(now);
-                record.purge_at = Some(purge_at);
+                let purge_at = mark_deleted(&mut record, days, self.now())?;
                 self.save(&mut record)?;
                 Ok(Some(purge_at))
             }
@@ -171,7 +123,81 @@ impl LocalStore {
     }
 }
 
-fn check_value(value: &SecretValue) -> StoreResult<()> {
+/// The record a create writes from the secret's current one (`None`: there is none, or its deletion became
+/// permanent), before its new version is added: a new secret, or the existing one with `options` applied.
+pub(crate) fn record_for_create(
+    record: Option<SecretRecord>,
+    name: &str,
+    now: Timestamp,
+    options: &WriteOptions,
+) -> StoreResult<SecretRecord> {
+    let Some(mut record) = record else {
+        return Ok(SecretRecord::new(name, now, options));
+    };
+    if record.deleted_at.is_some() {
+        if !options.recover_deleted {
+            return Err(LocalStore::deleted(&record, "restore it first, or write with recover-deleted"));
+        }
+        record.deleted_at = None;
+        record.purge_at = None;
+    } else if !options.overwrite {
+        return Err(StoreError::AlreadyExists(name.to_owned()));
+    }
+    record.tags.extend(options.tags.clone());
+    if options.description.is_some() {
+        record.description = options.description.clone();
+    }
+    if options.expires_at.is_some() {
+        record.expires_at = options.expires_at;
+    }
+    if options.secret_type.is_some() {
+        record.secret_type = options.secret_type.clone();
+    }
+    Ok(record)
+}
+
+/// Applies an update's attributes to `record` (its new version, if any, is added by the caller).
+pub(crate) fn apply_update(record: &mut SecretRecord, request: &UpdateRequest, now: Timestamp) {
+    if request.value.is_none() {
+        record.updated_at = now;
+    }
+    if request.description.is_some() {
+        record.description = request.description.clone();
+    }
+    if request.expires_at.is_some() {
+        record.expires_at = request.expires_at;
+    }
+    if let Some(enabled) = request.enabled {
+        record.enabled = enabled;
+    }
+    record.tags.extend(request.set_tags.clone());
+    for key in &request.remove_tags {
+        record.tags.remove(key);
+    }
+}
+
+/// The recovery window of a delete: the one it names, else the store's default; 1 to 365 days.
+pub(crate) fn recovery_window(days: Option<u32>, default: u32) -> StoreResult<u32> {
+    let days = days.unwrap_or(default);
+    if !(1..=365).contains(&days) {
+        return Err(StoreError::InvalidArgument(format!("a recovery window of {days} days is outside 1 to 365")));
+    }
+    Ok(days)
+}
+
+/// Marks a live `record` deleted for `days`; returns when the deletion becomes permanent.
+pub(crate) fn mark_deleted(record: &mut SecretRecord, days: u32, now: Timestamp) -> StoreResult<Timestamp> {
+    if record.deleted_at.is_some() {
+        return Err(LocalStore::deleted(record, "it is already deleted; restore it, or delete it with force"));
+    }
+    let purge_at = now.saturating_add(u64::from(days) * DAY_MS);
+    record.deleted_at = Some(now);
+    record.purge_at = Some(purge_at);
+    Ok(purge_at)
+}
+
+/// Checks a value against the store's largest.
+pub(crate) fn check_value(value: &SecretValue) -> StoreResult<()> {
     if value.len() > MAX_VALUE_LEN {
         return Err(StoreError::InvalidArgument(format!(
             "the value is {} bytes; the local store keeps values up to {MAX_VALUE_LEN} bytes",
@@ -181,7 +207,7 @@ fn check_value(value: &SecretValue) -> StoreResult<()> {
     Ok(())
 }
 
-fn refuse_kms_key(kms_key_id: Option<&str>) -> StoreResult<()> {
+pub(crate) fn refuse_kms_key(kms_key_id: Option<&str>) -> StoreResult<()> {
     match kms_key_id {
         Some(_) => Err(StoreError::InvalidArgument(
             "the local store encrypts every secret with its master key; a KMS key id does not apply".into(),
