@@ -92,6 +92,33 @@ impl Postgres {
         let _ = std::fs::remove_file(self.dir.join("data/postmaster.pid"));
     }
 
+    /// Asks the server to stop as an operator would (`pg_ctl stop -m fast`: sessions are ended, the server
+    /// shuts down cleanly); returns at once. [`start_after_stop`](Self::start_after_stop) waits for the end
+    /// and starts it again.
+    pub fn stop_fast(&self) {
+        let status = as_server_user(&self.bin.join("pg_ctl"))
+            .arg("stop")
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-m", "fast", "--no-wait"])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("run pg_ctl");
+        assert!(status.success(), "pg_ctl stop failed: {status}");
+    }
+
+    /// Waits (up to 60 s) for the server asked to stop by [`stop_fast`](Self::stop_fast) to end, then starts
+    /// it again on the same port and data.
+    pub fn start_after_stop(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.server.as_mut().is_some_and(ChildGuard::is_running) {
+            assert!(Instant::now() < deadline, "PostgreSQL did not stop within 60 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.server = None;
+        self.run();
+    }
+
     /// Starts the server again on the same port and data (after [`kill`](Self::kill)).
     pub fn restart(&mut self) {
         self.kill();

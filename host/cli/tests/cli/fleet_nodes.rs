@@ -39,6 +39,12 @@ pub fn role(index: usize) -> String {
 impl Fleet {
     /// PostgreSQL and `count` nodes, each hearing the fleet's invalidations.
     pub async fn start(count: usize) -> Self {
+        Self::start_with(count, "").await
+    }
+
+    /// PostgreSQL and `count` nodes whose manager `local` has these lines of configuration too (indented by
+    /// four spaces, e.g. `    storage: records\n`).
+    pub async fn start_with(count: usize, local: &str) -> Self {
         let postgres = Postgres::start();
         postgres.create_database(DATABASE);
         let store = TempDir::new("fleet-store");
@@ -52,7 +58,8 @@ impl Fleet {
                 "serve:\n  clients:\n    ops: {{ token: {TOKEN} }}\n\
                  catalog: {{ url: \"postgres://{role}@127.0.0.1:{port}/{DATABASE}\", key: \"{catalog_key}\" }}\n\
                  cache: {{ expire-after-write: 1h, refresh-ahead: 0s, jitter: 0 }}\n\
-                 managers:\n  local:\n    plugin: local\n    data_dir: {store}\n    settings: {{ key: \"{store_key}\" }}\n",
+                 managers:\n  local:\n    plugin: local\n    data_dir: {store}\n    settings: {{ key: \"{store_key}\" }}\n\
+                 {local}",
                 port = postgres.port(),
                 store = store.path().display(),
             ));

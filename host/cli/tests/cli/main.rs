@@ -12,6 +12,8 @@
 //! - `exec`: `exec` as a faithful wrapper, `--env-file`, and `inject`.
 //! - `fleet`: three services on one PostgreSQL catalog: writes and clears reach every node's cache, a node cut
 //!   off catches up, a restart of PostgreSQL loses nothing (`fleet_nodes`: PostgreSQL and the nodes).
+//! - `fleet_store`: three services writing one secret of the shared encrypted store (`storage: records`) on
+//!   PostgreSQL, one killed and PostgreSQL restarted meanwhile: every acknowledged version reads back.
 //! - `fleet_audit`: two services on one PostgreSQL catalog writing one audit trail.
 //! - `hostile_plugin`: a hostile third-party plugin seen through the command line: escaped text, redacted
 //!   values, bounded listings, `plugin trust`.
@@ -36,6 +38,7 @@ mod first_flow;
 mod fleet;
 mod fleet_audit;
 mod fleet_nodes;
+mod fleet_store;
 mod get_keys;
 mod hostile_plugin;
 mod kv_server;
