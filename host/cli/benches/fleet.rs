@@ -14,6 +14,8 @@
 #[path = "../tests/cli/fleet_nodes.rs"]
 mod fleet_nodes;
 #[allow(dead_code)]
+mod latency;
+#[allow(dead_code)]
 #[path = "../tests/cli/service.rs"]
 mod service;
 #[allow(dead_code)]
@@ -21,6 +23,7 @@ mod service;
 mod support;
 
 use fleet_nodes::Fleet;
+use latency::{ms, percentiles};
 use std::time::{Duration, Instant};
 
 /// The secret written.
@@ -93,16 +96,4 @@ async fn gone(fleet: &Fleet, index: usize, since: Instant) -> Duration {
         }
         assert!(since.elapsed() < GIVE_UP, "node {index} kept the old value for {GIVE_UP:?}");
     }
-}
-
-/// The 50th and 99th percentiles (nearest rank) and the largest.
-fn percentiles(samples: &[Duration]) -> (Duration, Duration, Duration) {
-    let mut sorted = samples.to_vec();
-    sorted.sort_unstable();
-    let rank = |p: usize| sorted[(sorted.len() * p).div_ceil(100).clamp(1, sorted.len()) - 1];
-    (rank(50), rank(99), sorted[sorted.len() - 1])
-}
-
-fn ms(duration: Duration) -> String {
-    format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
 }
