@@ -99,6 +99,24 @@ async fn storage_that_cannot_work_is_refused_when_keyway_opens() {
         let text = err.to_string();
         assert!(text.contains("managers.vault.storage") && text.contains("storage = true"), "{text}");
     }
+    // The local plugin told to keep files while its manager keeps its store in the records: refused at first use.
+    let files = format!(
+        "home: {}\nmanagers:\n  local:\n    plugin: local\n    storage: records\n    \
+         settings: {{ key: \"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\", store: files }}\n",
+        dir.path().display()
+    );
+    let keyway = open(&files).await.expect("opens: managers connect on first use");
+    let refused = keyway.get(&Identity::default(), "local", "any", &VersionSelector::Latest).await;
+    let text = refused.expect_err("store: files with storage: records").to_string();
+    assert!(text.contains("managers.local") && text.contains("store: files"), "{text}");
+    let rekey = keyway
+        .rekey_store(
+            &Identity::default(),
+            "local",
+            keyway::NewStoreKey::Key(CatalogKey::generate_base64().expect("key")),
+        )
+        .await;
+    assert!(rekey.is_err_and(|err| err.to_string().contains("does not re-key yet")));
     let unknown = config(dir.path(), &plugins, "{}", "elsewhere");
     assert!(Config::from_yaml(&unknown).is_err(), "storage is data_dir or records");
 }

@@ -72,6 +72,14 @@ impl Keyway {
                     "manager '{manager}' is read-only (managers.{manager}.read_only)"
                 )));
             }
+            let in_host_store = config.storage == Some(crate::config::StorageKind::Records)
+                || config.settings.get("store").and_then(serde_json::Value::as_str).is_some_and(|s| s.trim() == "host");
+            if in_host_store {
+                return Err(KeywayError::InvalidInput(format!(
+                    "manager '{manager}' keeps its records in the host's store (storage: records or store: host), which \
+                     `keyway store rekey` does not re-key yet; only stores in a data directory are"
+                )));
+            }
             let old = current_key_source(manager, &config.settings)?;
             let new = match new {
                 NewStoreKey::Passphrase(text) => KeySource::Passphrase(text),
