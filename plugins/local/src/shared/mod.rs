@@ -82,6 +82,13 @@ fn slot_of(name: &str) -> String {
     }
 }
 
+/// The name a record's key holds, for a short name (`m/n<base64url>`); `None` for a hashed one.
+fn name_in_key(key: &str) -> Option<String> {
+    let encoded = key.strip_prefix("m/n")?;
+    let name = String::from_utf8(URL_SAFE_NO_PAD.decode(encoded).ok()?).ok()?;
+    (meta_key(&name) == key).then_some(name)
+}
+
 fn meta_key(name: &str) -> String {
     format!("m/{}", slot_of(name))
 }
@@ -303,6 +310,11 @@ impl<K: Kv> SharedStore<K> {
         loop {
             let (keys, next) = self.kv.list("m/", cursor.as_deref())?;
             for key in keys {
+                // A short name is in its key; a long one (hashed) in its sealed record's envelope.
+                if let Some(name) = name_in_key(&key) {
+                    names.push(name);
+                    continue;
+                }
                 let Some((bytes, _)) = self.kv.get(&key)? else { continue };
                 if let Some(name) = Envelope::parse(&bytes, &label(&key))?.name {
                     names.push(name);
