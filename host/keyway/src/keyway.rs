@@ -28,7 +28,7 @@ mod sync;
 mod typed;
 pub use approvals::{principal, ApprovalOutcome, ApprovalView, ProposedChange, ProposedUpdate, RevealedValue};
 pub use compliance::{compliance_identity, Finding};
-pub use fleet::FleetTask;
+pub use fleet::{FleetLink, FleetTask};
 use keyway_resolve::{
     AuditRecord, Auditor, CacheScope, CachedSecretInfo, Disclosure, Identity, ManagerOptions, Masker, ResolvedStep,
     Resolver, SecretSource, SharedSecret, StepPath,

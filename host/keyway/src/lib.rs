@@ -47,8 +47,8 @@ pub use config::{Config, ConfigSource, ManagerConfig};
 pub use error::KeywayError;
 pub use keyway::{
     actor_text, compliance_identity, mask_tree, parse_reference, principal, renewal_identity, sync_identity,
-    ApprovalOutcome, ApprovalView, Finding, FleetTask, Keyway, ManagerStatus, MaskedStep, NewStoreKey, ProposedChange,
-    ProposedUpdate, RekeyOutcome, RenewOutcome, RevealedValue, LEASE_LIFETIME, LEASE_RENEW_EVERY,
+    ApprovalOutcome, ApprovalView, Finding, FleetLink, FleetTask, Keyway, ManagerStatus, MaskedStep, NewStoreKey,
+    ProposedChange, ProposedUpdate, RekeyOutcome, RenewOutcome, RevealedValue, LEASE_LIFETIME, LEASE_RENEW_EVERY,
 };
 pub use keyway_catalog as catalog;
 pub use keyway_resolve::{

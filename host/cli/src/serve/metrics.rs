@@ -16,6 +16,7 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use keyway::FleetLink;
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -153,8 +154,8 @@ pub async fn metrics(StateOf(state): StateOf<Arc<State>>, caller: Caller) -> Api
     Ok(response)
 }
 
-/// `GET /v1/ready`: 200 when the configuration is loaded and keyway's records answer (or are disabled), 503
-/// otherwise. Open to every caller the door admits, like `/v1/health`: it says which part is not ready, never
+/// `GET /v1/ready`: 200 when the configuration is loaded, keyway's records answer (or are disabled) and, on
+/// a node of a fleet, the node hears the fleet's invalidations; 503 otherwise. Open to every caller the door admits, like `/v1/health`: it says which part is not ready, never
 /// why (that goes to the log).
 #[utoipa::path(get, path = "/v1/ready", operation_id = "ready", tag = "operator", responses((status = 200, description = "Ready", body = Readiness), (status = 503, description = "Not ready", body = Readiness)))]
 pub async fn ready(StateOf(state): StateOf<Arc<State>>) -> Response {
@@ -166,10 +167,13 @@ pub async fn ready(StateOf(state): StateOf<Arc<State>>) -> Response {
             "unreachable"
         }
     };
-    let ready = records != "unreachable";
+    // A node of a fleet is ready once it hears the other nodes: before, or when cut off, it could serve a
+    // value another node has replaced or revoked (within its cache expiry) and it refuses writes.
+    let fleet = state.keyway.fleet_link();
+    let ready = records != "unreachable" && matches!(fleet, FleetLink::Alone | FleetLink::Hearing);
     let body: Value = json!({
         "status": if ready { "ready" } else { "not-ready" },
-        "checks": { "configuration": "ok", "records": records },
+        "checks": { "configuration": "ok", "records": records, "fleet": fleet.as_str() },
     });
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(body)).into_response()

@@ -251,7 +251,8 @@ pub mod shapes {
     pub struct Readiness {
         /// `ready` or `not-ready`.
         pub status: String,
-        /// Each part: `configuration`, `records` (`ok`, `disabled`, `unreachable`).
+        /// Each part: `configuration`, `records` (`ok`, `disabled`, `unreachable`), `fleet` (`alone`, `connecting`,
+        /// `hearing`, `cut-off`: ready when `alone` or `hearing`).
         pub checks: BTreeMap<String, String>,
     }
 }

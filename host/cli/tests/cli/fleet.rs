@@ -18,6 +18,12 @@ const A: usize = 0;
 const B: usize = 1;
 const C: usize = 2;
 
+/// Node `index`'s `/v1/ready`: its status code and its fleet check.
+async fn readiness(fleet: &Fleet, index: usize) -> (u16, String) {
+    let ready = fleet.apis[index].call(Method::GET, "/v1/ready", &[], None).await;
+    (ready.status, ready.body["checks"]["fleet"].as_str().unwrap_or_default().to_owned())
+}
+
 /// Waits until node `index` serves `expected` for `local/NAME`; returns how long that took.
 async fn served(fleet: &Fleet, index: usize, name: &str, expected: Option<&str>) -> Duration {
     within(LIMIT, &format!("node {index} serving {expected:?} for {name}"), || async {
@@ -108,8 +114,11 @@ async fn nodes_catch_up_after_losing_postgresql_and_nothing_acknowledged_is_lost
     }
 
     // b is cut off: it serves what it holds, and refuses writes it could not tell the fleet about.
+    assert_eq!(readiness(&fleet, B).await, (200, "hearing".to_owned()));
     fleet.cut_off(B);
     fleet.until_hearing(B, false, Duration::from_secs(30)).await;
+    assert_eq!(readiness(&fleet, B).await, (503, "cut-off".to_owned()), "a node cut off is not ready");
+    assert_eq!(readiness(&fleet, C).await, (200, "hearing".to_owned()));
     let refused = fleet.write(B, "db", "refused-value").await.expect_err("b refuses writes");
     assert!(refused.contains("writes are refused until it answers again"), "{refused}");
     assert!(refused.contains("\"records-unavailable\""), "answered 503 records-unavailable: {refused}");
@@ -120,6 +129,7 @@ async fn nodes_catch_up_after_losing_postgresql_and_nothing_acknowledged_is_lost
     // b hears the fleet again: the counter shows it missed an announcement, so it drops its cache.
     fleet.let_in(B);
     fleet.until_hearing(B, true, Duration::from_secs(30)).await;
+    assert_eq!(readiness(&fleet, B).await, (200, "hearing".to_owned()), "ready again");
     assert_eq!(fleet.value(B, "db").await.as_deref(), Some("while-cut-4a7d"), "b caught up on reconnecting");
     assert!(fleet.metric(B, "keyway_fleet_resyncs_total", "outcome=\"cleared\"").await >= Some(2.0));
     assert!(fleet.nodes[B].log().contains("missed invalidations of the fleet"), "an info line on catching up");

@@ -61,6 +61,7 @@ async fn readiness_is_apart_from_liveness() {
     let ready = anonymous.call(Method::GET, "/v1/ready", &[], None).await;
     assert_eq!((ready.status, &ready.body["status"]), (200, &json!("ready")), "{}", ready.text);
     assert_eq!(ready.body["checks"]["records"], "ok");
+    assert_eq!(ready.body["checks"]["fleet"], "alone", "one node on SQLite: no fleet");
     drop(server);
 
     // keyway's records on a PostgreSQL that is not there: alive, not ready, and no detail to strangers.

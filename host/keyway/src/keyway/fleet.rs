@@ -59,6 +59,8 @@ pub(crate) struct Fleet {
 
 struct State {
     node: NodeId,
+    /// Whether the listener was started ([`Keyway::start_fleet`]).
+    started: AtomicBool,
     link: AtomicU8,
     heard: AtomicI64,
     unsent: Mutex<Vec<Invalidation>>,
@@ -69,10 +71,38 @@ impl Default for Fleet {
         Self {
             state: Arc::new(State {
                 node: NodeId::generate(),
+                started: AtomicBool::new(false),
                 link: AtomicU8::new(LINK_UNKNOWN),
                 heard: AtomicI64::new(NEVER),
                 unsent: Mutex::new(Vec::new()),
             }),
+        }
+    }
+}
+
+/// Whether this node hears the fleet's cache invalidations: what `/v1/ready` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FleetLink {
+    /// No fleet: keyway's records are on SQLite or disabled, or this node does not listen.
+    Alone,
+    /// The node has started listening and not yet heard the fleet.
+    Connecting,
+    /// The node hears the fleet: what others change or clear is dropped here within a second.
+    Hearing,
+    /// The node lost the fleet: it serves what it holds within its bounds and refuses writes until it hears
+    /// the fleet again (and then drops what it cannot prove fresh).
+    CutOff,
+}
+
+impl FleetLink {
+    /// The name `/v1/ready` and logs use: `alone`, `connecting`, `hearing` or `cut-off`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Alone => "alone",
+            Self::Connecting => "connecting",
+            Self::Hearing => "hearing",
+            Self::CutOff => "cut-off",
         }
     }
 }
@@ -96,8 +126,21 @@ impl Keyway {
         if !self.shared.records.shared_by_fleet() {
             return None;
         }
+        self.fleet.state.started.store(true, Ordering::Release);
         let listening = listen(self.fleet.clone(), self.resolver.clone(), Arc::clone(&self.shared));
         Some(FleetTask { handle: tokio::spawn(listening) })
+    }
+
+    /// Whether this node hears the fleet (see [`FleetLink`]).
+    pub fn fleet_link(&self) -> FleetLink {
+        if !self.fleet.state.started.load(Ordering::Acquire) {
+            return FleetLink::Alone;
+        }
+        match self.fleet.state.link.load(Ordering::Acquire) {
+            LINK_UP => FleetLink::Hearing,
+            LINK_DOWN => FleetLink::CutOff,
+            _ => FleetLink::Connecting,
+        }
     }
 
     /// [`Resolver::write`], then the secret's entries dropped on every node of the fleet: the one way keyway
