@@ -120,6 +120,9 @@ fn per_placeholder(summary: &mut Summary) {
         black_box(keys.iter().map(|key| map.get(black_box(key)).map_or(0, String::len)).sum::<usize>());
     }) / PLACEHOLDERS as f64;
     let clone = mean_ns(budget, || drop(black_box(black_box(&step).clone()))) / PLACEHOLDERS as f64;
+    let values = setup::values_by_name();
+    let rebuild =
+        mean_ns(budget, || drop(black_box(setup::rebuild_with(black_box(&step), &values)))) / PLACEHOLDERS as f64;
     let moka = moka::future::Cache::new(100);
     runtime.block_on(async {
         for key in &keys {
@@ -158,6 +161,10 @@ fn per_placeholder(summary: &mut Summary) {
     summary.row("HashMap lookup, per placeholder", format!("{hashmap:.0} ns"));
     summary.row("moka future cache `get` alone, per placeholder", against(moka_get));
     summary.row("the step's JSON tree cloned and dropped, per placeholder", against(clone));
+    summary.row(
+        "the step rebuilt with each placeholder's value from a HashMap, and dropped (the floor of a resolver returning a new tree), per placeholder",
+        against(rebuild),
+    );
     summary.row("cached `get` (access check, cache, audit), per placeholder", against(get));
     summary.row("cached step resolution, 10 placeholders, per placeholder", against(resolve));
     summary.row(

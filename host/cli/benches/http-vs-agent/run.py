@@ -9,6 +9,8 @@ gives requests per second, latency percentiles, and the server's CPU time per re
     python3 host/cli/benches/http-vs-agent/run.py              # builds both, 3 rounds of 10 s at 32 and 256
     python3 host/cli/benches/http-vs-agent/run.py --baseline target/bench-http/keyway-before
                                                                # a saved keyway binary as a third contender
+    python3 host/cli/benches/http-vs-agent/run.py --floors     # and servers that answer a constant: the most
+                                                               # any server can do on this machine
 
 Everything is built and kept under target/: keyway with `cargo build --release -p keyway-cli`, the agent
 with `cargo install aws_secretsmanager_agent --version AGENT_VERSION --locked --root target/bench-agent`.
@@ -51,6 +53,9 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
     parser.add_argument("--keyway", type=Path, help="a keyway binary to use instead of building one")
     parser.add_argument("--baseline", type=Path, help="another keyway binary, run as a third contender")
+    parser.add_argument("--floors", action="store_true",
+                        help="also the floors: servers answering a constant (examples/http_floor.rs), on hyper "
+                             "and on bare sockets")
     parser.add_argument("--only", choices=["keyway", "agent"], help="run one service only (for profiling)")
     parser.add_argument("--serve", action="store_true", help="start everything, print how to call it, and wait")
     args = parser.parse_args()
@@ -73,6 +78,10 @@ def main() -> int:
             contenders.append(start_keyway("keyway (baseline)", args.baseline, moto, run_dir / "baseline", processes))
         if args.only != "keyway":
             contenders.append(start_agent(agent_bin, moto, run_dir / "agent", processes))
+        if args.floors:
+            floor_bin = build_floor()
+            for mode in ("hyper", "socket"):
+                contenders.append(start_floor(floor_bin, mode, run_dir / f"floor-{mode}", processes))
         for contender in contenders:
             warm(contender, value)
         if args.serve:
@@ -134,10 +143,21 @@ def build_keyway() -> Path:
     return TARGET / "release" / "keyway"
 
 
+def build_floor() -> Path:
+    print("building the floor servers (release)", flush=True)
+    subprocess.run(["nice", "cargo", "build", "--release", "-q", "-p", "keyway-cli", "--example", "http_floor"],
+                   cwd=ROOT, check=True)
+    return TARGET / "release" / "examples" / "http_floor"
+
+
 def build_agent() -> Path:
     binary = AGENT_ROOT / "bin" / "aws_secretsmanager_agent"
-    installed = AGENT_ROOT / ".crates.toml"
-    if binary.exists() and f"aws_secretsmanager_agent {AGENT_VERSION}" in installed.read_text():
+    # cargo's record of what it installed, or the log of the install that put the binary there.
+    records = [AGENT_ROOT / ".crates.toml", AGENT_ROOT / "install.log"]
+    said = "".join(path.read_text(errors="replace") for path in records if path.exists())
+    if binary.exists() and (
+        f"aws_secretsmanager_agent {AGENT_VERSION}" in said or f"aws_secretsmanager_agent v{AGENT_VERSION}" in said
+    ):
         return binary
     print(f"building the AWS Secrets Manager Agent {AGENT_VERSION} from crates.io", flush=True)
     env = dict(os.environ, CARGO_TARGET_DIR=str(AGENT_ROOT / "build"))
@@ -284,8 +304,22 @@ def start_agent(binary: Path, moto: str, home: Path, processes: list) -> Contend
     return Contender("agent", url, "X-Aws-Parameters-Secrets-Token", token, process)
 
 
+def start_floor(binary: Path, mode: str, home: Path, processes: list) -> Contender:
+    """A server answering every request with the same constant body: what serving costs at least."""
+    process = spawn([str(binary.resolve()), mode], home, clean_env(), processes)
+    deadline = time.monotonic() + 30
+    while "listening on" not in (home / "output.log").read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            sys.exit(f"the {mode} floor did not start: {(home / 'output.log').read_text()}")
+        time.sleep(0.05)
+    address = (home / "output.log").read_text().split("listening on", 1)[1].split()[0]
+    return Contender(f"floor: {mode}, a constant answer", f"http://{address}/v1/{SECRET}", "X-Unused", "-", process)
+
+
 def warm(contender: Contender, value: str) -> None:
     """Fills the service's cache, and checks it serves the seeded value."""
+    if contender.name.startswith("floor:"):
+        return
     body = json.loads(wait_for(contender.url, {contender.header: contender.credential}))
     served = body.get("value", body.get("SecretString"))
     if served != value:
@@ -348,7 +382,7 @@ def print_table(contenders: list[Contender], results: Results, args: argparse.Na
           f"{args.duration} s per service and concurrency; {os.cpu_count()} CPUs, load average now {load_average()}")
     print("(medians of the rounds; req/s range in brackets; CPU = the server's user+system time per request)")
     print()
-    print("| connections | service | requests/s | p50 | p99 | CPU/request | keyway/agent |")
+    print("| connections | service | requests/s | p50 | p99 | CPU/request | ÷ agent |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     agent = next((contender.name for contender in contenders if contender.name == "agent"), None)
     for connections in levels:

@@ -2,8 +2,8 @@
 //! only sets up and runs `N` iterations of one measurement, for `valgrind --tool=callgrind`. The difference
 //! between a run with `N` iterations and one with none, divided by `N × 10`, is the count per placeholder.
 //!
-//! `WHAT` is `hashmap`, `moka`, `clone` (the step's tree), `get`, `step` or `step-production` (see
-//! [`Config`]).
+//! `WHAT` is `hashmap`, `moka`, `clone` (the step's tree), `rebuild` (the step rebuilt with a `HashMap`'s
+//! values), `get`, `step` or `step-production` (see [`Config`]).
 
 use crate::setup::{hashmap_of_same_keys, identity, keys, resolver, runtime, Config};
 use keyway_types::VersionSelector;
@@ -37,6 +37,12 @@ pub fn run(spec: &str) {
                 }
             });
         }
+        "rebuild" => {
+            let (step, values) = (crate::setup::step(), crate::setup::values_by_name());
+            for _ in 0..iterations {
+                drop(black_box(crate::setup::rebuild_with(black_box(&step), &values)));
+            }
+        }
         "clone" => {
             let step = crate::setup::step();
             for _ in 0..iterations {
@@ -66,6 +72,6 @@ pub fn run(spec: &str) {
             // Waits until the writer has serialized every record (/dev/null cannot be synced: ignored).
             let _ = resolver.auditor().flush();
         }
-        other => panic!("unknown measurement '{other}': hashmap, moka, clone, get, step or step-production"),
+        other => panic!("unknown measurement '{other}': hashmap, moka, clone, rebuild, get, step or step-production"),
     }
 }

@@ -88,3 +88,25 @@ pub fn keys() -> Vec<(String, String)> {
 pub fn hashmap_of_same_keys() -> HashMap<(String, String), String> {
     keys().into_iter().map(|key| (key.clone(), format!("value-of-{}", key.1))).collect()
 }
+
+/// The floor of any resolver that returns a new tree: `step` rebuilt with each whole-string placeholder of
+/// manager `m` replaced by its value from `values` (by name, borrowed), everything else copied. No cache
+/// policy, access rules, audit, masking or zeroizing.
+pub fn rebuild_with(step: &Value, values: &HashMap<String, String>) -> Value {
+    match step {
+        Value::String(text) => {
+            let name = text.strip_prefix("${secret:m/").and_then(|rest| rest.strip_suffix('}'));
+            Value::String(name.and_then(|name| values.get(name)).unwrap_or(text).clone())
+        }
+        Value::Array(items) => Value::Array(items.iter().map(|item| rebuild_with(item, values)).collect()),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(key, item)| (key.clone(), rebuild_with(item, values))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+/// The values by name, for [`rebuild_with`].
+pub fn values_by_name() -> HashMap<String, String> {
+    names().into_iter().map(|name| (name.clone(), format!("value-of-{name}"))).collect()
+}
