@@ -19,12 +19,6 @@ use keyway::KeywayError;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-/// mimalloc instead of the system allocator: `keyway serve` allocates and frees small buffers on every
-/// request from several threads, where glibc's malloc spends a tenth of the request's CPU time
-/// (`host/cli/benches/http-vs-agent`).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Targets whose events may carry plugin data at trace and debug level, capped at `info`.
 const QUIET_TARGETS: [&str; 3] = ["wasmtime_wasi=info", "wasmtime_wasi_http=info", "wasmtime_wasi_io=info"];
 

@@ -11,6 +11,9 @@ gives requests per second, latency percentiles, and the server's CPU time per re
                                                                # a saved keyway binary as a third contender
     python3 host/cli/benches/http-vs-agent/run.py --floors     # and servers that answer a constant: the most
                                                                # any server can do on this machine
+    python3 host/cli/benches/http-vs-agent/run.py --audit-dir /dev/shm
+                                                               # and keyway with its audit file in another
+                                                               # directory (here memory: no journal commits)
 
 Everything is built and kept under target/: keyway with `cargo build --release -p keyway-cli`, the agent
 with `cargo install aws_secretsmanager_agent --version AGENT_VERSION --locked --root target/bench-agent`.
@@ -56,6 +59,8 @@ def main() -> int:
     parser.add_argument("--floors", action="store_true",
                         help="also the floors: servers answering a constant (examples/http_floor.rs), on hyper "
                              "and on bare sockets")
+    parser.add_argument("--audit-dir", type=Path,
+                        help="also keyway with its audit file in this directory (a fourth contender)")
     parser.add_argument("--only", choices=["keyway", "agent"], help="run one service only (for profiling)")
     parser.add_argument("--serve", action="store_true", help="start everything, print how to call it, and wait")
     args = parser.parse_args()
@@ -68,6 +73,7 @@ def main() -> int:
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
     processes: list[subprocess.Popen] = []
+    audit_file = args.audit_dir and args.audit_dir.resolve() / f"keyway-bench-audit-{os.getpid()}.jsonl"
     try:
         moto = start_moto(run_dir, processes)
         value = seed(moto)
@@ -76,6 +82,9 @@ def main() -> int:
             contenders.append(start_keyway("keyway", keyway_bin, moto, run_dir / "keyway", processes))
         if args.baseline:
             contenders.append(start_keyway("keyway (baseline)", args.baseline, moto, run_dir / "baseline", processes))
+        if args.audit_dir and args.only != "agent":
+            contenders.append(start_keyway(f"keyway, audit file in {args.audit_dir}", keyway_bin, moto,
+                                           run_dir / "keyway-audit-dir", processes, audit_file))
         if args.only != "keyway":
             contenders.append(start_agent(agent_bin, moto, run_dir / "agent", processes))
         if args.floors:
@@ -96,6 +105,8 @@ def main() -> int:
     finally:
         for process in reversed(processes):
             stop(process)
+        if audit_file:
+            audit_file.unlink(missing_ok=True)
     return 0
 
 
@@ -247,7 +258,7 @@ managers:
     settings: {{ region: {region}, endpoint_override: "{moto}" }}
     auth: {{ type: aws, access_key_id: bench, secret_access_key: bench }}
 cache: {{ expire-after-write: 1h }}
-audit: {{ file: "{home}/audit.jsonl" }}
+audit: {{ file: "{audit}" }}
 serve:
   clients:
     bench: {{ token_file: "{home}/bench.token" }}
@@ -255,15 +266,18 @@ serve:
 """
 
 
-def start_keyway(name: str, binary: Path, moto: str, home: Path, processes: list) -> Contender:
-    """keyway serve with one client (a bearer token), an audit file, a connection cap, default logging."""
+def start_keyway(name: str, binary: Path, moto: str, home: Path, processes: list,
+                 audit_file: Path | None = None) -> Contender:
+    """keyway serve with one client (a bearer token), an audit file (in `home` unless `audit_file` says
+    otherwise), a connection cap, default logging."""
     home.mkdir(parents=True)
     token = secrets.token_hex(32)
     token_file = home / "bench.token"
     token_file.write_text(token)
     token_file.chmod(0o600)
     config = home / "keyway.yaml"
-    config.write_text(KEYWAY_CONFIG.format(region=REGION, moto=moto, home=home))
+    config.write_text(KEYWAY_CONFIG.format(region=REGION, moto=moto, home=home,
+                                           audit=audit_file or home / "audit.jsonl"))
     command = [str(binary.resolve()), "--config", str(config), "serve", "--listen", "127.0.0.1:0"]
     process = spawn(command, home, clean_env(KEYWAY_HOME=str(home)), processes)
     log = home / "output.log"
