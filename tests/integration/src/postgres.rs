@@ -136,6 +136,10 @@ impl Postgres {
             &format!("unix_socket_directories={}", self.dir.display()),
             "-c",
             "max_connections=200",
+            // Dynamic shared memory in files under the data directory, removed with it even after a kill,
+            // instead of segments in /dev/shm that a killed server leaves behind.
+            "-c",
+            "dynamic_shared_memory_type=mmap",
         ]);
         self.server = Some(ChildGuard::spawn("postgres", command));
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -155,6 +159,18 @@ impl Postgres {
 
 impl Drop for Postgres {
     fn drop(&mut self) {
+        // An immediate stop, waited for, so that the server removes its shared memory (a SIGKILL leaves it on
+        // the machine); the kill after it only acts when the server did not stop.
+        if self.server.as_mut().is_some_and(ChildGuard::is_running) {
+            let _ = as_server_user(&self.bin.join("pg_ctl"))
+                .arg("stop")
+                .arg("-D")
+                .arg(self.dir.join("data"))
+                .args(["-m", "immediate", "-w", "-t", "10"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
         self.kill();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
