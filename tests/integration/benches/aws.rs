@@ -20,7 +20,7 @@ mod setup;
 use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider as TlsProvider};
 use keyway_aws_auth::AwsAuth;
-use keyway_runtime::{Connection, ConnectionConfig, PluginManifest, Runtime, RuntimeConfig};
+use keyway_runtime::{Connection, ConnectionConfig, Runtime, RuntimeConfig};
 use keyway_types::{SecretValue, VersionSelector, WriteOptions};
 use setup::{AwsUnderTest, REGION};
 use std::sync::Arc;
@@ -65,11 +65,10 @@ impl Client {
     }
 }
 
-/// The aws plugin in `path` (with the embedded manifest), connected to moto like the embedded one.
+/// The aws plugin in `path` (with the embedded build's manifest), connected to moto like the embedded one.
 async fn plugin_from_file(aws: &AwsUnderTest, path: &str) -> (Runtime, Connection) {
     let wasm = std::fs::read(path).unwrap_or_else(|err| panic!("{path}: {err}"));
-    let built = keyway_plugins::find("aws").expect("the aws plugin is built with the workspace");
-    let manifest = PluginManifest::parse(built.manifest, "plugins/aws/manifest.toml").expect("manifest parses");
+    let manifest = aws.manifest().clone();
     let runtime = Runtime::new(RuntimeConfig::default()).expect("the runtime starts");
     let plugin = runtime.load_plugin(manifest, &wasm).expect("the plugin file loads");
     let credentials = Arc::new(AwsAuth::new(AwsUnderTest::any_keys()).expect("valid auth settings"));

@@ -179,7 +179,6 @@ impl State {
     }
 
     /// The hash of what a plan reads.
-    #[inline]
     fn plan_hash(&self, wanted: Wanted<'_>) -> u64 {
         let Wanted { manager, path, key, selector, namespace } = wanted;
         let (key_tag, key_text) = match key {

@@ -103,7 +103,6 @@ impl PlanDraft {
 
 impl LookupPlan {
     /// What this plan reads.
-    #[inline]
     pub fn wanted(&self) -> Wanted<'_> {
         Wanted {
             manager: self.manager,

@@ -91,7 +91,6 @@ const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
 impl Seed {
     /// Hashes `parts` (with `tag` first): 8 bytes at a time, then the MurmurHash3 finalizer. Parts are
     /// separated by their lengths, so ("ab", "") and ("a", "b") differ.
-    #[inline]
     pub fn hash(&self, tag: u64, parts: &[&[u8]]) -> u64 {
         let mut state = self.0 ^ tag.wrapping_mul(MULTIPLIER);
         for part in parts {
